@@ -54,7 +54,7 @@ bool ValidAgency(const Agency& a) {
 }
 
 bool WellFormed(const Grant& g) {
-  if (g.grantor.empty() || g.grantor_role == GrantorRole::kUnspecified ||
+  if (g.id.empty() || g.grantor.empty() || g.grantor_role == GrantorRole::kUnspecified ||
       static_cast<int>(g.grantor_role) > 3) {
     return false;
   }
@@ -279,6 +279,15 @@ absl::string_view SectorName(Sector sector) {
   }
 }
 
+absl::StatusOr<Policy> DefaultPolicy() {
+  Policy policy;
+  if (!absl::LoadTimeZone("Europe/Stockholm", &policy.zone)) {
+    return absl::FailedPreconditionError(
+        "the time zone Europe/Stockholm could not be loaded; install tzdata");
+  }
+  return policy;
+}
+
 int SubjectAge(absl::CivilDay birth, const Policy& policy, absl::Time now) {
   return AgeOn(birth, absl::ToCivilDay(now, policy.zone));
 }
@@ -302,7 +311,12 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
     return Deny(Reason::kNotParticipant,
                 "the reading agency does not take part in the plan");
   }
-  const int age = SubjectAge(access.subject_birth_date, policy, now);
+  auto subject = IdentityNumber::Parse(access.subject);
+  if (!subject.ok() || subject->digits() != access.subject) {
+    return Deny(Reason::kInvalidInput,
+                "the subject's identity number is not valid");
+  }
+  const int age = SubjectAge(subject->birth_date(), policy, now);
   if (age < 0) {
     return Deny(Reason::kInvalidInput, "the subject's birth date is after "
                                        "the time of the access");

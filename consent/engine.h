@@ -7,8 +7,10 @@
 //   ValidateNewGrant()   may this grant be recorded now?
 //
 // Fail closed: malformed input (an unspecified category or sector, an empty
-// agency id, a subject not yet born) gives a deny with reason kInvalidInput;
-// a malformed grant never counts towards an allow.
+// agency id, a subject whose identity number does not parse or who is not
+// yet born) gives a deny with reason kInvalidInput; a malformed grant (no id,
+// no grantor, an empty scope, an empty period...) never counts towards an
+// allow.
 //
 // Thread-safety: all functions are thread-safe (they share no state).
 
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -157,11 +160,16 @@ struct Policy {
   absl::TimeZone zone = absl::UTCTimeZone();
 };
 
+// The default policy of docs/consent-rules.md with zone Europe/Stockholm.
+// Reads the time zone database (tzdata) once; FAILED_PRECONDITION if it is
+// missing, so a server never decides ages on the wrong calendar date.
+absl::StatusOr<Policy> DefaultPolicy();
+
 // One prospective read: agency `reader` reads information of `category`
-// owned by agency `owner`, in plan `plan`, about `subject`.
+// owned by agency `owner`, in plan `plan`, about `subject`. The subject's
+// age follows from the birth date in its identity number.
 struct Access {
   std::string subject;             // canonical 12 digits
-  absl::CivilDay subject_birth_date;
   std::string plan;                // the plan the entry belongs to
   Agency owner;
   Agency reader;

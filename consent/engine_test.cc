@@ -70,7 +70,6 @@ class ConsentRulesTest : public ::testing::Test {
   Access Read(const Agency& owner, const Agency& reader, Category c) const {
     Access a;
     a.subject = child_;
-    a.subject_birth_date = absl::CivilDay(2016, 5, 10);
     a.plan = "plans/p1";
     a.owner = owner;
     a.reader = reader;
@@ -148,7 +147,6 @@ TEST_F(ConsentRulesTest, Example5ChildTurns15) {
   for (Grant& g : grants_) g.subject = teen;
   Access a = Read(kBup, kSchool, Category::kNeeds);
   a.subject = teen;
-  a.subject_birth_date = absl::CivilDay(2011, 6, 15);
 
   // 2026-06-14 12:00 Stockholm: still 14.
   Decision before = DecideNow(a, Utc(2026, 6, 14, 10));
@@ -271,9 +269,12 @@ TEST_F(ConsentRulesTest, PolicyAnyGuardianSuffices) {
 
 TEST_F(ConsentRulesTest, PolicyTeenSubjectOrGuardians) {
   policy_.teen_rule = TeenRule::kSubjectOrGuardians;
+  const std::string teen = Pnr("20100101", "777");  // 16 on now_
+  custody_ = {CustodyFact{teen, g1_}, CustodyFact{teen, g2_}};
   grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
+  for (Grant& g : grants_) g.subject = teen;
   Access a = Read(kBup, kSchool, Category::kNeeds);
-  a.subject_birth_date = absl::CivilDay(2010, 1, 1);  // 16 on now_
+  a.subject = teen;
   EXPECT_TRUE(DecideNow(a, now_).allowed);
   policy_.teen_rule = TeenRule::kSubjectOnly;
   EXPECT_EQ(DecideNow(a, now_).reason, Reason::kGrantorNotCompetent);
@@ -313,7 +314,6 @@ class AdultTest : public ConsentRulesTest {
     custody_.clear();
     adult_access_ = Read(kBup, kSocial, Category::kHealth);
     adult_access_.subject = adult_;
-    adult_access_.subject_birth_date = absl::CivilDay(1950, 2, 1);
   }
   Grant AdultGrant(std::string id, GrantorRole role,
                    const std::string& grantor) const {
@@ -352,8 +352,7 @@ TEST_F(AdultTest, RepresentativeWithoutConsentRemitIsNotCompetent) {
 TEST(FailClosedTest, MalformedAccessIsDenied) {
   Policy policy;
   Access a;
-  a.subject = "201605102383";
-  a.subject_birth_date = absl::CivilDay(2016, 5, 10);
+  a.subject = Pnr("20160510", "238");
   a.owner = kSchool;
   a.reader = kSchool;
   a.reader_participates = true;
@@ -371,9 +370,12 @@ TEST(FailClosedTest, MalformedAccessIsDenied) {
 }
 
 TEST_F(ConsentRulesTest, SubjectBornAfterNowIsInvalidInput) {
+  const std::string unborn = Pnr("20300101", "123");
+  custody_ = {CustodyFact{unborn, g1_}, CustodyFact{unborn, g2_}};
   grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
+  for (Grant& g : grants_) g.subject = unborn;
   Access a = Read(kBup, kSchool, Category::kNeeds);
-  a.subject_birth_date = absl::CivilDay(2030, 1, 1);
+  a.subject = unborn;
   EXPECT_EQ(DecideNow(a, now_).reason, Reason::kInvalidInput);
 }
 
@@ -475,6 +477,31 @@ TEST_F(ValidateGrantTest, GuardianCannotGrantForA15YearOld) {
   g.grantor_role = GrantorRole::kSubject;
   g.grantor = teen;
   EXPECT_THAT(Validate(g), IsOk());
+}
+
+TEST_F(ConsentRulesTest, InvalidSubjectNumberIsInvalidInput) {
+  grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
+  Access a = Read(kBup, kSchool, Category::kNeeds);
+  a.subject = child_.substr(0, 11) + (child_[11] == '9' ? "0" : "9");
+  EXPECT_EQ(DecideNow(a, now_).reason, Reason::kInvalidInput);
+  a.subject = child_.substr(0, 8) + "-" + child_.substr(8);  // not canonical
+  EXPECT_EQ(DecideNow(a, now_).reason, Reason::kInvalidInput);
+}
+
+TEST_F(ConsentRulesTest, GrantWithoutIdNeverCounts) {
+  grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("", g2_)};
+  EXPECT_FALSE(DecideNow(Read(kBup, kSchool, Category::kNeeds), now_).allowed);
+}
+
+TEST(DefaultPolicyTest, IsStockholmWithTheRulesDefaults) {
+  auto policy = DefaultPolicy();
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->zone.name(), "Europe/Stockholm");
+  EXPECT_EQ(policy->consent_age, 15);
+  EXPECT_EQ(policy->adult_age, 18);
+  EXPECT_EQ(policy->teen_rule, TeenRule::kSubjectOnly);
+  EXPECT_TRUE(policy->joint_custody_requires_all);
+  EXPECT_EQ(policy->max_grant_months, 12);
 }
 
 TEST(ReasonNameTest, MatchesApiNames) {

@@ -76,10 +76,10 @@ absl::StatusOr<IdentityNumber> IdentityNumber::Parse(absl::string_view text) {
   const int month = ToInt(absl::string_view(digits).substr(4, 2));
   int day = ToInt(absl::string_view(digits).substr(6, 2));
   if (year < kMinYear) {
-    return Invalid(absl::StrCat("has year ", year, ", before ", kMinYear));
+    return Invalid(absl::StrCat("has a year before ", kMinYear));
   }
   if (month < 1 || month > 12) {
-    return Invalid(absl::StrCat("has month ", month, ", not 1-12"));
+    return Invalid("has a month that is not 01-12");
   }
   bool coordination = false;
   if (day > 60) {
@@ -87,9 +87,10 @@ absl::StatusOr<IdentityNumber> IdentityNumber::Parse(absl::string_view text) {
     day -= 60;
   }
   if (day < 1 || day > DaysInMonth(year, month)) {
-    return Invalid(absl::StrCat(
-        "has day ", day, coordination ? " (coordination number, day - 60)" : "",
-        ", which does not exist in month ", month, " of year ", year));
+    return Invalid(coordination
+                       ? "has a day that does not exist in its month (a "
+                         "coordination number adds 60 to the day)"
+                       : "has a day that does not exist in its month");
   }
   const int expected =
       LuhnCheckDigit(absl::string_view(digits).substr(2, 9));
