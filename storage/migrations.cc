@@ -1,0 +1,233 @@
+#include "storage/migrations.h"
+
+#include <string>
+#include <vector>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Exception.h"
+#include "SQLiteCpp/Transaction.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace samplan::storage {
+namespace {
+
+// Migration N (1-based) brings the schema from version N-1 to N. Never edit
+// a migration that has shipped: add a new one.
+//
+// Conventions: times are microseconds since the Unix epoch (UTC); `data`
+// holds the serialized API message, the other columns are indexes into it.
+const std::vector<std::string>& Migrations() {
+  static const auto* const kMigrations = new std::vector<std::string>{
+      // 1: the first schema.
+      R"sql(
+CREATE TABLE agencies (
+  id            TEXT PRIMARY KEY,
+  sector        INTEGER NOT NULL,
+  role          INTEGER NOT NULL,
+  state         INTEGER NOT NULL,
+  data          BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE plans (
+  id                  TEXT PRIMARY KEY,
+  subject             TEXT NOT NULL,
+  lead_agency         TEXT NOT NULL REFERENCES agencies(id),
+  state               INTEGER NOT NULL,
+  revision            INTEGER NOT NULL,
+  effective_revision  INTEGER NOT NULL DEFAULT 0,
+  create_time         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX plans_by_subject ON plans(subject);
+CREATE INDEX plans_by_lead ON plans(lead_agency, id);
+
+-- One row per revision: the plan's header (everything but entries,
+-- participants and approvals) as it was at that revision. Never changed.
+CREATE TABLE plan_revisions (
+  plan_id     TEXT NOT NULL REFERENCES plans(id),
+  revision    INTEGER NOT NULL,
+  time        INTEGER NOT NULL,
+  agency      TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  change      TEXT NOT NULL,
+  data        BLOB NOT NULL,
+  PRIMARY KEY (plan_id, revision)
+) STRICT, WITHOUT ROWID;
+
+-- One row per version of an entry: the version written in `revision`.
+CREATE TABLE entries (
+  plan_id       TEXT NOT NULL REFERENCES plans(id),
+  entry_id      TEXT NOT NULL,
+  revision      INTEGER NOT NULL,
+  owner_agency  TEXT NOT NULL,
+  category      INTEGER NOT NULL,
+  deleted       INTEGER NOT NULL DEFAULT 0,
+  data          BLOB NOT NULL,
+  PRIMARY KEY (plan_id, entry_id, revision),
+  FOREIGN KEY (plan_id, revision) REFERENCES plan_revisions(plan_id, revision)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE participants (
+  plan_id         TEXT NOT NULL REFERENCES plans(id),
+  participant_id  TEXT NOT NULL,
+  kind            INTEGER NOT NULL,
+  agency          TEXT,
+  removed         INTEGER NOT NULL DEFAULT 0,
+  data            BLOB NOT NULL,
+  PRIMARY KEY (plan_id, participant_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX participants_by_agency ON participants(agency, plan_id)
+  WHERE agency IS NOT NULL;
+
+CREATE TABLE approvals (
+  plan_id   TEXT NOT NULL REFERENCES plans(id),
+  seq       INTEGER NOT NULL,
+  revision  INTEGER NOT NULL,
+  data      BLOB NOT NULL,
+  PRIMARY KEY (plan_id, seq),
+  FOREIGN KEY (plan_id, revision) REFERENCES plan_revisions(plan_id, revision)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE custody_facts (
+  id           TEXT PRIMARY KEY,
+  subject      TEXT NOT NULL,
+  guardian     TEXT NOT NULL,
+  valid_from   INTEGER NOT NULL,
+  valid_until  INTEGER,
+  data         BLOB NOT NULL
+) STRICT;
+CREATE INDEX custody_by_subject ON custody_facts(subject);
+
+CREATE TABLE representations (
+  id               TEXT PRIMARY KEY,
+  subject          TEXT NOT NULL,
+  representative   TEXT NOT NULL,
+  valid_from       INTEGER NOT NULL,
+  valid_until      INTEGER,
+  data             BLOB NOT NULL
+) STRICT;
+CREATE INDEX representations_by_subject ON representations(subject);
+
+-- Grants are never updated or deleted: an ending (withdrawal, revocation,
+-- expiry, voiding) is a row of grant_endings.
+CREATE TABLE grants (
+  id           TEXT PRIMARY KEY,
+  subject      TEXT NOT NULL,
+  plan         TEXT,
+  valid_from   INTEGER NOT NULL,
+  valid_until  INTEGER NOT NULL,
+  create_time  INTEGER NOT NULL,
+  data         BLOB NOT NULL
+) STRICT;
+CREATE INDEX grants_by_subject ON grants(subject);
+CREATE INDEX grants_by_plan ON grants(plan) WHERE plan IS NOT NULL;
+CREATE INDEX grants_by_until ON grants(valid_until);
+
+CREATE TABLE grant_endings (
+  grant_id  TEXT NOT NULL REFERENCES grants(id),
+  seq       INTEGER NOT NULL,
+  state     INTEGER NOT NULL,
+  time      INTEGER NOT NULL,
+  reason    TEXT NOT NULL,
+  agency    TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  withdrawer          TEXT NOT NULL DEFAULT '',
+  evidence_kind       INTEGER NOT NULL DEFAULT 0,
+  evidence_reference  TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (grant_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit_events (
+  leaf_index  INTEGER PRIMARY KEY,
+  time        INTEGER NOT NULL,
+  agency      TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  action      INTEGER NOT NULL,
+  subject     TEXT NOT NULL,
+  decision    INTEGER NOT NULL,
+  data        BLOB NOT NULL
+) STRICT;
+CREATE INDEX audit_by_subject ON audit_events(subject, leaf_index);
+CREATE INDEX audit_by_agency ON audit_events(agency, leaf_index);
+CREATE INDEX audit_by_time ON audit_events(time);
+
+-- Idempotency: the first answer to each (agency, request id).
+CREATE TABLE requests (
+  agency       TEXT NOT NULL,
+  request_id   TEXT NOT NULL,
+  method       TEXT NOT NULL,
+  fingerprint  BLOB NOT NULL,
+  response     BLOB NOT NULL,
+  time         INTEGER NOT NULL,
+  PRIMARY KEY (agency, request_id)
+) STRICT, WITHOUT ROWID;
+
+-- Append-only tables, enforced below the application too.
+CREATE TRIGGER grants_no_update BEFORE UPDATE ON grants
+  BEGIN SELECT RAISE(ABORT, 'grants are append-only'); END;
+CREATE TRIGGER grants_no_delete BEFORE DELETE ON grants
+  BEGIN SELECT RAISE(ABORT, 'grants are append-only'); END;
+CREATE TRIGGER grant_endings_no_update BEFORE UPDATE ON grant_endings
+  BEGIN SELECT RAISE(ABORT, 'grant endings are append-only'); END;
+CREATE TRIGGER grant_endings_no_delete BEFORE DELETE ON grant_endings
+  BEGIN SELECT RAISE(ABORT, 'grant endings are append-only'); END;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER plan_revisions_no_update BEFORE UPDATE ON plan_revisions
+  BEGIN SELECT RAISE(ABORT, 'plan revisions are append-only'); END;
+CREATE TRIGGER plan_revisions_no_delete BEFORE DELETE ON plan_revisions
+  BEGIN SELECT RAISE(ABORT, 'plan revisions are append-only'); END;
+CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
+  BEGIN SELECT RAISE(ABORT, 'entry versions are append-only'); END;
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+  BEGIN SELECT RAISE(ABORT, 'entry versions are append-only'); END;
+CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals
+  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals
+  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+CREATE TRIGGER custody_no_update BEFORE UPDATE ON custody_facts
+  BEGIN SELECT RAISE(ABORT, 'custody facts are append-only'); END;
+CREATE TRIGGER custody_no_delete BEFORE DELETE ON custody_facts
+  BEGIN SELECT RAISE(ABORT, 'custody facts are append-only'); END;
+)sql",
+  };
+  return *kMigrations;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+absl::Status Migrate(SQLite::Database& db) {
+  int version = 0;
+  try {
+    version = db.execAndGet("PRAGMA user_version").getInt();
+  } catch (const SQLite::Exception& e) {
+    return absl::InternalError(
+        absl::StrCat("reading the schema version failed: ", e.what()));
+  }
+  const int latest = LatestSchemaVersion();
+  if (version > latest) {
+    return Error(absl::StatusCode::kFailedPrecondition, "SCHEMA_TOO_NEW", "",
+                 absl::StrCat("the database has schema version ", version,
+                              " but this samplan knows versions up to ",
+                              latest, "; run a newer samplan or restore a "
+                              "backup"));
+  }
+  for (int v = version; v < latest; ++v) {
+    try {
+      SQLite::Transaction tx(db);
+      db.exec(Migrations()[v]);
+      db.exec(absl::StrCat("PRAGMA user_version = ", v + 1));
+      tx.commit();
+    } catch (const SQLite::Exception& e) {
+      return absl::InternalError(absl::StrCat(
+          "schema migration to version ", v + 1, " failed: ", e.what()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace samplan::storage

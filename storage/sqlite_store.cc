@@ -1,0 +1,1024 @@
+#include "storage/sqlite_store.h"
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Exception.h"
+#include "SQLiteCpp/Statement.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "samplan/v1/admin.pb.h"
+#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/consent.pb.h"
+#include "samplan/v1/plan.pb.h"
+#include "sqlite3.h"
+#include "storage/migrations.h"
+
+namespace samplan::storage {
+namespace {
+
+using ::google::protobuf::Timestamp;
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+int64_t Micros(const Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+void SetTime(absl::Time t, Timestamp* out) {
+  const int64_t us = absl::ToUnixMicros(t);
+  int64_t s = us / 1000000;
+  int64_t rem = us % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --s;
+  }
+  out->set_seconds(s);
+  out->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+// "agencies/school-1" -> "school-1"; a bare id is returned as it is.
+std::string BareId(absl::string_view name) {
+  const size_t slash = name.rfind('/');
+  return std::string(slash == absl::string_view::npos ? name
+                                                      : name.substr(slash + 1));
+}
+
+// Maps a SQLite failure to the storage error model. Messages name the
+// operation and SQLite's own text (constraint and table names, never values).
+absl::Status FromSqlite(absl::string_view what, const SQLite::Exception& e) {
+  const int primary = e.getErrorCode() & 0xff;
+  const int extended = e.getExtendedErrorCode();
+  const std::string message = absl::StrCat("storage: ", what, ": ", e.what());
+  switch (primary) {
+    case SQLITE_CONSTRAINT:
+      if (extended == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          extended == SQLITE_CONSTRAINT_UNIQUE) {
+        return WithReason(absl::AlreadyExistsError(message), "ALREADY_EXISTS");
+      }
+      return absl::FailedPreconditionError(message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      return WithReason(absl::UnavailableError(message),
+                        "STORAGE_UNAVAILABLE");
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// Runs `f`, turning any exception into a status: nothing escapes storage.
+template <typename F>
+auto Guard(absl::string_view what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(what, e);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("storage: ", what, ": ", e.what()));
+  }
+}
+
+template <typename M>
+absl::StatusOr<M> ParseColumn(const SQLite::Column& column,
+                              absl::string_view what) {
+  M m;
+  if (!m.ParseFromArray(column.getBlob(), column.getBytes())) {
+    return absl::InternalError(
+        absl::StrCat("storage: a stored ", what, " does not parse"));
+  }
+  return m;
+}
+
+void BindBlob(SQLite::Statement& s, int index,
+              const google::protobuf::MessageLite& m) {
+  const std::string bytes = m.SerializeAsString();
+  s.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+void BindText(SQLite::Statement& s, int index, absl::string_view text) {
+  s.bind(index, std::string(text));
+}
+
+// The connection and its prepared statements. Used by one transaction at a
+// time (the store's mutex is held), so it needs no lock of its own.
+class Connection {
+ public:
+  explicit Connection(SQLite::Database db) : db_(std::move(db)) {}
+
+  SQLite::Database& db() { return db_; }
+
+  // A prepared statement for `sql`, reset and with bindings cleared. `sql`
+  // must be a string literal: statements are cached by its address.
+  SQLite::Statement& Prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql))
+               .first;
+    }
+    SQLite::Statement& s = *it->second;
+    // tryReset: reset() would throw the previous step's error again.
+    s.tryReset();
+    s.clearBindings();
+    return s;
+  }
+
+ private:
+  SQLite::Database db_;
+  absl::flat_hash_map<const char*, std::unique_ptr<SQLite::Statement>> cache_;
+};
+
+class SqliteAgencies final : public AgencyRegistry {
+ public:
+  explicit SqliteAgencies(Connection& c) : c_(c) {}
+
+  absl::Status Create(const v1::Agency& agency) override {
+    return Guard("create agency", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO agencies(id, sector, role, state, data) "
+          "VALUES(?1, ?2, ?3, ?4, ?5)");
+      BindText(s, 1, BareId(agency.name()));
+      s.bind(2, agency.sector());
+      s.bind(3, agency.role());
+      s.bind(4, agency.state());
+      BindBlob(s, 5, agency);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<v1::Agency> Get(absl::string_view id) override {
+    return Guard("get agency", [&]() -> absl::StatusOr<v1::Agency> {
+      auto& s = c_.Prepare("SELECT data FROM agencies WHERE id = ?1");
+      BindText(s, 1, id);
+      if (!s.executeStep()) {
+        return WithReason(absl::NotFoundError("agency not found"),
+                          "NOT_FOUND");
+      }
+      return ParseColumn<v1::Agency>(s.getColumn(0), "agency");
+    });
+  }
+
+  absl::Status Update(const v1::Agency& agency) override {
+    return Guard("update agency", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "UPDATE agencies SET sector = ?2, role = ?3, state = ?4, data = ?5 "
+          "WHERE id = ?1");
+      BindText(s, 1, BareId(agency.name()));
+      s.bind(2, agency.sector());
+      s.bind(3, agency.role());
+      s.bind(4, agency.state());
+      BindBlob(s, 5, agency);
+      if (s.exec() == 0) {
+        return WithReason(absl::NotFoundError("agency not found"),
+                          "NOT_FOUND");
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Agency>> List(absl::string_view after,
+                                               int limit) override {
+    return Guard("list agencies",
+                 [&]() -> absl::StatusOr<std::vector<v1::Agency>> {
+                   auto& s = c_.Prepare(
+                       "SELECT data FROM agencies WHERE id > ?1 "
+                       "ORDER BY id LIMIT ?2");
+                   BindText(s, 1, after);
+                   s.bind(2, limit);
+                   std::vector<v1::Agency> out;
+                   while (s.executeStep()) {
+                     ASSIGN_OR_RETURN(auto a, ParseColumn<v1::Agency>(
+                                                  s.getColumn(0), "agency"));
+                     out.push_back(std::move(a));
+                   }
+                   return out;
+                 });
+  }
+
+ private:
+  Connection& c_;
+};
+
+class SqlitePlans final : public PlanRepository {
+ public:
+  explicit SqlitePlans(Connection& c) : c_(c) {}
+
+  absl::Status Create(const v1::Plan& plan, absl::string_view actor,
+                      absl::Time time) override {
+    return Guard("create plan", [&]() -> absl::Status {
+      const std::string id = BareId(plan.name());
+      const std::string lead = BareId(plan.lead_agency());
+      auto& s = c_.Prepare(
+          "INSERT INTO plans(id, subject, lead_agency, state, revision, "
+          "effective_revision, create_time) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      BindText(s, 1, id);
+      BindText(s, 2, plan.subject());
+      BindText(s, 3, lead);
+      s.bind(4, plan.state());
+      s.bind(5, static_cast<int64_t>(plan.revision()));
+      s.bind(6, static_cast<int64_t>(plan.effective_revision()));
+      s.bind(7, Micros(time));
+      s.exec();
+      return InsertRevision(id, plan, lead, actor, "created", time);
+    });
+  }
+
+  absl::StatusOr<v1::Plan> Get(absl::string_view plan_id,
+                               int64_t revision) override {
+    return Guard("get plan", [&]() -> absl::StatusOr<v1::Plan> {
+      auto& s = c_.Prepare(
+          "SELECT state, revision, effective_revision FROM plans "
+          "WHERE id = ?1");
+      BindText(s, 1, plan_id);
+      if (!s.executeStep()) return PlanNotFound();
+      const int state = s.getColumn(0).getInt();
+      const int64_t current = s.getColumn(1).getInt64();
+      const int64_t effective = s.getColumn(2).getInt64();
+      const int64_t wanted = revision == 0 ? current : revision;
+      auto& r = c_.Prepare(
+          "SELECT data FROM plan_revisions WHERE plan_id = ?1 AND "
+          "revision = ?2");
+      BindText(r, 1, plan_id);
+      r.bind(2, wanted);
+      if (!r.executeStep()) {
+        return WithReason(absl::NotFoundError("plan revision not found"),
+                          "NOT_FOUND");
+      }
+      ASSIGN_OR_RETURN(v1::Plan plan,
+                       ParseColumn<v1::Plan>(r.getColumn(0), "plan"));
+      plan.set_state(static_cast<v1::PlanState>(state));
+      plan.set_effective_revision(effective);
+      return plan;
+    });
+  }
+
+  absl::Status AddRevision(const v1::Plan& plan, absl::string_view agency,
+                           absl::string_view actor, absl::string_view change,
+                           absl::Time time) override {
+    return Guard("add plan revision", [&]() -> absl::Status {
+      const std::string id = BareId(plan.name());
+      auto& s = c_.Prepare("SELECT revision FROM plans WHERE id = ?1");
+      BindText(s, 1, id);
+      if (!s.executeStep()) return PlanNotFound();
+      const int64_t current = s.getColumn(0).getInt64();
+      if (plan.revision() != current + 1) {
+        return WithReason(
+            absl::AbortedError(absl::StrCat(
+                "the plan changed concurrently: revision ", plan.revision(),
+                " does not follow the stored revision ", current)),
+            "CONCURRENT_CHANGE");
+      }
+      auto& u = c_.Prepare(
+          "UPDATE plans SET state = ?2, revision = ?3 WHERE id = ?1");
+      BindText(u, 1, id);
+      u.bind(2, plan.state());
+      u.bind(3, static_cast<int64_t>(plan.revision()));
+      u.exec();
+      return InsertRevision(id, plan, agency, actor, change, time);
+    });
+  }
+
+  absl::Status PutEntry(absl::string_view plan_id,
+                        const v1::Entry& entry) override {
+    return Guard("write entry", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO entries(plan_id, entry_id, revision, owner_agency, "
+          "category, deleted, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      BindText(s, 1, plan_id);
+      BindText(s, 2, BareId(entry.name()));
+      s.bind(3, static_cast<int64_t>(entry.revision()));
+      BindText(s, 4, BareId(entry.owner_agency()));
+      s.bind(5, entry.category());
+      s.bind(6, entry.deleted() ? 1 : 0);
+      BindBlob(s, 7, entry);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Entry>> ListEntries(
+      absl::string_view plan_id, int64_t revision) override {
+    return Guard("list entries",
+                 [&]() -> absl::StatusOr<std::vector<v1::Entry>> {
+      auto& s = c_.Prepare(
+          "SELECT e.data FROM entries e WHERE e.plan_id = ?1 AND e.deleted = 0 "
+          "AND e.revision = (SELECT MAX(x.revision) FROM entries x "
+          "  WHERE x.plan_id = e.plan_id AND x.entry_id = e.entry_id "
+          "  AND x.revision <= ?2) "
+          "ORDER BY e.entry_id");
+      BindText(s, 1, plan_id);
+      s.bind(2, revision == 0 ? INT64_MAX : revision);
+      std::vector<v1::Entry> out;
+      while (s.executeStep()) {
+        ASSIGN_OR_RETURN(auto e,
+                         ParseColumn<v1::Entry>(s.getColumn(0), "entry"));
+        out.push_back(std::move(e));
+      }
+      return out;
+    });
+  }
+
+  absl::StatusOr<v1::Entry> GetEntry(absl::string_view plan_id,
+                                     absl::string_view entry_id) override {
+    return Guard("get entry", [&]() -> absl::StatusOr<v1::Entry> {
+      auto& s = c_.Prepare(
+          "SELECT data FROM entries WHERE plan_id = ?1 AND entry_id = ?2 "
+          "ORDER BY revision DESC LIMIT 1");
+      BindText(s, 1, plan_id);
+      BindText(s, 2, entry_id);
+      if (!s.executeStep()) {
+        return WithReason(absl::NotFoundError("entry not found"), "NOT_FOUND");
+      }
+      return ParseColumn<v1::Entry>(s.getColumn(0), "entry");
+    });
+  }
+
+  absl::Status AddParticipant(absl::string_view plan_id,
+                              const v1::Participant& p) override {
+    return Guard("add participant", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO participants(plan_id, participant_id, kind, agency, "
+          "removed, data) VALUES(?1, ?2, ?3, ?4, 0, ?5)");
+      BindText(s, 1, plan_id);
+      BindText(s, 2, BareId(p.name()));
+      s.bind(3, p.kind());
+      if (p.agency().empty()) {
+        s.bind(4);
+      } else {
+        BindText(s, 4, BareId(p.agency()));
+      }
+      BindBlob(s, 5, p);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status RemoveParticipant(absl::string_view plan_id,
+                                 absl::string_view participant_id,
+                                 absl::Time time) override {
+    return Guard("remove participant", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "SELECT data FROM participants WHERE plan_id = ?1 AND "
+          "participant_id = ?2 AND removed = 0");
+      BindText(s, 1, plan_id);
+      BindText(s, 2, participant_id);
+      if (!s.executeStep()) {
+        return WithReason(absl::NotFoundError("participant not found"),
+                          "NOT_FOUND");
+      }
+      ASSIGN_OR_RETURN(v1::Participant p, ParseColumn<v1::Participant>(
+                                              s.getColumn(0), "participant"));
+      SetTime(time, p.mutable_remove_time());
+      auto& u = c_.Prepare(
+          "UPDATE participants SET removed = 1, data = ?3 "
+          "WHERE plan_id = ?1 AND participant_id = ?2");
+      BindText(u, 1, plan_id);
+      BindText(u, 2, participant_id);
+      BindBlob(u, 3, p);
+      u.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Participant>> ListParticipants(
+      absl::string_view plan_id, bool include_removed) override {
+    return Guard("list participants",
+                 [&]() -> absl::StatusOr<std::vector<v1::Participant>> {
+      auto& s = c_.Prepare(
+          "SELECT data FROM participants WHERE plan_id = ?1 AND "
+          "(?2 OR removed = 0) ORDER BY participant_id");
+      BindText(s, 1, plan_id);
+      s.bind(2, include_removed ? 1 : 0);
+      std::vector<v1::Participant> out;
+      while (s.executeStep()) {
+        ASSIGN_OR_RETURN(auto p, ParseColumn<v1::Participant>(s.getColumn(0),
+                                                              "participant"));
+        out.push_back(std::move(p));
+      }
+      return out;
+    });
+  }
+
+  absl::StatusOr<bool> TakesPart(absl::string_view plan_id,
+                                 absl::string_view agency) override {
+    return Guard("check participation", [&]() -> absl::StatusOr<bool> {
+      auto& s = c_.Prepare(
+          "SELECT 1 FROM plans WHERE id = ?1 AND lead_agency = ?2 "
+          "UNION ALL SELECT 1 FROM participants WHERE plan_id = ?1 AND "
+          "agency = ?2 AND removed = 0 LIMIT 1");
+      BindText(s, 1, plan_id);
+      BindText(s, 2, agency);
+      return s.executeStep();
+    });
+  }
+
+  absl::Status AddApproval(absl::string_view plan_id,
+                           const v1::Approval& approval) override {
+    return Guard("add approval", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO approvals(plan_id, seq, revision, data) "
+          "VALUES(?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM approvals "
+          "WHERE plan_id = ?1), ?2, ?3)");
+      BindText(s, 1, plan_id);
+      s.bind(2, static_cast<int64_t>(approval.revision()));
+      BindBlob(s, 3, approval);
+      s.exec();
+      auto& u = c_.Prepare(
+          "UPDATE plans SET effective_revision = MAX(effective_revision, ?2), "
+          "state = CASE WHEN state = ?3 THEN ?4 ELSE state END WHERE id = ?1");
+      BindText(u, 1, plan_id);
+      u.bind(2, static_cast<int64_t>(approval.revision()));
+      u.bind(3, v1::PLAN_STATE_DRAFT);
+      u.bind(4, v1::PLAN_STATE_ACTIVE);
+      u.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Approval>> ListApprovals(
+      absl::string_view plan_id) override {
+    return Guard("list approvals",
+                 [&]() -> absl::StatusOr<std::vector<v1::Approval>> {
+      auto& s = c_.Prepare(
+          "SELECT data FROM approvals WHERE plan_id = ?1 ORDER BY seq");
+      BindText(s, 1, plan_id);
+      std::vector<v1::Approval> out;
+      while (s.executeStep()) {
+        ASSIGN_OR_RETURN(auto a, ParseColumn<v1::Approval>(s.getColumn(0),
+                                                           "approval"));
+        out.push_back(std::move(a));
+      }
+      return out;
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Plan>> ListForAgency(
+      absl::string_view agency, absl::string_view subject,
+      absl::string_view after, int limit) override {
+    return Guard("list plans", [&]() -> absl::StatusOr<std::vector<v1::Plan>> {
+      std::vector<std::string> ids;
+      {
+        auto& s = c_.Prepare(
+            "SELECT p.id FROM plans p WHERE p.id > ?3 AND "
+            "(?2 = '' OR p.subject = ?2) AND (p.lead_agency = ?1 OR EXISTS "
+            "(SELECT 1 FROM participants x WHERE x.plan_id = p.id AND "
+            "x.agency = ?1 AND x.removed = 0)) ORDER BY p.id LIMIT ?4");
+        BindText(s, 1, agency);
+        BindText(s, 2, subject);
+        BindText(s, 3, after);
+        s.bind(4, limit);
+        while (s.executeStep()) ids.push_back(s.getColumn(0).getString());
+      }
+      std::vector<v1::Plan> out;
+      for (const std::string& id : ids) {
+        ASSIGN_OR_RETURN(auto plan, Get(id, 0));
+        out.push_back(std::move(plan));
+      }
+      return out;
+    });
+  }
+
+ private:
+  static absl::Status PlanNotFound() {
+    return WithReason(absl::NotFoundError("plan not found"), "NOT_FOUND");
+  }
+
+  absl::Status InsertRevision(const std::string& id, const v1::Plan& plan,
+                              absl::string_view agency,
+                              absl::string_view actor,
+                              absl::string_view change, absl::Time time) {
+    auto& s = c_.Prepare(
+        "INSERT INTO plan_revisions(plan_id, revision, time, agency, actor, "
+        "change, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    BindText(s, 1, id);
+    s.bind(2, static_cast<int64_t>(plan.revision()));
+    s.bind(3, Micros(time));
+    BindText(s, 4, BareId(agency));
+    BindText(s, 5, actor);
+    BindText(s, 6, change);
+    BindBlob(s, 7, plan);
+    s.exec();
+    return absl::OkStatus();
+  }
+
+  Connection& c_;
+};
+
+class SqliteGrants final : public GrantStore {
+ public:
+  explicit SqliteGrants(Connection& c) : c_(c) {}
+
+  absl::Status Insert(const v1::Grant& grant) override {
+    return Guard("record grant", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO grants(id, subject, plan, valid_from, valid_until, "
+          "create_time, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      BindText(s, 1, BareId(grant.name()));
+      BindText(s, 2, grant.subject());
+      if (grant.scope().plan().empty()) {
+        s.bind(3);
+      } else {
+        BindText(s, 3, BareId(grant.scope().plan()));
+      }
+      s.bind(4, Micros(grant.valid_from()));
+      s.bind(5, Micros(grant.valid_until()));
+      s.bind(6, Micros(grant.create_time()));
+      v1::Grant stored = grant;
+      stored.set_state(v1::GRANT_STATE_ACTIVE);
+      stored.clear_end_time();
+      stored.clear_end_reason();
+      BindBlob(s, 7, stored);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<v1::Grant> Get(absl::string_view grant_id) override {
+    return Guard("get grant", [&]() -> absl::StatusOr<v1::Grant> {
+      auto& s = c_.Prepare(
+          "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
+          "e.evidence_kind, e.evidence_reference FROM grants g "
+          "LEFT JOIN grant_endings e ON e.grant_id = g.id "
+          "WHERE g.id = ?1 ORDER BY e.seq");
+      BindText(s, 1, grant_id);
+      ASSIGN_OR_RETURN(auto grants, Fold(s));
+      if (grants.empty()) {
+        return WithReason(absl::NotFoundError("grant not found"), "NOT_FOUND");
+      }
+      return std::move(grants.front());
+    });
+  }
+
+  absl::Status End(absl::string_view grant_id,
+                   const GrantEnding& ending) override {
+    if (ending.state != v1::GRANT_STATE_WITHDRAWN &&
+        ending.state != v1::GRANT_STATE_REVOKED &&
+        ending.state != v1::GRANT_STATE_EXPIRED &&
+        ending.state != v1::GRANT_STATE_VOID) {
+      return InvalidField("state",
+                          "must be WITHDRAWN, REVOKED, EXPIRED or VOID");
+    }
+    ASSIGN_OR_RETURN(v1::Grant grant, Get(grant_id));
+    const bool allowed = ending.state == v1::GRANT_STATE_VOID
+                             ? grant.state() != v1::GRANT_STATE_VOID
+                             : grant.state() == v1::GRANT_STATE_ACTIVE;
+    if (!allowed) {
+      return Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE",
+                   "", absl::StrCat("the grant is already ",
+                                    v1::GrantState_Name(grant.state())));
+    }
+    return Guard("end grant", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO grant_endings(grant_id, seq, state, time, reason, "
+          "agency, actor, withdrawer, evidence_kind, evidence_reference) "
+          "VALUES(?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM grant_endings "
+          "WHERE grant_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      BindText(s, 1, grant_id);
+      s.bind(2, ending.state);
+      s.bind(3, Micros(ending.time));
+      BindText(s, 4, ending.reason);
+      BindText(s, 5, BareId(ending.agency));
+      BindText(s, 6, ending.actor);
+      BindText(s, 7, ending.withdrawer);
+      s.bind(8, ending.evidence_kind);
+      BindText(s, 9, ending.evidence_reference);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Grant>> ListForSubject(
+      absl::string_view subject) override {
+    return Guard("list grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
+      auto& s = c_.Prepare(
+          "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
+          "e.evidence_kind, e.evidence_reference FROM grants g "
+          "LEFT JOIN grant_endings e ON e.grant_id = g.id "
+          "WHERE g.subject = ?1 ORDER BY g.id, e.seq");
+      BindText(s, 1, subject);
+      return Fold(s);
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Grant>> List(
+      const GrantQuery& q) override {
+    return Guard("list grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
+      auto& s = c_.Prepare(
+          "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
+          "e.evidence_kind, e.evidence_reference FROM "
+          "(SELECT id, data FROM grants WHERE id > ?1 "
+          "  AND (?2 = '' OR subject = ?2) AND (?3 = '' OR plan = ?3) "
+          "  AND (?4 IS NULL OR valid_until >= ?4) "
+          "  AND (?5 IS NULL OR valid_until < ?5) "
+          "  AND ((?4 IS NULL AND ?5 IS NULL) OR NOT EXISTS "
+          "       (SELECT 1 FROM grant_endings x WHERE x.grant_id = id)) "
+          "  ORDER BY id LIMIT ?6) g "
+          "LEFT JOIN grant_endings e ON e.grant_id = g.id "
+          "ORDER BY g.id, e.seq");
+      BindText(s, 1, q.after);
+      BindText(s, 2, q.subject);
+      BindText(s, 3, q.plan);
+      if (q.ends_after.has_value()) {
+        s.bind(4, Micros(*q.ends_after));
+      } else {
+        s.bind(4);
+      }
+      if (q.ends_before.has_value()) {
+        s.bind(5, Micros(*q.ends_before));
+      } else {
+        s.bind(5);
+      }
+      s.bind(6, q.limit);
+      return Fold(s);
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Grant>> ListLapsed(absl::Time now,
+                                                    int limit) override {
+    return Guard("list lapsed grants",
+                 [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
+      auto& s = c_.Prepare(
+          "SELECT g.id, g.data, NULL, NULL, NULL, NULL, NULL, NULL "
+          "FROM grants g WHERE g.valid_until <= ?1 AND NOT EXISTS "
+          "(SELECT 1 FROM grant_endings x WHERE x.grant_id = g.id) "
+          "ORDER BY g.valid_until, g.id LIMIT ?2");
+      s.bind(1, Micros(now));
+      s.bind(2, limit);
+      return Fold(s);
+    });
+  }
+
+ private:
+  // Rows of (id, data, ending...) ordered by id then ending seq -> grants
+  // with their state derived from the endings.
+  static absl::StatusOr<std::vector<v1::Grant>> Fold(SQLite::Statement& s) {
+    std::vector<v1::Grant> out;
+    std::string last_id;
+    while (s.executeStep()) {
+      std::string id = s.getColumn(0).getString();
+      if (out.empty() || id != last_id) {
+        ASSIGN_OR_RETURN(auto g,
+                         ParseColumn<v1::Grant>(s.getColumn(1), "grant"));
+        out.push_back(std::move(g));
+        last_id = std::move(id);
+      }
+      if (s.getColumn(2).isNull()) continue;
+      v1::Grant& g = out.back();
+      const auto state = static_cast<v1::GrantState>(s.getColumn(2).getInt());
+      const bool first = g.state() == v1::GRANT_STATE_ACTIVE;
+      g.set_state(state);
+      g.set_end_reason(s.getColumn(4).getString());
+      if (first) {
+        SetTime(FromMicros(s.getColumn(3).getInt64()), g.mutable_end_time());
+      }
+      if (state == v1::GRANT_STATE_WITHDRAWN) {
+        g.set_withdrawer_identity_number(s.getColumn(5).getString());
+        g.mutable_withdrawal_evidence()->set_kind(
+            static_cast<v1::EvidenceKind>(s.getColumn(6).getInt()));
+        g.mutable_withdrawal_evidence()->set_reference(
+            s.getColumn(7).getString());
+      }
+    }
+    return out;
+  }
+
+  Connection& c_;
+};
+
+class SqliteCustody final : public CustodyStore {
+ public:
+  explicit SqliteCustody(Connection& c) : c_(c) {}
+
+  absl::Status AddCustody(const v1::CustodyFact& f) override {
+    return Guard("record custody", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO custody_facts(id, subject, guardian, valid_from, "
+          "valid_until, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      BindText(s, 1, BareId(f.name()));
+      BindText(s, 2, f.subject());
+      BindText(s, 3, f.guardian_identity_number());
+      s.bind(4, Micros(f.valid_from()));
+      if (f.has_valid_until()) {
+        s.bind(5, Micros(f.valid_until()));
+      } else {
+        s.bind(5);
+      }
+      BindBlob(s, 6, f);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::CustodyFact>> ListCustody(
+      absl::string_view subject) override {
+    return Guard("list custody",
+                 [&]() -> absl::StatusOr<std::vector<v1::CustodyFact>> {
+      auto& s = c_.Prepare(
+          "SELECT data FROM custody_facts WHERE subject = ?1 ORDER BY id");
+      BindText(s, 1, subject);
+      std::vector<v1::CustodyFact> out;
+      while (s.executeStep()) {
+        ASSIGN_OR_RETURN(auto f, ParseColumn<v1::CustodyFact>(
+                                     s.getColumn(0), "custody fact"));
+        out.push_back(std::move(f));
+      }
+      return out;
+    });
+  }
+
+  absl::Status AddRepresentation(const v1::Representation& r) override {
+    return Guard("record representation", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO representations(id, subject, representative, "
+          "valid_from, valid_until, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      BindText(s, 1, BareId(r.name()));
+      BindText(s, 2, r.subject());
+      BindText(s, 3, r.representative_identity_number());
+      s.bind(4, Micros(r.valid_from()));
+      if (r.has_valid_until()) {
+        s.bind(5, Micros(r.valid_until()));
+      } else {
+        s.bind(5);
+      }
+      BindBlob(s, 6, r);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::Representation>> ListRepresentations(
+      absl::string_view subject) override {
+    return Guard("list representations",
+                 [&]() -> absl::StatusOr<std::vector<v1::Representation>> {
+      auto& s = c_.Prepare(
+          "SELECT data FROM representations WHERE subject = ?1 ORDER BY id");
+      BindText(s, 1, subject);
+      std::vector<v1::Representation> out;
+      while (s.executeStep()) {
+        ASSIGN_OR_RETURN(auto r, ParseColumn<v1::Representation>(
+                                     s.getColumn(0), "representation"));
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+  }
+
+ private:
+  Connection& c_;
+};
+
+class SqliteAudit final : public AuditLog {
+ public:
+  explicit SqliteAudit(Connection& c) : c_(c) {}
+
+  absl::StatusOr<int64_t> Append(const v1::AuditEvent& event) override {
+    return Guard("append audit event", [&]() -> absl::StatusOr<int64_t> {
+      ASSIGN_OR_RETURN(const int64_t index, Size());
+      v1::AuditEvent stored = event;
+      stored.set_leaf_index(index);
+      auto& s = c_.Prepare(
+          "INSERT INTO audit_events(leaf_index, time, agency, actor, action, "
+          "subject, decision, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      s.bind(1, static_cast<int64_t>(index));
+      s.bind(2, Micros(event.time()));
+      BindText(s, 3, BareId(event.agency()));
+      BindText(s, 4, event.actor());
+      s.bind(5, event.action());
+      BindText(s, 6, event.subject());
+      s.bind(7, event.decision());
+      BindBlob(s, 8, stored);
+      s.exec();
+      return index;
+    });
+  }
+
+  absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
+    return Guard("get audit event", [&]() -> absl::StatusOr<v1::AuditEvent> {
+      auto& s = c_.Prepare("SELECT data FROM audit_events WHERE leaf_index = ?1");
+      s.bind(1, static_cast<int64_t>(index));
+      if (!s.executeStep()) {
+        return WithReason(absl::NotFoundError("audit event not found"),
+                          "NOT_FOUND");
+      }
+      return ParseColumn<v1::AuditEvent>(s.getColumn(0), "audit event");
+    });
+  }
+
+  absl::StatusOr<int64_t> Size() override {
+    return Guard("audit log size", [&]() -> absl::StatusOr<int64_t> {
+      auto& s = c_.Prepare("SELECT COALESCE(MAX(leaf_index) + 1, 0) "
+                           "FROM audit_events");
+      s.executeStep();
+      return s.getColumn(0).getInt64();
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::AuditEvent>> Query(
+      const AuditQuery& q) override {
+    return Guard("query audit log",
+                 [&]() -> absl::StatusOr<std::vector<v1::AuditEvent>> {
+      // Built from fixed fragments only; every value is bound.
+      std::string sql = "SELECT data FROM audit_events WHERE leaf_index > ?1";
+      if (!q.subject.empty()) sql += " AND subject = ?2";
+      if (!q.agency.empty()) sql += " AND agency = ?3";
+      if (!q.actor.empty()) sql += " AND actor = ?4";
+      if (q.action != 0) sql += " AND action = ?5";
+      if (q.decision != 0) sql += " AND decision = ?6";
+      if (q.start_time.has_value()) sql += " AND time >= ?7";
+      if (q.end_time.has_value()) sql += " AND time < ?8";
+      sql += " ORDER BY leaf_index LIMIT ?9";
+      SQLite::Statement s(c_.db(), sql);
+      s.bind(1, static_cast<int64_t>(q.after_index));
+      if (!q.subject.empty()) BindText(s, 2, q.subject);
+      if (!q.agency.empty()) BindText(s, 3, BareId(q.agency));
+      if (!q.actor.empty()) BindText(s, 4, q.actor);
+      if (q.action != 0) s.bind(5, q.action);
+      if (q.decision != 0) s.bind(6, q.decision);
+      if (q.start_time.has_value()) s.bind(7, Micros(*q.start_time));
+      if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
+      s.bind(9, q.limit);
+      std::vector<v1::AuditEvent> out;
+      while (s.executeStep()) {
+        ASSIGN_OR_RETURN(auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0),
+                                                             "audit event"));
+        out.push_back(std::move(e));
+      }
+      return out;
+    });
+  }
+
+ private:
+  Connection& c_;
+};
+
+class SqliteRequests final : public RequestLog {
+ public:
+  explicit SqliteRequests(Connection& c) : c_(c) {}
+
+  absl::StatusOr<std::optional<RequestRecord>> Find(
+      absl::string_view agency, absl::string_view request_id) override {
+    return Guard("find request",
+                 [&]() -> absl::StatusOr<std::optional<RequestRecord>> {
+      auto& s = c_.Prepare(
+          "SELECT method, fingerprint, response FROM requests "
+          "WHERE agency = ?1 AND request_id = ?2");
+      BindText(s, 1, BareId(agency));
+      BindText(s, 2, request_id);
+      if (!s.executeStep()) return std::optional<RequestRecord>();
+      RequestRecord r;
+      r.method = s.getColumn(0).getString();
+      r.fingerprint = s.getColumn(1).getString();
+      r.response = s.getColumn(2).getString();
+      return std::optional<RequestRecord>(std::move(r));
+    });
+  }
+
+  absl::Status Save(absl::string_view agency, absl::string_view request_id,
+                    const RequestRecord& r, absl::Time time) override {
+    return Guard("save request", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO requests(agency, request_id, method, fingerprint, "
+          "response, time) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      BindText(s, 1, BareId(agency));
+      BindText(s, 2, request_id);
+      BindText(s, 3, r.method);
+      s.bind(4, r.fingerprint.data(), static_cast<int>(r.fingerprint.size()));
+      s.bind(5, r.response.data(), static_cast<int>(r.response.size()));
+      s.bind(6, Micros(time));
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  Connection& c_;
+};
+
+class SqliteTransaction final : public Transaction {
+ public:
+  explicit SqliteTransaction(Connection& c)
+      : agencies_(c), plans_(c), grants_(c), custody_(c), audit_(c),
+        requests_(c) {}
+
+  AgencyRegistry& agencies() override { return agencies_; }
+  PlanRepository& plans() override { return plans_; }
+  GrantStore& grants() override { return grants_; }
+  CustodyStore& custody() override { return custody_; }
+  AuditLog& audit() override { return audit_; }
+  RequestLog& requests() override { return requests_; }
+
+ private:
+  SqliteAgencies agencies_;
+  SqlitePlans plans_;
+  SqliteGrants grants_;
+  SqliteCustody custody_;
+  SqliteAudit audit_;
+  SqliteRequests requests_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(SQLite::Database db) : conn_(std::move(db)) {}
+
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(Transaction&)> fn) override {
+    absl::MutexLock lock(&mu_);
+    return Run(fn, "BEGIN IMMEDIATE");
+  }
+
+  absl::Status Read(
+      absl::FunctionRef<absl::Status(Transaction&)> fn) override {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(Exec("PRAGMA query_only = ON"));
+    absl::Status s = Run(fn, "BEGIN");
+    absl::Status reset = Exec("PRAGMA query_only = OFF");
+    return s.ok() ? reset : s;
+  }
+
+ private:
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return Guard(sql, [&]() -> absl::Status {
+      conn_.db().exec(sql);
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status Run(absl::FunctionRef<absl::Status(Transaction&)> fn,
+                   const char* begin) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    RETURN_IF_ERROR(Exec(begin));
+    absl::Status status;
+    try {
+      SqliteTransaction tx(conn_);
+      status = fn(tx);
+    } catch (const std::exception& e) {
+      status = absl::InternalError(
+          absl::StrCat("storage: transaction failed: ", e.what()));
+    }
+    if (!status.ok()) {
+      Rollback();
+      return status;
+    }
+    absl::Status commit = Exec("COMMIT");
+    if (!commit.ok()) {
+      Rollback();
+      return WithReason(absl::UnavailableError(absl::StrCat(
+                            "storage: commit failed: ", commit.message())),
+                        "STORAGE_UNAVAILABLE");
+    }
+    return absl::OkStatus();
+  }
+
+  void Rollback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (sqlite3_get_autocommit(conn_.db().getHandle()) == 0) {
+      (void)Exec("ROLLBACK");
+    }
+  }
+
+  absl::Mutex mu_;
+  Connection conn_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const SqliteOptions& options) {
+  std::optional<SQLite::Database> db;
+  try {
+    db.emplace(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+               options.busy_timeout_ms);
+  } catch (const SQLite::Exception& e) {
+    return WithReason(absl::UnavailableError(absl::StrCat(
+                          "cannot open the database at '", options.path,
+                          "': ", e.what())),
+                      "STORAGE_UNAVAILABLE");
+  }
+  absl::Status pragmas = Guard("configure database", [&]() -> absl::Status {
+    db->exec("PRAGMA foreign_keys = ON");
+    // WAL is unavailable for in-memory databases; they keep "memory".
+    db->execAndGet("PRAGMA journal_mode = WAL");
+    db->exec("PRAGMA synchronous = FULL");
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(pragmas);
+  RETURN_IF_ERROR(Migrate(*db));
+  return std::make_unique<SqliteStore>(std::move(*db));
+}
+
+}  // namespace samplan::storage

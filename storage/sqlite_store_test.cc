@@ -1,0 +1,662 @@
+#include "storage/sqlite_store.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "SQLiteCpp/Database.h"
+#include "common/errors.h"
+#include "common/status_matchers.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "samplan/v1/admin.pb.h"
+#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/consent.pb.h"
+#include "samplan/v1/plan.pb.h"
+
+namespace samplan::storage {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kChild[] = "201605102383";
+constexpr char kGuardian[] = "198503011116";
+
+MATCHER_P(EqualsProto, expected, "") {
+  std::string diff;
+  MessageDifferencer d;
+  d.ReportDifferencesToString(&diff);
+  if (d.Compare(arg, expected)) return true;
+  *result_listener << diff;
+  return false;
+}
+
+google::protobuf::Timestamp Ts(int64_t seconds) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(seconds);
+  return t;
+}
+
+v1::Agency MakeAgency(const std::string& id, v1::Sector sector) {
+  v1::Agency a;
+  a.set_name("agencies/" + id);
+  a.set_display_name("Agency " + id);
+  a.set_sector(sector);
+  a.set_role(v1::AGENCY_ROLE_AGENCY_SYSTEM);
+  a.set_state(v1::AGENCY_STATE_ACTIVE);
+  a.set_certificate_identity("urn:samplan:agency:" + id);
+  *a.mutable_create_time() = Ts(1000);
+  return a;
+}
+
+v1::Plan MakePlan(const std::string& id) {
+  v1::Plan p;
+  p.set_name("plans/" + id);
+  p.set_subject(kChild);
+  p.set_lead_agency("agencies/school-1");
+  p.set_state(v1::PLAN_STATE_DRAFT);
+  p.set_revision(1);
+  p.mutable_coordinator()->set_display_name("Coordinator");
+  auto* review = p.add_review_dates();
+  review->set_kind(v1::REVIEW_KIND_FOLLOW_UP);
+  review->mutable_date()->set_year(2027);
+  review->mutable_date()->set_month(2);
+  review->mutable_date()->set_day(1);
+  *p.mutable_create_time() = Ts(2000);
+  return p;
+}
+
+v1::Entry MakeEntry(const std::string& plan, const std::string& id,
+                    int64_t revision, const std::string& text) {
+  v1::Entry e;
+  e.set_name("plans/" + plan + "/entries/" + id);
+  e.set_owner_agency("agencies/bup-1");
+  e.set_author("staff-7");
+  e.set_category(v1::INFORMATION_CATEGORY_INTERVENTIONS);
+  e.set_kind(v1::ENTRY_KIND_INTERVENTION);
+  e.set_text(text);
+  e.set_revision(revision);
+  return e;
+}
+
+v1::Grant MakeGrant(const std::string& id, int64_t from, int64_t until) {
+  v1::Grant g;
+  g.set_name("grants/" + id);
+  g.set_subject(kChild);
+  g.set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+  g.set_grantor_identity_number(kGuardian);
+  g.mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
+  g.mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+  g.mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
+  *g.mutable_valid_from() = Ts(from);
+  *g.mutable_valid_until() = Ts(until);
+  g.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  g.mutable_evidence()->set_reference("form 12");
+  g.set_recorded_by_agency("agencies/school-1");
+  g.set_recorded_by_actor("staff-1");
+  *g.mutable_create_time() = Ts(from);
+  g.set_state(v1::GRANT_STATE_ACTIVE);
+  return g;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = OpenSqliteStore(SqliteOptions{});
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+    ASSERT_THAT(store_->Write([](Transaction& tx) -> absl::Status {
+      for (auto [id, sector] :
+           {std::pair{"school-1", v1::SECTOR_SCHOOL},
+            std::pair{"bup-1", v1::SECTOR_HEALTHCARE},
+            std::pair{"soc-1", v1::SECTOR_SOCIAL_SERVICES}}) {
+        absl::Status s = tx.agencies().Create(MakeAgency(id, sector));
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }),
+                IsOk());
+  }
+
+  std::unique_ptr<Store> store_;
+  absl::Time t0_ = absl::FromUnixSeconds(5000);
+};
+
+TEST_F(SqliteStoreTest, AgencyRoundTrip) {
+  ASSERT_THAT(store_->Read([](Transaction& tx) -> absl::Status {
+    auto a = tx.agencies().Get("bup-1");
+    EXPECT_THAT(a, IsOk());
+    EXPECT_THAT(*a, EqualsProto(MakeAgency("bup-1", v1::SECTOR_HEALTHCARE)));
+    EXPECT_THAT(tx.agencies().Get("nope"),
+                StatusIs(absl::StatusCode::kNotFound));
+    auto all = tx.agencies().List("", 10);
+    EXPECT_THAT(all, IsOk());
+    EXPECT_THAT(*all, SizeIs(3));
+    auto page = tx.agencies().List("bup-1", 1);
+    EXPECT_THAT(*page, SizeIs(1));
+    EXPECT_EQ(page->front().name(), "agencies/school-1");
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, AgencyDuplicateAndUpdate) {
+  EXPECT_THAT(store_->Write([](Transaction& tx) {
+    return tx.agencies().Create(MakeAgency("bup-1", v1::SECTOR_HEALTHCARE));
+  }),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  v1::Agency disabled = MakeAgency("bup-1", v1::SECTOR_HEALTHCARE);
+  disabled.set_state(v1::AGENCY_STATE_DISABLED);
+  disabled.set_disable_reason("closed");
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.agencies().Update(disabled);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(*tx.agencies().Get("bup-1"), EqualsProto(disabled));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_THAT(store_->Write([](Transaction& tx) {
+    return tx.agencies().Update(MakeAgency("ghost", v1::SECTOR_SCHOOL));
+  }),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SqliteStoreTest, PlanRevisionsEntriesAndApprovals) {
+  v1::Plan plan = MakePlan("p1");
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    absl::Status s = tx.plans().Create(plan, "staff-1", t0_);
+    if (!s.ok()) return s;
+    s = tx.plans().PutEntry("p1", MakeEntry("p1", "e1", 1, "first"));
+    if (!s.ok()) return s;
+    v1::Plan r2 = plan;
+    r2.set_revision(2);
+    s = tx.plans().AddRevision(r2, "bup-1", "staff-2", "entry written", t0_);
+    if (!s.ok()) return s;
+    s = tx.plans().PutEntry("p1", MakeEntry("p1", "e1", 2, "second"));
+    if (!s.ok()) return s;
+    return tx.plans().PutEntry("p1", MakeEntry("p1", "e2", 2, "other"));
+  }),
+              IsOk());
+
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    auto latest = tx.plans().Get("p1");
+    EXPECT_THAT(latest, IsOk());
+    EXPECT_EQ(latest->revision(), 2);
+    EXPECT_EQ(latest->state(), v1::PLAN_STATE_DRAFT);
+    auto first = tx.plans().Get("p1", 1);
+    EXPECT_THAT(*first, EqualsProto(plan));
+
+    auto at1 = tx.plans().ListEntries("p1", 1);
+    EXPECT_THAT(*at1, SizeIs(1));
+    EXPECT_EQ(at1->front().text(), "first");
+    auto now = tx.plans().ListEntries("p1");
+    EXPECT_THAT(*now, SizeIs(2));
+    EXPECT_EQ(now->at(0).text(), "second");
+    EXPECT_THAT(now->at(0), EqualsProto(MakeEntry("p1", "e1", 2, "second")));
+    EXPECT_EQ(tx.plans().GetEntry("p1", "e2")->text(), "other");
+    EXPECT_THAT(tx.plans().Get("p1", 7),
+                StatusIs(absl::StatusCode::kNotFound));
+    EXPECT_THAT(tx.plans().Get("nope"), StatusIs(absl::StatusCode::kNotFound));
+    return absl::OkStatus();
+  }),
+              IsOk());
+
+  // An entry may only be written in a revision that exists.
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().PutEntry("p1", MakeEntry("p1", "e3", 9, "x"));
+  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  // A stale revision is a conflict.
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    v1::Plan stale = plan;
+    stale.set_revision(2);
+    return tx.plans().AddRevision(stale, "bup-1", "staff-2", "x", t0_);
+  }),
+              StatusIs(absl::StatusCode::kAborted));
+
+  // Deleting in revision 3 hides the entry from revision 3 on.
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    v1::Plan r3 = plan;
+    r3.set_revision(3);
+    absl::Status s = tx.plans().AddRevision(r3, "bup-1", "s", "deleted", t0_);
+    if (!s.ok()) return s;
+    v1::Entry gone = MakeEntry("p1", "e2", 3, "other");
+    gone.set_deleted(true);
+    return tx.plans().PutEntry("p1", gone);
+  }),
+              IsOk());
+
+  v1::Approval approval;
+  approval.set_revision(2);
+  approval.set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+  approval.set_approver_identity_number(kGuardian);
+  approval.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().AddApproval("p1", approval);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    auto p = tx.plans().Get("p1");
+    EXPECT_EQ(p->state(), v1::PLAN_STATE_ACTIVE);
+    EXPECT_EQ(p->effective_revision(), 2);
+    EXPECT_THAT(*tx.plans().ListEntries("p1", 2), SizeIs(2));
+    EXPECT_THAT(*tx.plans().ListEntries("p1", 3), SizeIs(1));
+    auto approvals = tx.plans().ListApprovals("p1");
+    EXPECT_THAT(*approvals, ElementsAre(EqualsProto(approval)));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    v1::Approval bad = approval;
+    bad.set_revision(42);
+    return tx.plans().AddApproval("p1", bad);
+  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(SqliteStoreTest, ParticipantsAndListing) {
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    absl::Status s = tx.plans().Create(MakePlan("p1"), "staff-1", t0_);
+    if (!s.ok()) return s;
+    s = tx.plans().Create(MakePlan("p2"), "staff-1", t0_);
+    if (!s.ok()) return s;
+    v1::Participant bup;
+    bup.set_name("plans/p1/participants/x1");
+    bup.set_kind(v1::PARTICIPANT_KIND_AGENCY);
+    bup.set_agency("agencies/bup-1");
+    s = tx.plans().AddParticipant("p1", bup);
+    if (!s.ok()) return s;
+    v1::Participant guardian;
+    guardian.set_name("plans/p1/participants/x2");
+    guardian.set_kind(v1::PARTICIPANT_KIND_GUARDIAN);
+    guardian.set_identity_number(kGuardian);
+    return tx.plans().AddParticipant("p1", guardian);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_TRUE(*tx.plans().TakesPart("p1", "school-1"));
+    EXPECT_TRUE(*tx.plans().TakesPart("p1", "bup-1"));
+    EXPECT_FALSE(*tx.plans().TakesPart("p1", "soc-1"));
+    EXPECT_FALSE(*tx.plans().TakesPart("p2", "bup-1"));
+    EXPECT_FALSE(*tx.plans().TakesPart("ghost", "school-1"));
+    EXPECT_THAT(*tx.plans().ListParticipants("p1", false), SizeIs(2));
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "", 10), SizeIs(2));
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "p1", 10),
+                SizeIs(1));
+    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "", "", 10), SizeIs(1));
+    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "199001011234", "", 10),
+                IsEmpty());
+    return absl::OkStatus();
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().RemoveParticipant("p1", "x1", t0_);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_FALSE(*tx.plans().TakesPart("p1", "bup-1"));
+    auto all = tx.plans().ListParticipants("p1", true);
+    EXPECT_THAT(*all, SizeIs(2));
+    EXPECT_TRUE(all->front().has_remove_time());
+    EXPECT_THAT(*tx.plans().ListParticipants("p1", false), SizeIs(1));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().RemoveParticipant("p1", "x1", t0_);
+  }),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SqliteStoreTest, PlanNeedsARegisteredLeadAgency) {
+  v1::Plan p = MakePlan("p1");
+  p.set_lead_agency("agencies/ghost");
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().Create(p, "staff-1", t0_);
+  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(SqliteStoreTest, GrantsAreEndedNeverEdited) {
+  v1::Grant g = MakeGrant("g1", 1000, 9000);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().Insert(g);
+  }),
+              IsOk());
+  GrantEnding ending;
+  ending.state = v1::GRANT_STATE_WITHDRAWN;
+  ending.time = absl::FromUnixSeconds(3000);
+  ending.reason = "guardian withdrew";
+  ending.agency = "agencies/school-1";
+  ending.actor = "staff-1";
+  ending.withdrawer = kGuardian;
+  ending.evidence_kind = v1::EVIDENCE_KIND_SIGNED_FORM;
+  ending.evidence_reference = "form 13";
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().End("g1", ending);
+  }),
+              IsOk());
+  absl::Status again = store_->Write([&](Transaction& tx) {
+    return tx.grants().End("g1", ending);
+  });
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReasonOf(again), "GRANT_NOT_ACTIVE");
+
+  v1::Grant expected = g;
+  expected.set_state(v1::GRANT_STATE_WITHDRAWN);
+  *expected.mutable_end_time() = Ts(3000);
+  expected.set_end_reason("guardian withdrew");
+  expected.set_withdrawer_identity_number(kGuardian);
+  expected.mutable_withdrawal_evidence()->set_kind(
+      v1::EVIDENCE_KIND_SIGNED_FORM);
+  expected.mutable_withdrawal_evidence()->set_reference("form 13");
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(*tx.grants().Get("g1"), EqualsProto(expected));
+    EXPECT_THAT(*tx.grants().ListForSubject(kChild),
+                ElementsAre(EqualsProto(expected)));
+    return absl::OkStatus();
+  }),
+              IsOk());
+
+  // Voiding after a withdrawal keeps the first end time.
+  ending.state = v1::GRANT_STATE_VOID;
+  ending.time = absl::FromUnixSeconds(4000);
+  ending.reason = "registered for the wrong child";
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().End("g1", ending);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    auto got = tx.grants().Get("g1");
+    EXPECT_EQ(got->state(), v1::GRANT_STATE_VOID);
+    EXPECT_EQ(got->end_time().seconds(), 3000);
+    EXPECT_EQ(got->end_reason(), "registered for the wrong child");
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, GrantQueriesAndLapsed) {
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    for (int i = 0; i < 5; ++i) {
+      v1::Grant g = MakeGrant("g" + std::to_string(i), 1000, 2000 + i * 1000);
+      if (i == 4) g.mutable_scope()->set_plan("plans/p9");
+      absl::Status s = tx.grants().Insert(g);
+      if (!s.ok()) return s;
+    }
+    GrantEnding e;
+    e.state = v1::GRANT_STATE_REVOKED;
+    e.time = absl::FromUnixSeconds(1500);
+    e.reason = "on request";
+    e.agency = "admin-1";
+    e.actor = "a";
+    return tx.grants().End("g0", e);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    GrantQuery all;
+    all.subject = kChild;
+    EXPECT_THAT(*tx.grants().List(all), SizeIs(5));
+    all.limit = 2;
+    all.after = "g1";
+    auto page = tx.grants().List(all);
+    EXPECT_THAT(*page, SizeIs(2));
+    EXPECT_EQ(page->front().name(), "grants/g2");
+    GrantQuery by_plan;
+    by_plan.plan = "p9";
+    EXPECT_THAT(*tx.grants().List(by_plan), SizeIs(1));
+    GrantQuery expiring;
+    expiring.ends_after = absl::FromUnixSeconds(2000);
+    expiring.ends_before = absl::FromUnixSeconds(4000);
+    auto soon = tx.grants().List(expiring);
+    // g0 (ends 2000) is revoked; g1 (3000) is the only active one in range.
+    EXPECT_THAT(*soon, SizeIs(1));
+    EXPECT_EQ(soon->front().name(), "grants/g1");
+    auto lapsed = tx.grants().ListLapsed(absl::FromUnixSeconds(4000), 10);
+    EXPECT_THAT(*lapsed, SizeIs(2));  // g1 and g2; g0 is already ended
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, CustodyAndRepresentationRoundTrip) {
+  v1::CustodyFact f;
+  f.set_name("custodyFacts/c1");
+  f.set_subject(kChild);
+  f.set_guardian_identity_number(kGuardian);
+  *f.mutable_valid_from() = Ts(100);
+  f.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_REGISTER_EXTRACT);
+  v1::Representation r;
+  r.set_name("representations/r1");
+  r.set_subject("195002013334");
+  r.set_representative_identity_number(kGuardian);
+  r.set_remit_covers_consent(true);
+  *r.mutable_valid_from() = Ts(100);
+  *r.mutable_valid_until() = Ts(900);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    absl::Status s = tx.custody().AddCustody(f);
+    if (!s.ok()) return s;
+    return tx.custody().AddRepresentation(r);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(*tx.custody().ListCustody(kChild),
+                ElementsAre(EqualsProto(f)));
+    EXPECT_THAT(*tx.custody().ListRepresentations("195002013334"),
+                ElementsAre(EqualsProto(r)));
+    EXPECT_THAT(*tx.custody().ListCustody("195002013334"), IsEmpty());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+v1::AuditEvent MakeEvent(int64_t time, const std::string& subject,
+                         v1::Decision decision) {
+  v1::AuditEvent e;
+  *e.mutable_time() = Ts(time);
+  e.set_agency("agencies/school-1");
+  e.set_actor("staff-1");
+  e.set_action(v1::AUDIT_ACTION_PLAN_READ);
+  e.set_subject(subject);
+  e.set_resource("plans/p1");
+  e.set_decision(decision);
+  e.add_reasons(v1::DECISION_REASON_CONSENT_COVERS);
+  e.add_grants("grants/g1");
+  e.set_request_id("r-1");
+  return e;
+}
+
+TEST_F(SqliteStoreTest, AuditAppendAndQuery) {
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    for (int i = 0; i < 6; ++i) {
+      auto index = tx.audit().Append(MakeEvent(
+          100 + i, i % 2 ? kChild : "195002013334",
+          i % 3 ? v1::DECISION_ALLOW : v1::DECISION_DENY));
+      if (!index.ok()) return index.status();
+      EXPECT_EQ(*index, i);
+    }
+    return absl::OkStatus();
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_EQ(*tx.audit().Size(), 6);
+    v1::AuditEvent expected = MakeEvent(103, kChild, v1::DECISION_DENY);
+    expected.set_leaf_index(3);
+    EXPECT_THAT(*tx.audit().Get(3), EqualsProto(expected));
+    EXPECT_THAT(tx.audit().Get(6), StatusIs(absl::StatusCode::kNotFound));
+    AuditQuery q;
+    q.subject = kChild;
+    auto child = tx.audit().Query(q);
+    EXPECT_THAT(*child, SizeIs(3));
+    q.decision = v1::DECISION_DENY;
+    EXPECT_THAT(*tx.audit().Query(q), SizeIs(1));
+    AuditQuery window;
+    window.start_time = absl::FromUnixSeconds(101);
+    window.end_time = absl::FromUnixSeconds(104);
+    window.agency = "school-1";
+    EXPECT_THAT(*tx.audit().Query(window), SizeIs(3));
+    AuditQuery page;
+    page.after_index = 3;
+    page.limit = 1;
+    auto next = tx.audit().Query(page);
+    EXPECT_THAT(*next, SizeIs(1));
+    EXPECT_EQ(next->front().leaf_index(), 4);
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, RequestLogKeepsTheFirstAnswer) {
+  RequestRecord r{"CreatePlan", "fp", std::string("\0resp", 5)};
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.requests().Save("school-1", "req-1", r, t0_);
+  }),
+              IsOk());
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.requests().Save("school-1", "req-1", r, t0_);
+  }),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    auto found = tx.requests().Find("school-1", "req-1");
+    EXPECT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->response, r.response);
+    EXPECT_EQ((*found)->method, "CreatePlan");
+    EXPECT_FALSE(tx.requests().Find("bup-1", "req-1")->has_value());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, FailedTransactionLeavesNothing) {
+  absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.grants().Insert(MakeGrant("g1", 1, 2)), IsOk());
+    return absl::InvalidArgumentError("grant.scope: rejected later");
+  });
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.grants().Get("g1"), StatusIs(absl::StatusCode::kNotFound));
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, ReadTransactionsCannotWrite) {
+  absl::Status s = store_->Read([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1, 2));
+  });
+  EXPECT_FALSE(s.ok());
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1, 2));
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, ExceptionsInsideATransactionBecomeStatus) {
+  absl::Status s = store_->Write([&](Transaction&) -> absl::Status {
+    throw std::runtime_error("boom");
+  });
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal, HasSubstr("boom")));
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1, 2));
+  }),
+              IsOk());
+}
+
+// A scratch directory, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            ("samplan-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(SqliteFileTest, AppendOnlyTablesRefuseUpdatesAndDeletes) {
+  TempDir dir;
+  const std::string path = (dir.path() / "samplan.db").string();
+  {
+    auto store = OpenSqliteStore(SqliteOptions{path});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write([&](Transaction& tx) -> absl::Status {
+      absl::Status s = tx.grants().Insert(MakeGrant("g1", 1, 2));
+      if (!s.ok()) return s;
+      return tx.audit().Append(MakeEvent(1, kChild, v1::DECISION_ALLOW))
+          .status();
+    }),
+                IsOk());
+  }
+  SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+  for (const char* sql :
+       {"UPDATE grants SET subject = 'x'", "DELETE FROM grants",
+        "UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events",
+        "INSERT INTO grant_endings(grant_id, seq, state, time, reason, "
+        "agency, actor) VALUES('g1', 1, 2, 0, '', '', '')"}) {
+    if (std::string(sql).rfind("INSERT", 0) == 0) {
+      raw.exec(sql);
+      EXPECT_THROW(raw.exec("DELETE FROM grant_endings"), SQLite::Exception);
+      EXPECT_THROW(raw.exec("UPDATE grant_endings SET reason = 'x'"),
+                   SQLite::Exception);
+      continue;
+    }
+    EXPECT_THROW(raw.exec(sql), SQLite::Exception) << sql;
+  }
+  EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST(SqliteFileTest, DataSurvivesReopen) {
+  TempDir dir;
+  const std::string path = (dir.path() / "samplan.db").string();
+  {
+    auto store = OpenSqliteStore(SqliteOptions{path});
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write([&](Transaction& tx) {
+      return tx.grants().Insert(MakeGrant("g1", 1, 2));
+    }),
+                IsOk());
+  }
+  auto store = OpenSqliteStore(SqliteOptions{path});
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.grants().Get("g1"), IsOk());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST(SqliteFileTest, RefusesADatabaseFromANewerVersion) {
+  TempDir dir;
+  const std::string path = (dir.path() / "samplan.db").string();
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("PRAGMA user_version = 1000");
+  }
+  auto store = OpenSqliteStore(SqliteOptions{path});
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kFailedPrecondition,
+                              HasSubstr("newer samplan")));
+}
+
+TEST(SqliteFileTest, UnopenablePathIsUnavailable) {
+  TempDir dir;
+  auto store = OpenSqliteStore(
+      SqliteOptions{(dir.path() / "missing" / "dir" / "x.db").string()});
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace samplan::storage
