@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test of samplan: installs missing Debian packages, builds,
+# runs the test suite (ctest), then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the API lint.
+# Fails on the first failure.
+#
+#   ./tests/run.sh            everything
+#   ./tests/run.sh --fast     the default build and its tests only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fast=0
+for arg in "$@"; do
+  case "$arg" in
+    --fast) fast=1 ;;
+    -h|--help)
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0 ;;
+    *) echo "run.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+./deploy/install-deps.sh
+
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+
+step "build (default preset)"
+cmake --preset default >/dev/null
+cmake --build --preset default
+
+step "tests (default preset)"
+ctest --preset default
+
+if [[ $fast -eq 0 ]]; then
+  step "build (asan preset: AddressSanitizer + UndefinedBehaviorSanitizer)"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+
+  step "unit tests under ASan + UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset asan
+
+  step "API lint (buf)"
+  ./tests/lint.sh
+fi
+
+step "all tests passed"
