@@ -28,8 +28,8 @@
   if (!statusor.ok()) return std::move(statusor).status();  \
   lhs = *std::move(statusor)
 
-#define ASSIGN_OR_RETURN(lhs, expr)                                         \
-  SAMPLAN_ASSIGN_OR_RETURN_IMPL_(                                           \
+#define ASSIGN_OR_RETURN(lhs, expr) \
+  SAMPLAN_ASSIGN_OR_RETURN_IMPL_(   \
       SAMPLAN_STATUS_CONCAT_(samplan_statusor_, __LINE__), lhs, expr)
 
 #endif  // SAMPLAN_COMMON_STATUS_MACROS_H_

@@ -32,8 +32,7 @@ MATCHER(IsOk, "is OK") {
   return s.ok();
 }
 
-MATCHER_P(StatusIs, code,
-          "has code " + absl::StatusCodeToString(code)) {
+MATCHER_P(StatusIs, code, "has code " + absl::StatusCodeToString(code)) {
   const absl::Status& s = testing_internal::GetStatus(arg);
   *result_listener << "status is " << s;
   return s.code() == code;
@@ -44,9 +43,8 @@ MATCHER_P2(StatusIs, code, message_matcher,
   const absl::Status& s = testing_internal::GetStatus(arg);
   *result_listener << "status is " << s;
   return s.code() == code &&
-         ::testing::ExplainMatchResult(message_matcher,
-                                       std::string(s.message()),
-                                       result_listener);
+         ::testing::ExplainMatchResult(
+             message_matcher, std::string(s.message()), result_listener);
 }
 
 }  // namespace samplan

@@ -28,14 +28,22 @@ enum Rank : int {
 
 Reason ReasonForRank(int rank) {
   switch (rank) {
-    case kAgencyMiss: return Reason::kAgencyOutOfScope;
-    case kPlanMiss: return Reason::kPlanOutOfScope;
-    case kCategoryMiss: return Reason::kCategoryOutOfScope;
-    case kRevoked: return Reason::kConsentRevoked;
-    case kExpired: return Reason::kConsentExpired;
-    case kNotYetValid: return Reason::kConsentNotYetValid;
-    case kCovers: return Reason::kConsentCovers;
-    default: return Reason::kNoConsent;
+    case kAgencyMiss:
+      return Reason::kAgencyOutOfScope;
+    case kPlanMiss:
+      return Reason::kPlanOutOfScope;
+    case kCategoryMiss:
+      return Reason::kCategoryOutOfScope;
+    case kRevoked:
+      return Reason::kConsentRevoked;
+    case kExpired:
+      return Reason::kConsentExpired;
+    case kNotYetValid:
+      return Reason::kConsentNotYetValid;
+    case kCovers:
+      return Reason::kConsentCovers;
+    default:
+      return Reason::kNoConsent;
   }
 }
 
@@ -54,7 +62,8 @@ bool ValidAgency(const Agency& a) {
 }
 
 bool WellFormed(const Grant& g) {
-  if (g.id.empty() || g.grantor.empty() || g.grantor_role == GrantorRole::kUnspecified ||
+  if (g.id.empty() || g.grantor.empty() ||
+      g.grantor_role == GrantorRole::kUnspecified ||
       static_cast<int>(g.grantor_role) > 3) {
     return false;
   }
@@ -137,8 +146,8 @@ bool Within(absl::Time from, absl::Time until, absl::Time t) {
 
 // The guardians of `subject` with custody at `now`, each once.
 absl::InlinedVector<absl::string_view, 2> GuardiansAt(absl::string_view subject,
-                                                     const Facts& facts,
-                                                     absl::Time now) {
+                                                      const Facts& facts,
+                                                      absl::Time now) {
   absl::InlinedVector<absl::string_view, 2> out;
   for (const CustodyFact& c : facts.custody) {
     if (c.subject != subject || c.guardian.empty() ||
@@ -187,9 +196,8 @@ Requirement Competent(absl::string_view subject, int age, const Facts& facts,
       if (r.subject == subject && r.covers_consent &&
           !r.representative.empty() &&
           Within(r.valid_from, r.valid_until, now)) {
-        req.push_back(
-            Alternative{Slot{GrantorRole::kLegalRepresentative,
-                             r.representative}});
+        req.push_back(Alternative{
+            Slot{GrantorRole::kLegalRepresentative, r.representative}});
       }
     }
   }
@@ -240,42 +248,68 @@ std::string DenyExplanation(Reason reason) {
 
 absl::string_view ReasonName(Reason reason) {
   switch (reason) {
-    case Reason::kOwnAgency: return "OWN_AGENCY";
-    case Reason::kConsentCovers: return "CONSENT_COVERS";
-    case Reason::kNotParticipant: return "NOT_PARTICIPANT";
-    case Reason::kNoConsent: return "NO_CONSENT";
-    case Reason::kConsentNotYetValid: return "CONSENT_NOT_YET_VALID";
-    case Reason::kConsentExpired: return "CONSENT_EXPIRED";
-    case Reason::kConsentRevoked: return "CONSENT_REVOKED";
-    case Reason::kAgencyOutOfScope: return "AGENCY_OUT_OF_SCOPE";
-    case Reason::kPlanOutOfScope: return "PLAN_OUT_OF_SCOPE";
-    case Reason::kCategoryOutOfScope: return "CATEGORY_OUT_OF_SCOPE";
-    case Reason::kGuardianConsentMissing: return "GUARDIAN_CONSENT_MISSING";
-    case Reason::kGrantorNotCompetent: return "GRANTOR_NOT_COMPETENT";
-    case Reason::kInvalidInput: return "INVALID_INPUT";
-    default: return "UNSPECIFIED";
+    case Reason::kOwnAgency:
+      return "OWN_AGENCY";
+    case Reason::kConsentCovers:
+      return "CONSENT_COVERS";
+    case Reason::kNotParticipant:
+      return "NOT_PARTICIPANT";
+    case Reason::kNoConsent:
+      return "NO_CONSENT";
+    case Reason::kConsentNotYetValid:
+      return "CONSENT_NOT_YET_VALID";
+    case Reason::kConsentExpired:
+      return "CONSENT_EXPIRED";
+    case Reason::kConsentRevoked:
+      return "CONSENT_REVOKED";
+    case Reason::kAgencyOutOfScope:
+      return "AGENCY_OUT_OF_SCOPE";
+    case Reason::kPlanOutOfScope:
+      return "PLAN_OUT_OF_SCOPE";
+    case Reason::kCategoryOutOfScope:
+      return "CATEGORY_OUT_OF_SCOPE";
+    case Reason::kGuardianConsentMissing:
+      return "GUARDIAN_CONSENT_MISSING";
+    case Reason::kGrantorNotCompetent:
+      return "GRANTOR_NOT_COMPETENT";
+    case Reason::kInvalidInput:
+      return "INVALID_INPUT";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
 absl::string_view CategoryName(Category category) {
   switch (category) {
-    case Category::kNeeds: return "NEEDS";
-    case Category::kInterventions: return "INTERVENTIONS";
-    case Category::kHealth: return "HEALTH";
-    case Category::kEducation: return "EDUCATION";
-    case Category::kSocialSituation: return "SOCIAL_SITUATION";
-    case Category::kMeetingMinutes: return "MEETING_MINUTES";
-    case Category::kFollowUpResults: return "FOLLOW_UP_RESULTS";
-    default: return "UNSPECIFIED";
+    case Category::kNeeds:
+      return "NEEDS";
+    case Category::kInterventions:
+      return "INTERVENTIONS";
+    case Category::kHealth:
+      return "HEALTH";
+    case Category::kEducation:
+      return "EDUCATION";
+    case Category::kSocialSituation:
+      return "SOCIAL_SITUATION";
+    case Category::kMeetingMinutes:
+      return "MEETING_MINUTES";
+    case Category::kFollowUpResults:
+      return "FOLLOW_UP_RESULTS";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
 absl::string_view SectorName(Sector sector) {
   switch (sector) {
-    case Sector::kSchool: return "SCHOOL";
-    case Sector::kSocialServices: return "SOCIAL_SERVICES";
-    case Sector::kHealthcare: return "HEALTHCARE";
-    default: return "UNSPECIFIED";
+    case Sector::kSchool:
+      return "SCHOOL";
+    case Sector::kSocialServices:
+      return "SOCIAL_SERVICES";
+    case Sector::kHealthcare:
+      return "HEALTHCARE";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
@@ -318,8 +352,9 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
   }
   const int age = SubjectAge(subject->birth_date(), policy, now);
   if (age < 0) {
-    return Deny(Reason::kInvalidInput, "the subject's birth date is after "
-                                       "the time of the access");
+    return Deny(Reason::kInvalidInput,
+                "the subject's birth date is after "
+                "the time of the access");
   }
 
   absl::InlinedVector<int, 16> ranks(facts.grants.size());
@@ -488,15 +523,14 @@ absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,
   if (!(grant.valid_from < grant.valid_until)) {
     return InvalidField("grant.valid_until", "must be after valid_from");
   }
-  const absl::CivilSecond from = absl::ToCivilSecond(grant.valid_from,
-                                                     policy.zone);
-  const absl::CivilSecond limit(from.year(),
-                                from.month() + policy.max_grant_months,
-                                from.day(), from.hour(), from.minute(),
-                                from.second());
+  const absl::CivilSecond from =
+      absl::ToCivilSecond(grant.valid_from, policy.zone);
+  const absl::CivilSecond limit(
+      from.year(), from.month() + policy.max_grant_months, from.day(),
+      from.hour(), from.minute(), from.second());
   if (grant.valid_until > absl::FromCivil(limit, policy.zone)) {
-    return Error(absl::StatusCode::kInvalidArgument,
-                 "GRANT_PERIOD_TOO_LONG", "grant.valid_until",
+    return Error(absl::StatusCode::kInvalidArgument, "GRANT_PERIOD_TOO_LONG",
+                 "grant.valid_until",
                  absl::StrCat("the period may be at most ",
                               policy.max_grant_months, " months"));
   }
@@ -507,21 +541,22 @@ absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,
     return InvalidField("grant.subject", "birth date is in the future");
   }
   auto not_competent = [](absl::string_view why) {
-    return Error(absl::StatusCode::kFailedPrecondition,
-                 "GRANTOR_NOT_COMPETENT", "grant.grantor", why);
+    return Error(absl::StatusCode::kFailedPrecondition, "GRANTOR_NOT_COMPETENT",
+                 "grant.grantor", why);
   };
   switch (grant.grantor_role) {
     case GrantorRole::kSubject:
       if (age < policy.consent_age) {
-        return not_competent(absl::StrCat(
-            "a subject under ", policy.consent_age,
-            " cannot consent; the guardians with custody must"));
+        return not_competent(
+            absl::StrCat("a subject under ", policy.consent_age,
+                         " cannot consent; the guardians with custody must"));
       }
       break;
     case GrantorRole::kGuardian: {
       if (age >= policy.adult_age) {
-        return not_competent("the subject is an adult; guardians cannot "
-                             "consent for an adult");
+        return not_competent(
+            "the subject is an adult; guardians cannot "
+            "consent for an adult");
       }
       if (age >= policy.consent_age &&
           policy.teen_rule == TeenRule::kSubjectOnly) {
@@ -541,8 +576,9 @@ absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,
     }
     case GrantorRole::kLegalRepresentative: {
       if (age < policy.adult_age) {
-        return not_competent("a legal representative consents only for an "
-                             "adult subject");
+        return not_competent(
+            "a legal representative consents only for an "
+            "adult subject");
       }
       bool found = false;
       for (const Representation& r : facts.representations) {

@@ -20,11 +20,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -71,8 +71,8 @@ enum class GrantState : uint8_t {
 // (see ReasonName()).
 enum class Reason : uint8_t {
   kUnspecified = 0,
-  kOwnAgency = 1,     // allow: the reader owns the entry
-  kConsentCovers = 2, // allow: effective grants of competent grantors cover it
+  kOwnAgency = 1,      // allow: the reader owns the entry
+  kConsentCovers = 2,  // allow: effective grants of competent grantors cover it
   kNotParticipant = 3,
   kNoConsent = 4,
   kConsentNotYetValid = 5,
@@ -114,7 +114,7 @@ struct Grant {
   GrantorRole grantor_role = GrantorRole::kUnspecified;
   std::string grantor;
   Scope scope;
-  absl::Time valid_from = absl::InfinitePast();  // inclusive
+  absl::Time valid_from = absl::InfinitePast();   // inclusive
   absl::Time valid_until = absl::InfinitePast();  // exclusive
   GrantState state = GrantState::kUnspecified;
   // When it was withdrawn, revoked or voided; unset while active.
@@ -141,8 +141,8 @@ struct Representation {
 
 // Who may consent for a subject of 15-17 (the consent age to the adult age).
 enum class TeenRule : uint8_t {
-  kSubjectOnly = 0,          // default: the child's own grant is needed
-  kSubjectOrGuardians = 1,   // either the child, or the guardians as for <15
+  kSubjectOnly = 0,         // default: the child's own grant is needed
+  kSubjectOrGuardians = 1,  // either the child, or the guardians as for <15
 };
 
 // The configurable part of the rules. Defaults are those of
@@ -169,8 +169,8 @@ absl::StatusOr<Policy> DefaultPolicy();
 // owned by agency `owner`, in plan `plan`, about `subject`. The subject's
 // age follows from the birth date in its identity number.
 struct Access {
-  std::string subject;             // canonical 12 digits
-  std::string plan;                // the plan the entry belongs to
+  std::string subject;  // canonical 12 digits
+  std::string plan;     // the plan the entry belongs to
   Agency owner;
   Agency reader;
   Category category = Category::kUnspecified;

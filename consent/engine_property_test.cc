@@ -16,13 +16,13 @@
 #include <optional>
 #include <random>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -44,9 +44,7 @@ constexpr uint32_t kSeedBase = 0x5A3C0001u;
 constexpr int kDaySeconds = 24 * 60 * 60;
 constexpr int kAgencyCount = 4;
 
-uint32_t SeedAt(int i) {
-  return kSeedBase + static_cast<uint32_t>(i) * 7919u;
-}
+uint32_t SeedAt(int i) { return kSeedBase + static_cast<uint32_t>(i) * 7919u; }
 
 // --- The world ---------------------------------------------------------------
 
@@ -238,10 +236,10 @@ class WorldMaker {
   void SetFamily(World& w) {
     const absl::CivilDay birth = w.subject_birth_date;
     const absl::Time born = absl::FromCivil(absl::CivilSecond(birth), zone_);
-    const absl::Time grown_up = absl::FromCivil(
-        absl::CivilSecond(
-            absl::CivilDay(birth.year() + 18, birth.month(), birth.day())),
-        zone_);
+    const absl::Time grown_up =
+        absl::FromCivil(absl::CivilSecond(absl::CivilDay(
+                            birth.year() + 18, birth.month(), birth.day())),
+                        zone_);
     // Joint custody from birth to 18 (so, for an adult, ended).
     for (const std::string* guardian : {&w.guardian1, &w.guardian2}) {
       CustodyFact c;
@@ -581,10 +579,10 @@ int AgeAt(const World& w, const Policy& policy, absl::Time t) {
 bool GrantorCompetent(const World& w, const Grant& g, const Policy& policy,
                       absl::Time t) {
   const int age = AgeAt(w, policy, t);
-  const bool by_subject = g.grantor_role == GrantorRole::kSubject &&
-                          g.grantor == w.access.subject;
-  const bool by_guardian = g.grantor_role == GrantorRole::kGuardian &&
-                           HasCustody(w, g.grantor, t);
+  const bool by_subject =
+      g.grantor_role == GrantorRole::kSubject && g.grantor == w.access.subject;
+  const bool by_guardian =
+      g.grantor_role == GrantorRole::kGuardian && HasCustody(w, g.grantor, t);
   const bool by_representative =
       g.grantor_role == GrantorRole::kLegalRepresentative &&
       RepresentsWithConsent(w, g.grantor, t);
@@ -704,8 +702,7 @@ TEST_F(DecidePropertyTest, GeneratedWorldsAreValid) {
     EXPECT_EQ(subject->birth_date(), w.subject_birth_date) << where;
 
     const int age = AgeAt(w, policy_, w.now);
-    EXPECT_EQ(SubjectAge(w.subject_birth_date, policy_, w.now), age)
-        << where;
+    EXPECT_EQ(SubjectAge(w.subject_birth_date, policy_, w.now), age) << where;
     switch (w.kind) {
       case Kind::kChild:
         EXPECT_TRUE(age >= 1 && age < 15) << where << ": age " << age;
@@ -743,8 +740,7 @@ TEST_F(DecidePropertyTest, RemovingGrantsNeverTurnsDenyIntoAllow) {
     if (before.allowed) return;
     ++denies;
     for (size_t i = 0; i < w.grants.size(); ++i) {
-      const Decision after =
-          DecideWith(w, WithoutGrant(w.grants, i), policy_);
+      const Decision after = DecideWith(w, WithoutGrant(w.grants, i), policy_);
       EXPECT_FALSE(after.allowed) << where << ": without " << w.grants[i].id
                                   << " got " << Describe(after);
     }
@@ -755,9 +751,8 @@ TEST_F(DecidePropertyTest, RemovingGrantsNeverTurnsDenyIntoAllow) {
         if (round > 0 && maker.Chance(50)) subset.push_back(g);
       }
       const Decision after = DecideWith(w, subset, policy_);
-      EXPECT_FALSE(after.allowed)
-          << where << ": a subset of " << subset.size() << " grants got "
-          << Describe(after);
+      EXPECT_FALSE(after.allowed) << where << ": a subset of " << subset.size()
+                                  << " grants got " << Describe(after);
     }
   });
   EXPECT_GT(denies, 100);
@@ -798,11 +793,10 @@ TEST_F(DecidePropertyTest, RemovingAGrantNotReliedOnKeepsTheDecision) {
     for (size_t i = 0; i < w.grants.size(); ++i) {
       if (Names(before, w.grants[i].id)) continue;
       ++checked;
-      const Decision after =
-          DecideWith(w, WithoutGrant(w.grants, i), policy_);
+      const Decision after = DecideWith(w, WithoutGrant(w.grants, i), policy_);
       EXPECT_TRUE(SameDecision(before, after))
-          << where << ": without " << w.grants[i].id << ", "
-          << Describe(before) << " became " << Describe(after);
+          << where << ": without " << w.grants[i].id << ", " << Describe(before)
+          << " became " << Describe(after);
     }
   });
   EXPECT_GT(checked, 10);
@@ -1043,11 +1037,10 @@ TEST_F(DecidePropertyTest, GuardiansStopCountingOnTheFifteenthBirthday) {
     const Decision d_birthday = DecideFor(birthday, policy_);
     if (d_eve.reason == Reason::kConsentCovers) {
       ++eve_allows;
-      EXPECT_TRUE(
-          NamesGrantOf(d_eve, eve.grants, eve.guardian1,
-                       GrantorRole::kGuardian) &&
-          NamesGrantOf(d_eve, eve.grants, eve.guardian2,
-                       GrantorRole::kGuardian))
+      EXPECT_TRUE(NamesGrantOf(d_eve, eve.grants, eve.guardian1,
+                               GrantorRole::kGuardian) &&
+                  NamesGrantOf(d_eve, eve.grants, eve.guardian2,
+                               GrantorRole::kGuardian))
           << where << ": " << Describe(d_eve);
     }
     if (d_birthday.reason == Reason::kConsentCovers) {
@@ -1059,12 +1052,11 @@ TEST_F(DecidePropertyTest, GuardiansStopCountingOnTheFifteenthBirthday) {
             << where << ": on the birthday relies on " << id;
       }
     }
-    const bool subject_granted =
-        std::any_of(birthday.grants.begin(), birthday.grants.end(),
-                    [&](const Grant& g) {
-                      return g.grantor_role == GrantorRole::kSubject &&
-                             g.grantor == birthday.access.subject;
-                    });
+    const bool subject_granted = std::any_of(
+        birthday.grants.begin(), birthday.grants.end(), [&](const Grant& g) {
+          return g.grantor_role == GrantorRole::kSubject &&
+                 g.grantor == birthday.access.subject;
+        });
     if (d_eve.reason == Reason::kConsentCovers && !subject_granted) {
       ++turned_not_competent;
       EXPECT_FALSE(d_birthday.allowed) << where;
@@ -1079,37 +1071,37 @@ TEST_F(DecidePropertyTest, GuardiansStopCountingOnTheFifteenthBirthday) {
 // (e) The same input gives the same decision; the order of grants and of
 // custody facts does not matter.
 TEST_F(DecidePropertyTest, DecisionsAreDeterministicAndIgnoreInputOrder) {
-  ForEachWorld([&](WorldMaker& maker, const World& w,
-                   const std::string& where) {
-    const Decision first = DecideFor(w, policy_);
-    const Decision second = DecideFor(w, policy_);
-    EXPECT_TRUE(SameDecision(first, second))
-        << where << ": " << Describe(first) << " then " << Describe(second);
+  ForEachWorld(
+      [&](WorldMaker& maker, const World& w, const std::string& where) {
+        const Decision first = DecideFor(w, policy_);
+        const Decision second = DecideFor(w, policy_);
+        EXPECT_TRUE(SameDecision(first, second))
+            << where << ": " << Describe(first) << " then " << Describe(second);
 
-    for (int round = 0; round < 3; ++round) {
-      std::vector<Grant> shuffled = w.grants;
-      if (round == 0) {
-        std::reverse(shuffled.begin(), shuffled.end());
-      } else {
-        std::shuffle(shuffled.begin(), shuffled.end(), maker.rng());
-      }
-      const Decision d = DecideWith(w, shuffled, policy_);
-      EXPECT_EQ(d.allowed, first.allowed) << where;
-      EXPECT_EQ(d.reason, first.reason)
-          << where << ": " << Describe(first) << " vs " << Describe(d);
-      EXPECT_EQ(d.grants_relied_on, first.grants_relied_on) << where;
-    }
+        for (int round = 0; round < 3; ++round) {
+          std::vector<Grant> shuffled = w.grants;
+          if (round == 0) {
+            std::reverse(shuffled.begin(), shuffled.end());
+          } else {
+            std::shuffle(shuffled.begin(), shuffled.end(), maker.rng());
+          }
+          const Decision d = DecideWith(w, shuffled, policy_);
+          EXPECT_EQ(d.allowed, first.allowed) << where;
+          EXPECT_EQ(d.reason, first.reason)
+              << where << ": " << Describe(first) << " vs " << Describe(d);
+          EXPECT_EQ(d.grants_relied_on, first.grants_relied_on) << where;
+        }
 
-    World reordered = w;
-    std::reverse(reordered.custody.begin(), reordered.custody.end());
-    std::reverse(reordered.representations.begin(),
-                 reordered.representations.end());
-    const Decision d = DecideFor(reordered, policy_);
-    EXPECT_EQ(d.allowed, first.allowed) << where;
-    EXPECT_EQ(d.reason, first.reason)
-        << where << ": " << Describe(first) << " vs " << Describe(d);
-    EXPECT_EQ(d.grants_relied_on, first.grants_relied_on) << where;
-  });
+        World reordered = w;
+        std::reverse(reordered.custody.begin(), reordered.custody.end());
+        std::reverse(reordered.representations.begin(),
+                     reordered.representations.end());
+        const Decision d = DecideFor(reordered, policy_);
+        EXPECT_EQ(d.allowed, first.allowed) << where;
+        EXPECT_EQ(d.reason, first.reason)
+            << where << ": " << Describe(first) << " vs " << Describe(d);
+        EXPECT_EQ(d.grants_relied_on, first.grants_relied_on) << where;
+      });
 }
 
 // (f) Reading one's own entries needs no consent.
@@ -1137,15 +1129,14 @@ TEST_F(DecidePropertyTest, NonParticipantsAreAlwaysDenied) {
                    const std::string& where) {
     Access outsider = w.access;
     if (outsider.reader.id == outsider.owner.id) {
-      outsider.reader =
-          AgencyAt((AgencyIndex(outsider.owner) +
-                    maker.Uniform(1, kAgencyCount - 1)) %
-                   kAgencyCount);
+      outsider.reader = AgencyAt(
+          (AgencyIndex(outsider.owner) + maker.Uniform(1, kAgencyCount - 1)) %
+          kAgencyCount);
     }
     ASSERT_NE(outsider.reader.id, outsider.owner.id) << where;
     outsider.reader_participates = true;
-    const Decision inside = Decide(outsider, FactsOf(w, w.grants), policy_,
-                                   w.now);
+    const Decision inside =
+        Decide(outsider, FactsOf(w, w.grants), policy_, w.now);
     if (inside.allowed) ++would_have_been_allowed;
     outsider.reader_participates = false;
     const Decision d = Decide(outsider, FactsOf(w, w.grants), policy_, w.now);
@@ -1177,20 +1168,20 @@ TEST_F(DecidePropertyTest, MalformedAccessIsAlwaysInvalidInput) {
       [](Access& a) { a.owner.sector = static_cast<Sector>(4); },
       [](Access& a) { a.subject.clear(); },
   };
-  ForEachWorld([&](WorldMaker& maker, const World& w,
-                   const std::string& where) {
-    for (size_t b = 0; b < breakers.size(); ++b) {
-      Access a = w.access;
-      if (maker.Chance(30)) a.reader = a.owner;
-      breakers[b](a);
-      const Decision d = Decide(a, FactsOf(w, w.grants), policy_, w.now);
-      EXPECT_FALSE(d.allowed) << where << ": breaker " << b << " "
-                              << Describe(d);
-      EXPECT_EQ(d.reason, Reason::kInvalidInput)
-          << where << ": breaker " << b << " " << Describe(d);
-      EXPECT_THAT(d.grants_relied_on, IsEmpty()) << where;
-    }
-  });
+  ForEachWorld(
+      [&](WorldMaker& maker, const World& w, const std::string& where) {
+        for (size_t b = 0; b < breakers.size(); ++b) {
+          Access a = w.access;
+          if (maker.Chance(30)) a.reader = a.owner;
+          breakers[b](a);
+          const Decision d = Decide(a, FactsOf(w, w.grants), policy_, w.now);
+          EXPECT_FALSE(d.allowed)
+              << where << ": breaker " << b << " " << Describe(d);
+          EXPECT_EQ(d.reason, Reason::kInvalidInput)
+              << where << ": breaker " << b << " " << Describe(d);
+          EXPECT_THAT(d.grants_relied_on, IsEmpty()) << where;
+        }
+      });
 }
 
 // (g) A subject born after the time of the access is invalid input.
@@ -1202,8 +1193,8 @@ TEST_F(DecidePropertyTest, SubjectNotYetBornIsInvalidInput) {
     Rebirth(unborn, today + maker.Uniform(1, 300), policy_.zone);
     ASSERT_TRUE(IdentityNumber::Parse(unborn.access.subject).ok()) << where;
     if (unborn.access.reader.id == unborn.access.owner.id) {
-      unborn.access.reader = AgencyAt((AgencyIndex(unborn.access.owner) + 1) %
-                                      kAgencyCount);
+      unborn.access.reader =
+          AgencyAt((AgencyIndex(unborn.access.owner) + 1) % kAgencyCount);
     }
     unborn.access.reader_participates = true;
     const Decision d = DecideFor(unborn, policy_);
@@ -1220,9 +1211,7 @@ TEST_F(DecidePropertyTest, MalformedGrantsAreNeverReliedOn) {
       [](Grant& g) { g.valid_until = g.valid_from - absl::Seconds(1); },
       [](Grant& g) { g.scope.categories.clear(); },
       [](Grant& g) { g.scope.categories.push_back(Category::kUnspecified); },
-      [](Grant& g) {
-        g.scope.categories.push_back(static_cast<Category>(99));
-      },
+      [](Grant& g) { g.scope.categories.push_back(static_cast<Category>(99)); },
       [](Grant& g) {
         g.scope.disclosing_agencies.clear();
         g.scope.disclosing_sectors.clear();
@@ -1283,8 +1272,8 @@ TEST_F(DecidePropertyTest, ExplanationsNeverContainIdentityNumbers) {
     outsider.reader_participates = false;
     Access broken = w.access;
     broken.category = Category::kUnspecified;
-    const std::array<const Access*, 4> accesses = {&w.access, &own,
-                                                   &outsider, &broken};
+    const std::array<const Access*, 4> accesses = {&w.access, &own, &outsider,
+                                                   &broken};
     for (const Access* a : accesses) {
       const Decision d = Decide(*a, FactsOf(w, w.grants), policy_, w.now);
       EXPECT_FALSE(d.explanation.empty()) << where << ": " << Describe(d);
@@ -1292,8 +1281,7 @@ TEST_F(DecidePropertyTest, ExplanationsNeverContainIdentityNumbers) {
            {&w.access.subject, &w.guardian1, &w.guardian2, &w.representative,
             &w.stranger, &w.other_subject}) {
         EXPECT_THAT(d.explanation, Not(HasSubstr(*number))) << where;
-        EXPECT_THAT(d.explanation, Not(HasSubstr(number->substr(2))))
-            << where;
+        EXPECT_THAT(d.explanation, Not(HasSubstr(number->substr(2)))) << where;
       }
     }
   });

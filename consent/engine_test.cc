@@ -47,8 +47,9 @@ class ConsentRulesTest : public ::testing::Test {
  protected:
   ConsentRulesTest() {
     policy_.zone = Stockholm();
-    custody_ = {CustodyFact{child_, g1_, Utc(2016, 5, 10), absl::InfiniteFuture()},
-                CustodyFact{child_, g2_, Utc(2016, 5, 10), absl::InfiniteFuture()}};
+    custody_ = {
+        CustodyFact{child_, g1_, Utc(2016, 5, 10), absl::InfiniteFuture()},
+        CustodyFact{child_, g2_, Utc(2016, 5, 10), absl::InfiniteFuture()}};
   }
 
   // A guardian's grant HEALTHCARE -> SCHOOL for needs and interventions.
@@ -288,8 +289,9 @@ TEST_F(ConsentRulesTest, ScopeByAgencyId) {
   }
   EXPECT_TRUE(DecideNow(Read(kBup, kSchool, Category::kNeeds), now_).allowed);
   const Agency other_clinic{"bup-2", Sector::kHealthcare};
-  EXPECT_EQ(DecideNow(Read(other_clinic, kSchool, Category::kNeeds), now_).reason,
-            Reason::kAgencyOutOfScope);
+  EXPECT_EQ(
+      DecideNow(Read(other_clinic, kSchool, Category::kNeeds), now_).reason,
+      Reason::kAgencyOutOfScope);
 }
 
 TEST_F(ConsentRulesTest, ScopeLimitedToOnePlan) {
@@ -411,20 +413,17 @@ TEST_F(ValidateGrantTest, EachBadFieldIsNamed) {
       {[](Grant& g) { g.grantor = "19850301111x"; }, "grant.grantor"},
       {[](Grant& g) { g.grantor_role = GrantorRole::kUnspecified; },
        "grant.grantor_role"},
-      {[](Grant& g) {
-         g.scope.disclosing_sectors.clear();
-       }, "grant.scope.disclosing_agencies"},
+      {[](Grant& g) { g.scope.disclosing_sectors.clear(); },
+       "grant.scope.disclosing_agencies"},
       {[](Grant& g) { g.scope.receiving_sectors.clear(); },
        "grant.scope.receiving_agencies"},
       {[](Grant& g) { g.scope.receiving_agencies = {"Bad Id"}; },
        "grant.scope.receiving_agencies"},
-      {[](Grant& g) {
-         g.scope.disclosing_sectors = {Sector::kUnspecified};
-       }, "grant.scope.disclosing_sectors"},
+      {[](Grant& g) { g.scope.disclosing_sectors = {Sector::kUnspecified}; },
+       "grant.scope.disclosing_sectors"},
       {[](Grant& g) { g.scope.categories.clear(); }, "grant.scope.categories"},
-      {[](Grant& g) {
-         g.scope.categories = {Category::kUnspecified};
-       }, "grant.scope.categories"},
+      {[](Grant& g) { g.scope.categories = {Category::kUnspecified}; },
+       "grant.scope.categories"},
       {[](Grant& g) { g.valid_from = absl::InfinitePast(); },
        "grant.valid_from"},
       {[](Grant& g) { g.valid_until = g.valid_from; }, "grant.valid_until"},
@@ -442,10 +441,10 @@ TEST_F(ValidateGrantTest, EachBadFieldIsNamed) {
 
 TEST_F(ValidateGrantTest, PeriodAtMostTwelveMonths) {
   Grant g = GuardianGrant("", g1_);
-  g.valid_from = absl::FromCivil(absl::CivilSecond(2026, 3, 1, 0, 0, 0),
-                                 policy_.zone);
-  g.valid_until = absl::FromCivil(absl::CivilSecond(2027, 3, 1, 0, 0, 0),
-                                  policy_.zone);
+  g.valid_from =
+      absl::FromCivil(absl::CivilSecond(2026, 3, 1, 0, 0, 0), policy_.zone);
+  g.valid_until =
+      absl::FromCivil(absl::CivilSecond(2027, 3, 1, 0, 0, 0), policy_.zone);
   EXPECT_THAT(Validate(g), IsOk());
   g.valid_until += absl::Seconds(1);
   EXPECT_THAT(Validate(g), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -454,17 +453,15 @@ TEST_F(ValidateGrantTest, PeriodAtMostTwelveMonths) {
 
 TEST_F(ValidateGrantTest, CompetenceAtRecording) {
   Grant stranger = GuardianGrant("", Pnr("19900101", "555"));
-  EXPECT_THAT(Validate(stranger),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("guardian")));
+  EXPECT_THAT(
+      Validate(stranger),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("guardian")));
   Grant child = GuardianGrant("", child_);
   child.grantor_role = GrantorRole::kSubject;
-  EXPECT_THAT(Validate(child),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Validate(child), StatusIs(absl::StatusCode::kFailedPrecondition));
   Grant wrong_role = GuardianGrant("", child_);
-  EXPECT_THAT(Validate(wrong_role),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("grant.grantor_role")));
+  EXPECT_THAT(Validate(wrong_role), StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("grant.grantor_role")));
 }
 
 TEST_F(ValidateGrantTest, GuardianCannotGrantForA15YearOld) {

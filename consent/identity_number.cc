@@ -29,9 +29,9 @@ int ToInt(absl::string_view digits) {
 }
 
 absl::Status Invalid(absl::string_view problem) {
-  return WithReason(absl::InvalidArgumentError(absl::StrCat(
-                        "identity number ", problem)),
-                    "INVALID_FIELD");
+  return WithReason(
+      absl::InvalidArgumentError(absl::StrCat("identity number ", problem)),
+      "INVALID_FIELD");
 }
 
 }  // namespace
@@ -61,9 +61,9 @@ absl::StatusOr<IdentityNumber> IdentityNumber::Parse(absl::string_view text) {
   } else if (text.size() == 12) {
     digits = std::string(text);
   } else {
-    return Invalid(absl::StrCat(
-        "must be 12 digits (YYYYMMDDNNNC or YYYYMMDD-NNNC); got ",
-        text.size(), " characters"));
+    return Invalid(
+        absl::StrCat("must be 12 digits (YYYYMMDDNNNC or YYYYMMDD-NNNC); got ",
+                     text.size(), " characters"));
   }
   for (char c : digits) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
@@ -92,8 +92,7 @@ absl::StatusOr<IdentityNumber> IdentityNumber::Parse(absl::string_view text) {
                          "coordination number adds 60 to the day)"
                        : "has a day that does not exist in its month");
   }
-  const int expected =
-      LuhnCheckDigit(absl::string_view(digits).substr(2, 9));
+  const int expected = LuhnCheckDigit(absl::string_view(digits).substr(2, 9));
   if (digits[11] - '0' != expected) {
     return Invalid("has a wrong check digit (Luhn)");
   }

@@ -11,9 +11,9 @@
 #define SAMPLAN_CONSENT_IDENTITY_NUMBER_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace samplan::consent {

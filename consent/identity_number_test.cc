@@ -8,12 +8,12 @@
 #include "consent/identity_number.h"
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -241,25 +241,20 @@ TEST(IdentityNumberParseTest, RejectsLetters) {
 TEST(IdentityNumberParseTest, RejectsDashInTheWrongPlace) {
   const std::string valid = MakeNumber("20100315", "123");
   // 13 characters, '-' not before the last four.
-  ExpectRejected(absl::StrCat(valid.substr(0, 7), "-", valid.substr(7)),
-                 "'-'");
-  ExpectRejected(absl::StrCat(valid.substr(0, 6), "-", valid.substr(6)),
-                 "'-'");
-  ExpectRejected(absl::StrCat(valid.substr(0, 9), "-", valid.substr(9)),
-                 "'-'");
+  ExpectRejected(absl::StrCat(valid.substr(0, 7), "-", valid.substr(7)), "'-'");
+  ExpectRejected(absl::StrCat(valid.substr(0, 6), "-", valid.substr(6)), "'-'");
+  ExpectRejected(absl::StrCat(valid.substr(0, 9), "-", valid.substr(9)), "'-'");
   ExpectRejected(absl::StrCat(valid, "-"), "'-'");
   ExpectRejected(absl::StrCat("-", valid), "'-'");
   // '+' (the separator of the 10-digit form for those over 100) is not '-'.
-  ExpectRejected(absl::StrCat(valid.substr(0, 8), "+", valid.substr(8)),
-                 "'-'");
+  ExpectRejected(absl::StrCat(valid.substr(0, 8), "+", valid.substr(8)), "'-'");
   // 12 characters including a '-': only 11 digits.
   ExpectRejected(absl::StrCat(valid.substr(0, 8), "-", valid.substr(8, 3)),
                  "only digits");
   // Two dashes.
-  ExpectRejected(
-      absl::StrCat(valid.substr(0, 4), "-", valid.substr(4, 4), "-",
-                   valid.substr(8)),
-      "12 digits");
+  ExpectRejected(absl::StrCat(valid.substr(0, 4), "-", valid.substr(4, 4), "-",
+                              valid.substr(8)),
+                 "12 digits");
 }
 
 TEST(IdentityNumberParseTest, RejectsMonthZeroAndThirteen) {
@@ -396,8 +391,7 @@ TEST(AgeOnTest, NegativeBeforeBirth) {
   EXPECT_EQ(AgeOn(birth, absl::CivilDay(2010, 3, 14)), -1);
   EXPECT_LT(AgeOn(birth, absl::CivilDay(2009, 12, 31)), 0);
   EXPECT_LT(AgeOn(birth, absl::CivilDay(2000, 6, 1)), 0);
-  EXPECT_LT(AgeOn(absl::CivilDay(2024, 2, 29), absl::CivilDay(2024, 2, 28)),
-            0);
+  EXPECT_LT(AgeOn(absl::CivilDay(2024, 2, 29), absl::CivilDay(2024, 2, 28)), 0);
 }
 
 }  // namespace

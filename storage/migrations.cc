@@ -212,8 +212,8 @@ absl::Status Migrate(SQLite::Database& db) {
   if (version > latest) {
     return Error(absl::StatusCode::kFailedPrecondition, "SCHEMA_TOO_NEW", "",
                  absl::StrCat("the database has schema version ", version,
-                              " but this samplan knows versions up to ",
-                              latest, "; run a newer samplan or restore a "
+                              " but this samplan knows versions up to ", latest,
+                              "; run a newer samplan or restore a "
                               "backup"));
   }
   for (int v = version; v < latest; ++v) {
@@ -223,8 +223,8 @@ absl::Status Migrate(SQLite::Database& db) {
       db.exec(absl::StrCat("PRAGMA user_version = ", v + 1));
       tx.commit();
     } catch (const SQLite::Exception& e) {
-      return absl::InternalError(absl::StrCat(
-          "schema migration to version ", v + 1, " failed: ", e.what()));
+      return absl::InternalError(absl::StrCat("schema migration to version ",
+                                              v + 1, " failed: ", e.what()));
     }
   }
   return absl::OkStatus();

@@ -30,9 +30,9 @@ TEST(MigrationsTest, BuildsTheSchemaFromEmpty) {
     EXPECT_TRUE(db.tableExists(table)) << table;
   }
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
-  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM pragma_foreign_key_check")
-                .getInt(),
-            0);
+  EXPECT_EQ(
+      db.execAndGet("SELECT count(*) FROM pragma_foreign_key_check").getInt(),
+      0);
 }
 
 TEST(MigrationsTest, IsIdempotent) {
@@ -47,8 +47,8 @@ TEST(MigrationsTest, RefusesANewerDatabaseUntouched) {
   SQLite::Database db = Memory();
   db.exec("PRAGMA user_version = 999");
   absl::Status s = Migrate(db);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition,
-                          HasSubstr("999")));
+  EXPECT_THAT(
+      s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("999")));
   EXPECT_EQ(ReasonOf(s), "SCHEMA_TOO_NEW");
   EXPECT_FALSE(db.tableExists("plans"));
   EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 999);

@@ -76,8 +76,7 @@ absl::Status FromSqlite(absl::string_view what, const SQLite::Exception& e) {
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PROTOCOL:
-      return WithReason(absl::UnavailableError(message),
-                        "STORAGE_UNAVAILABLE");
+      return WithReason(absl::UnavailableError(message), "STORAGE_UNAVAILABLE");
     default:
       return absl::InternalError(message);
   }
@@ -168,8 +167,7 @@ class SqliteAgencies final : public AgencyRegistry {
       auto& s = c_.Prepare("SELECT data FROM agencies WHERE id = ?1");
       BindText(s, 1, id);
       if (!s.executeStep()) {
-        return WithReason(absl::NotFoundError("agency not found"),
-                          "NOT_FOUND");
+        return WithReason(absl::NotFoundError("agency not found"), "NOT_FOUND");
       }
       return ParseColumn<v1::Agency>(s.getColumn(0), "agency");
     });
@@ -186,8 +184,7 @@ class SqliteAgencies final : public AgencyRegistry {
       s.bind(4, agency.state());
       BindBlob(s, 5, agency);
       if (s.exec() == 0) {
-        return WithReason(absl::NotFoundError("agency not found"),
-                          "NOT_FOUND");
+        return WithReason(absl::NotFoundError("agency not found"), "NOT_FOUND");
       }
       return absl::OkStatus();
     });
@@ -195,21 +192,21 @@ class SqliteAgencies final : public AgencyRegistry {
 
   absl::StatusOr<std::vector<v1::Agency>> List(absl::string_view after,
                                                int limit) override {
-    return Guard("list agencies",
-                 [&]() -> absl::StatusOr<std::vector<v1::Agency>> {
-                   auto& s = c_.Prepare(
-                       "SELECT data FROM agencies WHERE id > ?1 "
-                       "ORDER BY id LIMIT ?2");
-                   BindText(s, 1, after);
-                   s.bind(2, limit);
-                   std::vector<v1::Agency> out;
-                   while (s.executeStep()) {
-                     ASSIGN_OR_RETURN(auto a, ParseColumn<v1::Agency>(
-                                                  s.getColumn(0), "agency"));
-                     out.push_back(std::move(a));
-                   }
-                   return out;
-                 });
+    return Guard(
+        "list agencies", [&]() -> absl::StatusOr<std::vector<v1::Agency>> {
+          auto& s = c_.Prepare(
+              "SELECT data FROM agencies WHERE id > ?1 "
+              "ORDER BY id LIMIT ?2");
+          BindText(s, 1, after);
+          s.bind(2, limit);
+          std::vector<v1::Agency> out;
+          while (s.executeStep()) {
+            ASSIGN_OR_RETURN(auto a,
+                             ParseColumn<v1::Agency>(s.getColumn(0), "agency"));
+            out.push_back(std::move(a));
+          }
+          return out;
+        });
   }
 
  private:
@@ -227,7 +224,8 @@ class SqlitePlans final : public PlanRepository {
       const std::string lead = BareId(plan.lead_agency());
       auto& s = c_.Prepare(
           "INSERT INTO plans(id, subject, lead_agency, state, revision, "
-          "effective_revision, create_time) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+          "effective_revision, create_time) VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
+          "?7)");
       BindText(s, 1, id);
       BindText(s, 2, plan.subject());
       BindText(s, 3, lead);
@@ -315,24 +313,25 @@ class SqlitePlans final : public PlanRepository {
 
   absl::StatusOr<std::vector<v1::Entry>> ListEntries(
       absl::string_view plan_id, int64_t revision) override {
-    return Guard("list entries",
-                 [&]() -> absl::StatusOr<std::vector<v1::Entry>> {
-      auto& s = c_.Prepare(
-          "SELECT e.data FROM entries e WHERE e.plan_id = ?1 AND e.deleted = 0 "
-          "AND e.revision = (SELECT MAX(x.revision) FROM entries x "
-          "  WHERE x.plan_id = e.plan_id AND x.entry_id = e.entry_id "
-          "  AND x.revision <= ?2) "
-          "ORDER BY e.entry_id");
-      BindText(s, 1, plan_id);
-      s.bind(2, revision == 0 ? INT64_MAX : revision);
-      std::vector<v1::Entry> out;
-      while (s.executeStep()) {
-        ASSIGN_OR_RETURN(auto e,
-                         ParseColumn<v1::Entry>(s.getColumn(0), "entry"));
-        out.push_back(std::move(e));
-      }
-      return out;
-    });
+    return Guard(
+        "list entries", [&]() -> absl::StatusOr<std::vector<v1::Entry>> {
+          auto& s = c_.Prepare(
+              "SELECT e.data FROM entries e WHERE e.plan_id = ?1 AND e.deleted "
+              "= 0 "
+              "AND e.revision = (SELECT MAX(x.revision) FROM entries x "
+              "  WHERE x.plan_id = e.plan_id AND x.entry_id = e.entry_id "
+              "  AND x.revision <= ?2) "
+              "ORDER BY e.entry_id");
+          BindText(s, 1, plan_id);
+          s.bind(2, revision == 0 ? INT64_MAX : revision);
+          std::vector<v1::Entry> out;
+          while (s.executeStep()) {
+            ASSIGN_OR_RETURN(auto e,
+                             ParseColumn<v1::Entry>(s.getColumn(0), "entry"));
+            out.push_back(std::move(e));
+          }
+          return out;
+        });
   }
 
   absl::StatusOr<v1::Entry> GetEntry(absl::string_view plan_id,
@@ -401,19 +400,20 @@ class SqlitePlans final : public PlanRepository {
       absl::string_view plan_id, bool include_removed) override {
     return Guard("list participants",
                  [&]() -> absl::StatusOr<std::vector<v1::Participant>> {
-      auto& s = c_.Prepare(
-          "SELECT data FROM participants WHERE plan_id = ?1 AND "
-          "(?2 OR removed = 0) ORDER BY participant_id");
-      BindText(s, 1, plan_id);
-      s.bind(2, include_removed ? 1 : 0);
-      std::vector<v1::Participant> out;
-      while (s.executeStep()) {
-        ASSIGN_OR_RETURN(auto p, ParseColumn<v1::Participant>(s.getColumn(0),
+                   auto& s = c_.Prepare(
+                       "SELECT data FROM participants WHERE plan_id = ?1 AND "
+                       "(?2 OR removed = 0) ORDER BY participant_id");
+                   BindText(s, 1, plan_id);
+                   s.bind(2, include_removed ? 1 : 0);
+                   std::vector<v1::Participant> out;
+                   while (s.executeStep()) {
+                     ASSIGN_OR_RETURN(
+                         auto p, ParseColumn<v1::Participant>(s.getColumn(0),
                                                               "participant"));
-        out.push_back(std::move(p));
-      }
-      return out;
-    });
+                     out.push_back(std::move(p));
+                   }
+                   return out;
+                 });
   }
 
   absl::StatusOr<bool> TakesPart(absl::string_view plan_id,
@@ -454,24 +454,25 @@ class SqlitePlans final : public PlanRepository {
 
   absl::StatusOr<std::vector<v1::Approval>> ListApprovals(
       absl::string_view plan_id) override {
-    return Guard("list approvals",
-                 [&]() -> absl::StatusOr<std::vector<v1::Approval>> {
-      auto& s = c_.Prepare(
-          "SELECT data FROM approvals WHERE plan_id = ?1 ORDER BY seq");
-      BindText(s, 1, plan_id);
-      std::vector<v1::Approval> out;
-      while (s.executeStep()) {
-        ASSIGN_OR_RETURN(auto a, ParseColumn<v1::Approval>(s.getColumn(0),
-                                                           "approval"));
-        out.push_back(std::move(a));
-      }
-      return out;
-    });
+    return Guard(
+        "list approvals", [&]() -> absl::StatusOr<std::vector<v1::Approval>> {
+          auto& s = c_.Prepare(
+              "SELECT data FROM approvals WHERE plan_id = ?1 ORDER BY seq");
+          BindText(s, 1, plan_id);
+          std::vector<v1::Approval> out;
+          while (s.executeStep()) {
+            ASSIGN_OR_RETURN(
+                auto a, ParseColumn<v1::Approval>(s.getColumn(0), "approval"));
+            out.push_back(std::move(a));
+          }
+          return out;
+        });
   }
 
-  absl::StatusOr<std::vector<v1::Plan>> ListForAgency(
-      absl::string_view agency, absl::string_view subject,
-      absl::string_view after, int limit) override {
+  absl::StatusOr<std::vector<v1::Plan>> ListForAgency(absl::string_view agency,
+                                                      absl::string_view subject,
+                                                      absl::string_view after,
+                                                      int limit) override {
     return Guard("list plans", [&]() -> absl::StatusOr<std::vector<v1::Plan>> {
       std::vector<std::string> ids;
       {
@@ -501,8 +502,7 @@ class SqlitePlans final : public PlanRepository {
   }
 
   absl::Status InsertRevision(const std::string& id, const v1::Plan& plan,
-                              absl::string_view agency,
-                              absl::string_view actor,
+                              absl::string_view agency, absl::string_view actor,
                               absl::string_view change, absl::Time time) {
     auto& s = c_.Prepare(
         "INSERT INTO plan_revisions(plan_id, revision, time, agency, actor, "
@@ -581,8 +581,9 @@ class SqliteGrants final : public GrantStore {
                              : grant.state() == v1::GRANT_STATE_ACTIVE;
     if (!allowed) {
       return Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE",
-                   "", absl::StrCat("the grant is already ",
-                                    v1::GrantState_Name(grant.state())));
+                   "",
+                   absl::StrCat("the grant is already ",
+                                v1::GrantState_Name(grant.state())));
     }
     return Guard("end grant", [&]() -> absl::Status {
       auto& s = c_.Prepare(
@@ -606,63 +607,64 @@ class SqliteGrants final : public GrantStore {
 
   absl::StatusOr<std::vector<v1::Grant>> ListForSubject(
       absl::string_view subject) override {
-    return Guard("list grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
-      auto& s = c_.Prepare(
-          "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
-          "e.evidence_kind, e.evidence_reference FROM grants g "
-          "LEFT JOIN grant_endings e ON e.grant_id = g.id "
-          "WHERE g.subject = ?1 ORDER BY g.id, e.seq");
-      BindText(s, 1, subject);
-      return Fold(s);
-    });
+    return Guard(
+        "list grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
+          auto& s = c_.Prepare(
+              "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
+              "e.evidence_kind, e.evidence_reference FROM grants g "
+              "LEFT JOIN grant_endings e ON e.grant_id = g.id "
+              "WHERE g.subject = ?1 ORDER BY g.id, e.seq");
+          BindText(s, 1, subject);
+          return Fold(s);
+        });
   }
 
-  absl::StatusOr<std::vector<v1::Grant>> List(
-      const GrantQuery& q) override {
-    return Guard("list grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
-      auto& s = c_.Prepare(
-          "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
-          "e.evidence_kind, e.evidence_reference FROM "
-          "(SELECT id, data FROM grants WHERE id > ?1 "
-          "  AND (?2 = '' OR subject = ?2) AND (?3 = '' OR plan = ?3) "
-          "  AND (?4 IS NULL OR valid_until >= ?4) "
-          "  AND (?5 IS NULL OR valid_until < ?5) "
-          "  AND ((?4 IS NULL AND ?5 IS NULL) OR NOT EXISTS "
-          "       (SELECT 1 FROM grant_endings x WHERE x.grant_id = id)) "
-          "  ORDER BY id LIMIT ?6) g "
-          "LEFT JOIN grant_endings e ON e.grant_id = g.id "
-          "ORDER BY g.id, e.seq");
-      BindText(s, 1, q.after);
-      BindText(s, 2, q.subject);
-      BindText(s, 3, q.plan);
-      if (q.ends_after.has_value()) {
-        s.bind(4, Micros(*q.ends_after));
-      } else {
-        s.bind(4);
-      }
-      if (q.ends_before.has_value()) {
-        s.bind(5, Micros(*q.ends_before));
-      } else {
-        s.bind(5);
-      }
-      s.bind(6, q.limit);
-      return Fold(s);
-    });
+  absl::StatusOr<std::vector<v1::Grant>> List(const GrantQuery& q) override {
+    return Guard(
+        "list grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
+          auto& s = c_.Prepare(
+              "SELECT g.id, g.data, e.state, e.time, e.reason, e.withdrawer, "
+              "e.evidence_kind, e.evidence_reference FROM "
+              "(SELECT id, data FROM grants WHERE id > ?1 "
+              "  AND (?2 = '' OR subject = ?2) AND (?3 = '' OR plan = ?3) "
+              "  AND (?4 IS NULL OR valid_until >= ?4) "
+              "  AND (?5 IS NULL OR valid_until < ?5) "
+              "  AND ((?4 IS NULL AND ?5 IS NULL) OR NOT EXISTS "
+              "       (SELECT 1 FROM grant_endings x WHERE x.grant_id = id)) "
+              "  ORDER BY id LIMIT ?6) g "
+              "LEFT JOIN grant_endings e ON e.grant_id = g.id "
+              "ORDER BY g.id, e.seq");
+          BindText(s, 1, q.after);
+          BindText(s, 2, q.subject);
+          BindText(s, 3, q.plan);
+          if (q.ends_after.has_value()) {
+            s.bind(4, Micros(*q.ends_after));
+          } else {
+            s.bind(4);
+          }
+          if (q.ends_before.has_value()) {
+            s.bind(5, Micros(*q.ends_before));
+          } else {
+            s.bind(5);
+          }
+          s.bind(6, q.limit);
+          return Fold(s);
+        });
   }
 
   absl::StatusOr<std::vector<v1::Grant>> ListLapsed(absl::Time now,
                                                     int limit) override {
-    return Guard("list lapsed grants",
-                 [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
-      auto& s = c_.Prepare(
-          "SELECT g.id, g.data, NULL, NULL, NULL, NULL, NULL, NULL "
-          "FROM grants g WHERE g.valid_until <= ?1 AND NOT EXISTS "
-          "(SELECT 1 FROM grant_endings x WHERE x.grant_id = g.id) "
-          "ORDER BY g.valid_until, g.id LIMIT ?2");
-      s.bind(1, Micros(now));
-      s.bind(2, limit);
-      return Fold(s);
-    });
+    return Guard(
+        "list lapsed grants", [&]() -> absl::StatusOr<std::vector<v1::Grant>> {
+          auto& s = c_.Prepare(
+              "SELECT g.id, g.data, NULL, NULL, NULL, NULL, NULL, NULL "
+              "FROM grants g WHERE g.valid_until <= ?1 AND NOT EXISTS "
+              "(SELECT 1 FROM grant_endings x WHERE x.grant_id = g.id) "
+              "ORDER BY g.valid_until, g.id LIMIT ?2");
+          s.bind(1, Micros(now));
+          s.bind(2, limit);
+          return Fold(s);
+        });
   }
 
  private:
@@ -728,19 +730,19 @@ class SqliteCustody final : public CustodyStore {
 
   absl::StatusOr<std::vector<v1::CustodyFact>> ListCustody(
       absl::string_view subject) override {
-    return Guard("list custody",
-                 [&]() -> absl::StatusOr<std::vector<v1::CustodyFact>> {
-      auto& s = c_.Prepare(
-          "SELECT data FROM custody_facts WHERE subject = ?1 ORDER BY id");
-      BindText(s, 1, subject);
-      std::vector<v1::CustodyFact> out;
-      while (s.executeStep()) {
-        ASSIGN_OR_RETURN(auto f, ParseColumn<v1::CustodyFact>(
-                                     s.getColumn(0), "custody fact"));
-        out.push_back(std::move(f));
-      }
-      return out;
-    });
+    return Guard(
+        "list custody", [&]() -> absl::StatusOr<std::vector<v1::CustodyFact>> {
+          auto& s = c_.Prepare(
+              "SELECT data FROM custody_facts WHERE subject = ?1 ORDER BY id");
+          BindText(s, 1, subject);
+          std::vector<v1::CustodyFact> out;
+          while (s.executeStep()) {
+            ASSIGN_OR_RETURN(auto f, ParseColumn<v1::CustodyFact>(
+                                         s.getColumn(0), "custody fact"));
+            out.push_back(std::move(f));
+          }
+          return out;
+        });
   }
 
   absl::Status AddRepresentation(const v1::Representation& r) override {
@@ -767,17 +769,19 @@ class SqliteCustody final : public CustodyStore {
       absl::string_view subject) override {
     return Guard("list representations",
                  [&]() -> absl::StatusOr<std::vector<v1::Representation>> {
-      auto& s = c_.Prepare(
-          "SELECT data FROM representations WHERE subject = ?1 ORDER BY id");
-      BindText(s, 1, subject);
-      std::vector<v1::Representation> out;
-      while (s.executeStep()) {
-        ASSIGN_OR_RETURN(auto r, ParseColumn<v1::Representation>(
-                                     s.getColumn(0), "representation"));
-        out.push_back(std::move(r));
-      }
-      return out;
-    });
+                   auto& s = c_.Prepare(
+                       "SELECT data FROM representations WHERE subject = ?1 "
+                       "ORDER BY id");
+                   BindText(s, 1, subject);
+                   std::vector<v1::Representation> out;
+                   while (s.executeStep()) {
+                     ASSIGN_OR_RETURN(auto r,
+                                      ParseColumn<v1::Representation>(
+                                          s.getColumn(0), "representation"));
+                     out.push_back(std::move(r));
+                   }
+                   return out;
+                 });
   }
 
  private:
@@ -811,7 +815,8 @@ class SqliteAudit final : public AuditLog {
 
   absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
     return Guard("get audit event", [&]() -> absl::StatusOr<v1::AuditEvent> {
-      auto& s = c_.Prepare("SELECT data FROM audit_events WHERE leaf_index = ?1");
+      auto& s =
+          c_.Prepare("SELECT data FROM audit_events WHERE leaf_index = ?1");
       s.bind(1, static_cast<int64_t>(index));
       if (!s.executeStep()) {
         return WithReason(absl::NotFoundError("audit event not found"),
@@ -823,8 +828,9 @@ class SqliteAudit final : public AuditLog {
 
   absl::StatusOr<int64_t> Size() override {
     return Guard("audit log size", [&]() -> absl::StatusOr<int64_t> {
-      auto& s = c_.Prepare("SELECT COALESCE(MAX(leaf_index) + 1, 0) "
-                           "FROM audit_events");
+      auto& s = c_.Prepare(
+          "SELECT COALESCE(MAX(leaf_index) + 1, 0) "
+          "FROM audit_events");
       s.executeStep();
       return s.getColumn(0).getInt64();
     });
@@ -834,34 +840,37 @@ class SqliteAudit final : public AuditLog {
       const AuditQuery& q) override {
     return Guard("query audit log",
                  [&]() -> absl::StatusOr<std::vector<v1::AuditEvent>> {
-      // Built from fixed fragments only; every value is bound.
-      std::string sql = "SELECT data FROM audit_events WHERE leaf_index > ?1";
-      if (!q.subject.empty()) sql += " AND subject = ?2";
-      if (!q.agency.empty()) sql += " AND agency = ?3";
-      if (!q.actor.empty()) sql += " AND actor = ?4";
-      if (q.action != 0) sql += " AND action = ?5";
-      if (q.decision != 0) sql += " AND decision = ?6";
-      if (q.start_time.has_value()) sql += " AND time >= ?7";
-      if (q.end_time.has_value()) sql += " AND time < ?8";
-      sql += " ORDER BY leaf_index LIMIT ?9";
-      SQLite::Statement s(c_.db(), sql);
-      s.bind(1, static_cast<int64_t>(q.after_index));
-      if (!q.subject.empty()) BindText(s, 2, q.subject);
-      if (!q.agency.empty()) BindText(s, 3, BareId(q.agency));
-      if (!q.actor.empty()) BindText(s, 4, q.actor);
-      if (q.action != 0) s.bind(5, q.action);
-      if (q.decision != 0) s.bind(6, q.decision);
-      if (q.start_time.has_value()) s.bind(7, Micros(*q.start_time));
-      if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
-      s.bind(9, q.limit);
-      std::vector<v1::AuditEvent> out;
-      while (s.executeStep()) {
-        ASSIGN_OR_RETURN(auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0),
+                   // Built from fixed fragments only; every value is bound.
+                   std::string sql =
+                       "SELECT data FROM audit_events WHERE leaf_index > ?1";
+                   if (!q.subject.empty()) sql += " AND subject = ?2";
+                   if (!q.agency.empty()) sql += " AND agency = ?3";
+                   if (!q.actor.empty()) sql += " AND actor = ?4";
+                   if (q.action != 0) sql += " AND action = ?5";
+                   if (q.decision != 0) sql += " AND decision = ?6";
+                   if (q.start_time.has_value()) sql += " AND time >= ?7";
+                   if (q.end_time.has_value()) sql += " AND time < ?8";
+                   sql += " ORDER BY leaf_index LIMIT ?9";
+                   SQLite::Statement s(c_.db(), sql);
+                   s.bind(1, static_cast<int64_t>(q.after_index));
+                   if (!q.subject.empty()) BindText(s, 2, q.subject);
+                   if (!q.agency.empty()) BindText(s, 3, BareId(q.agency));
+                   if (!q.actor.empty()) BindText(s, 4, q.actor);
+                   if (q.action != 0) s.bind(5, q.action);
+                   if (q.decision != 0) s.bind(6, q.decision);
+                   if (q.start_time.has_value())
+                     s.bind(7, Micros(*q.start_time));
+                   if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
+                   s.bind(9, q.limit);
+                   std::vector<v1::AuditEvent> out;
+                   while (s.executeStep()) {
+                     ASSIGN_OR_RETURN(
+                         auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0),
                                                              "audit event"));
-        out.push_back(std::move(e));
-      }
-      return out;
-    });
+                     out.push_back(std::move(e));
+                   }
+                   return out;
+                 });
   }
 
  private:
@@ -876,18 +885,18 @@ class SqliteRequests final : public RequestLog {
       absl::string_view agency, absl::string_view request_id) override {
     return Guard("find request",
                  [&]() -> absl::StatusOr<std::optional<RequestRecord>> {
-      auto& s = c_.Prepare(
-          "SELECT method, fingerprint, response FROM requests "
-          "WHERE agency = ?1 AND request_id = ?2");
-      BindText(s, 1, BareId(agency));
-      BindText(s, 2, request_id);
-      if (!s.executeStep()) return std::optional<RequestRecord>();
-      RequestRecord r;
-      r.method = s.getColumn(0).getString();
-      r.fingerprint = s.getColumn(1).getString();
-      r.response = s.getColumn(2).getString();
-      return std::optional<RequestRecord>(std::move(r));
-    });
+                   auto& s = c_.Prepare(
+                       "SELECT method, fingerprint, response FROM requests "
+                       "WHERE agency = ?1 AND request_id = ?2");
+                   BindText(s, 1, BareId(agency));
+                   BindText(s, 2, request_id);
+                   if (!s.executeStep()) return std::optional<RequestRecord>();
+                   RequestRecord r;
+                   r.method = s.getColumn(0).getString();
+                   r.fingerprint = s.getColumn(1).getString();
+                   r.response = s.getColumn(2).getString();
+                   return std::optional<RequestRecord>(std::move(r));
+                 });
   }
 
   absl::Status Save(absl::string_view agency, absl::string_view request_id,
@@ -914,7 +923,11 @@ class SqliteRequests final : public RequestLog {
 class SqliteTransaction final : public Transaction {
  public:
   explicit SqliteTransaction(Connection& c)
-      : agencies_(c), plans_(c), grants_(c), custody_(c), audit_(c),
+      : agencies_(c),
+        plans_(c),
+        grants_(c),
+        custody_(c),
+        audit_(c),
         requests_(c) {}
 
   AgencyRegistry& agencies() override { return agencies_; }
@@ -943,8 +956,7 @@ class SqliteStore final : public Store {
     return Run(fn, "BEGIN IMMEDIATE");
   }
 
-  absl::Status Read(
-      absl::FunctionRef<absl::Status(Transaction&)> fn) override {
+  absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(Exec("PRAGMA query_only = ON"));
     absl::Status s = Run(fn, "BEGIN");
@@ -1004,10 +1016,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     db.emplace(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                options.busy_timeout_ms);
   } catch (const SQLite::Exception& e) {
-    return WithReason(absl::UnavailableError(absl::StrCat(
-                          "cannot open the database at '", options.path,
-                          "': ", e.what())),
-                      "STORAGE_UNAVAILABLE");
+    return WithReason(
+        absl::UnavailableError(absl::StrCat("cannot open the database at '",
+                                            options.path, "': ", e.what())),
+        "STORAGE_UNAVAILABLE");
   }
   absl::Status pragmas = Guard("configure database", [&]() -> absl::Status {
     db->exec("PRAGMA foreign_keys = ON");

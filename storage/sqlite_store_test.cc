@@ -201,8 +201,7 @@ TEST_F(SqliteStoreTest, PlanRevisionsEntriesAndApprovals) {
     EXPECT_EQ(now->at(0).text(), "second");
     EXPECT_THAT(now->at(0), EqualsProto(MakeEntry("p1", "e1", 2, "second")));
     EXPECT_EQ(tx.plans().GetEntry("p1", "e2")->text(), "other");
-    EXPECT_THAT(tx.plans().Get("p1", 7),
-                StatusIs(absl::StatusCode::kNotFound));
+    EXPECT_THAT(tx.plans().Get("p1", 7), StatusIs(absl::StatusCode::kNotFound));
     EXPECT_THAT(tx.plans().Get("nope"), StatusIs(absl::StatusCode::kNotFound));
     return absl::OkStatus();
   }),
@@ -289,8 +288,7 @@ TEST_F(SqliteStoreTest, ParticipantsAndListing) {
     EXPECT_FALSE(*tx.plans().TakesPart("ghost", "school-1"));
     EXPECT_THAT(*tx.plans().ListParticipants("p1", false), SizeIs(2));
     EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "", 10), SizeIs(2));
-    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "p1", 10),
-                SizeIs(1));
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "p1", 10), SizeIs(1));
     EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "", "", 10), SizeIs(1));
     EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "199001011234", "", 10),
                 IsEmpty());
@@ -327,10 +325,9 @@ TEST_F(SqliteStoreTest, PlanNeedsARegisteredLeadAgency) {
 
 TEST_F(SqliteStoreTest, GrantsAreEndedNeverEdited) {
   v1::Grant g = MakeGrant("g1", 1000, 9000);
-  ASSERT_THAT(store_->Write([&](Transaction& tx) {
-    return tx.grants().Insert(g);
-  }),
-              IsOk());
+  ASSERT_THAT(
+      store_->Write([&](Transaction& tx) { return tx.grants().Insert(g); }),
+      IsOk());
   GrantEnding ending;
   ending.state = v1::GRANT_STATE_WITHDRAWN;
   ending.time = absl::FromUnixSeconds(3000);
@@ -344,9 +341,8 @@ TEST_F(SqliteStoreTest, GrantsAreEndedNeverEdited) {
     return tx.grants().End("g1", ending);
   }),
               IsOk());
-  absl::Status again = store_->Write([&](Transaction& tx) {
-    return tx.grants().End("g1", ending);
-  });
+  absl::Status again = store_->Write(
+      [&](Transaction& tx) { return tx.grants().End("g1", ending); });
   EXPECT_THAT(again, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(ReasonOf(again), "GRANT_NOT_ACTIVE");
 
@@ -448,8 +444,7 @@ TEST_F(SqliteStoreTest, CustodyAndRepresentationRoundTrip) {
   }),
               IsOk());
   ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
-    EXPECT_THAT(*tx.custody().ListCustody(kChild),
-                ElementsAre(EqualsProto(f)));
+    EXPECT_THAT(*tx.custody().ListCustody(kChild), ElementsAre(EqualsProto(f)));
     EXPECT_THAT(*tx.custody().ListRepresentations("195002013334"),
                 ElementsAre(EqualsProto(r)));
     EXPECT_THAT(*tx.custody().ListCustody("195002013334"), IsEmpty());
@@ -477,9 +472,9 @@ v1::AuditEvent MakeEvent(int64_t time, const std::string& subject,
 TEST_F(SqliteStoreTest, AuditAppendAndQuery) {
   ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
     for (int i = 0; i < 6; ++i) {
-      auto index = tx.audit().Append(MakeEvent(
-          100 + i, i % 2 ? kChild : "195002013334",
-          i % 3 ? v1::DECISION_ALLOW : v1::DECISION_DENY));
+      auto index = tx.audit().Append(
+          MakeEvent(100 + i, i % 2 ? kChild : "195002013334",
+                    i % 3 ? v1::DECISION_ALLOW : v1::DECISION_DENY));
       if (!index.ok()) return index.status();
       EXPECT_EQ(*index, i);
     }
@@ -560,9 +555,8 @@ TEST_F(SqliteStoreTest, ReadTransactionsCannotWrite) {
 }
 
 TEST_F(SqliteStoreTest, ExceptionsInsideATransactionBecomeStatus) {
-  absl::Status s = store_->Write([&](Transaction&) -> absl::Status {
-    throw std::runtime_error("boom");
-  });
+  absl::Status s = store_->Write(
+      [&](Transaction&) -> absl::Status { throw std::runtime_error("boom"); });
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal, HasSubstr("boom")));
   EXPECT_THAT(store_->Write([&](Transaction& tx) {
     return tx.grants().Insert(MakeGrant("g1", 1, 2));
@@ -596,7 +590,8 @@ TEST(SqliteFileTest, AppendOnlyTablesRefuseUpdatesAndDeletes) {
     ASSERT_THAT((*store)->Write([&](Transaction& tx) -> absl::Status {
       absl::Status s = tx.grants().Insert(MakeGrant("g1", 1, 2));
       if (!s.ok()) return s;
-      return tx.audit().Append(MakeEvent(1, kChild, v1::DECISION_ALLOW))
+      return tx.audit()
+          .Append(MakeEvent(1, kChild, v1::DECISION_ALLOW))
           .status();
     }),
                 IsOk());

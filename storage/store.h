@@ -4,9 +4,10 @@
 //
 // Resources are the API messages themselves (samplan.v1); each backend keeps
 // the columns it needs to find them. Arguments name resources by bare id
-// ("school-1", "p7f3..."), never by resource name ("agencies/school-1"). Append-only data stays append-only:
-// grants, grant endings, plan revisions, entry versions, approvals, custody
-// facts and audit events are inserted, never updated or deleted.
+// ("school-1", "p7f3..."), never by resource name ("agencies/school-1").
+// Append-only data stays append-only: grants, grant endings, plan revisions,
+// entry versions, approvals, custody facts and audit events are inserted, never
+// updated or deleted.
 //
 // Errors: NOT_FOUND for a missing resource, ALREADY_EXISTS for a duplicate
 // id, FAILED_PRECONDITION for a change the stored state forbids, ABORTED for
@@ -136,11 +137,11 @@ class PlanRepository {
 // Filters for GrantStore::List. Empty fields do not filter.
 struct GrantQuery {
   std::string subject;
-  std::string plan;          // plan id: grants limited to that plan
+  std::string plan;  // plan id: grants limited to that plan
   // Active grants whose valid_until falls in [ends_after, ends_before).
   std::optional<absl::Time> ends_after;
   std::optional<absl::Time> ends_before;
-  std::string after;         // grant id to continue after
+  std::string after;  // grant id to continue after
   int limit = 100;
 };
 
