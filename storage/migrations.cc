@@ -192,6 +192,21 @@ CREATE TRIGGER custody_no_update BEFORE UPDATE ON custody_facts
 CREATE TRIGGER custody_no_delete BEFORE DELETE ON custody_facts
   BEGIN SELECT RAISE(ABORT, 'custody facts are append-only'); END;
 )sql",
+      // 2: ending custody facts (append-only, so an ending is its own row)
+      // and representations.
+      R"sql(
+CREATE TABLE custody_endings (
+  fact_id   TEXT PRIMARY KEY REFERENCES custody_facts(id),
+  end_time  INTEGER NOT NULL,
+  agency    TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  time      INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER custody_endings_no_update BEFORE UPDATE ON custody_endings
+  BEGIN SELECT RAISE(ABORT, 'custody endings are append-only'); END;
+CREATE TRIGGER custody_endings_no_delete BEFORE DELETE ON custody_endings
+  BEGIN SELECT RAISE(ABORT, 'custody endings are append-only'); END;
+)sql",
   };
   return *kMigrations;
 }

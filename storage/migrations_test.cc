@@ -26,7 +26,7 @@ TEST(MigrationsTest, BuildsTheSchemaFromEmpty) {
   for (const char* table :
        {"agencies", "plans", "plan_revisions", "entries", "participants",
         "approvals", "custody_facts", "representations", "grants",
-        "grant_endings", "audit_events", "requests"}) {
+        "grant_endings", "audit_events", "requests", "custody_endings"}) {
     EXPECT_TRUE(db.tableExists(table)) << table;
   }
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");

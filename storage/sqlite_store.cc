@@ -730,19 +730,61 @@ class SqliteCustody final : public CustodyStore {
 
   absl::StatusOr<std::vector<v1::CustodyFact>> ListCustody(
       absl::string_view subject) override {
-    return Guard(
-        "list custody", [&]() -> absl::StatusOr<std::vector<v1::CustodyFact>> {
-          auto& s = c_.Prepare(
-              "SELECT data FROM custody_facts WHERE subject = ?1 ORDER BY id");
-          BindText(s, 1, subject);
-          std::vector<v1::CustodyFact> out;
-          while (s.executeStep()) {
-            ASSIGN_OR_RETURN(auto f, ParseColumn<v1::CustodyFact>(
-                                         s.getColumn(0), "custody fact"));
-            out.push_back(std::move(f));
-          }
-          return out;
-        });
+    return Guard("list custody",
+                 [&]() -> absl::StatusOr<std::vector<v1::CustodyFact>> {
+                   auto& s = c_.Prepare(
+                       "SELECT f.data, e.end_time FROM custody_facts f "
+                       "LEFT JOIN custody_endings e ON e.fact_id = f.id "
+                       "WHERE f.subject = ?1 ORDER BY f.id");
+                   BindText(s, 1, subject);
+                   std::vector<v1::CustodyFact> out;
+                   while (s.executeStep()) {
+                     ASSIGN_OR_RETURN(auto f, ReadCustody(s));
+                     out.push_back(std::move(f));
+                   }
+                   return out;
+                 });
+  }
+
+  absl::StatusOr<v1::CustodyFact> GetCustody(absl::string_view id) override {
+    return Guard("get custody", [&]() -> absl::StatusOr<v1::CustodyFact> {
+      auto& s = c_.Prepare(
+          "SELECT f.data, e.end_time FROM custody_facts f "
+          "LEFT JOIN custody_endings e ON e.fact_id = f.id WHERE f.id = ?1");
+      BindText(s, 1, id);
+      if (!s.executeStep()) {
+        return WithReason(absl::NotFoundError("custody fact not found"),
+                          "NOT_FOUND");
+      }
+      return ReadCustody(s);
+    });
+  }
+
+  absl::Status EndCustody(absl::string_view id, absl::Time end_time,
+                          absl::string_view agency, absl::string_view actor,
+                          absl::Time now) override {
+    ASSIGN_OR_RETURN(v1::CustodyFact fact, GetCustody(id));
+    (void)fact;
+    return Guard("end custody", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO custody_endings(fact_id, end_time, agency, actor, time) "
+          "VALUES(?1, ?2, ?3, ?4, ?5)");
+      BindText(s, 1, id);
+      s.bind(2, Micros(end_time));
+      BindText(s, 3, BareId(agency));
+      BindText(s, 4, actor);
+      s.bind(5, Micros(now));
+      try {
+        s.exec();
+      } catch (const SQLite::Exception& e) {
+        if ((e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT) {
+          return Error(absl::StatusCode::kFailedPrecondition, "ALREADY_ENDED",
+                       "", "the custody fact has already been ended");
+        }
+        throw;
+      }
+      return absl::OkStatus();
+    });
   }
 
   absl::Status AddRepresentation(const v1::Representation& r) override {
@@ -784,7 +826,58 @@ class SqliteCustody final : public CustodyStore {
                  });
   }
 
+  absl::StatusOr<v1::Representation> GetRepresentation(
+      absl::string_view id) override {
+    return Guard(
+        "get representation", [&]() -> absl::StatusOr<v1::Representation> {
+          auto& s =
+              c_.Prepare("SELECT data FROM representations WHERE id = ?1");
+          BindText(s, 1, id);
+          if (!s.executeStep()) {
+            return WithReason(absl::NotFoundError("representation not found"),
+                              "NOT_FOUND");
+          }
+          return ParseColumn<v1::Representation>(s.getColumn(0),
+                                                 "representation");
+        });
+  }
+
+  absl::Status UpdateRepresentation(const v1::Representation& r) override {
+    return Guard("update representation", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "UPDATE representations SET valid_from = ?2, valid_until = ?3, "
+          "data = ?4 WHERE id = ?1");
+      BindText(s, 1, BareId(r.name()));
+      s.bind(2, Micros(r.valid_from()));
+      if (r.has_valid_until()) {
+        s.bind(3, Micros(r.valid_until()));
+      } else {
+        s.bind(3);
+      }
+      BindBlob(s, 4, r);
+      if (s.exec() == 0) {
+        return WithReason(absl::NotFoundError("representation not found"),
+                          "NOT_FOUND");
+      }
+      return absl::OkStatus();
+    });
+  }
+
  private:
+  // Row (data, end_time or NULL) -> the fact with valid_until cut short by
+  // its ending.
+  static absl::StatusOr<v1::CustodyFact> ReadCustody(SQLite::Statement& s) {
+    ASSIGN_OR_RETURN(
+        auto f, ParseColumn<v1::CustodyFact>(s.getColumn(0), "custody fact"));
+    if (!s.getColumn(1).isNull()) {
+      const int64_t end = s.getColumn(1).getInt64();
+      if (!f.has_valid_until() || end < Micros(f.valid_until())) {
+        SetTime(FromMicros(end), f.mutable_valid_until());
+      }
+    }
+    return f;
+  }
+
   Connection& c_;
 };
 
@@ -954,6 +1047,48 @@ class SqliteStore final : public Store {
       absl::FunctionRef<absl::Status(Transaction&)> fn) override {
     absl::MutexLock lock(&mu_);
     return Run(fn, "BEGIN IMMEDIATE");
+  }
+
+  std::vector<absl::Status> WriteBatch(
+      absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns)
+      override {
+    absl::MutexLock lock(&mu_);
+    std::vector<absl::Status> out(fns.size());
+    absl::Status begin = Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (auto& s : out) s = begin;
+      return out;
+    }
+    SqliteTransaction tx(conn_);
+    for (size_t i = 0; i < fns.size(); ++i) {
+      absl::Status sp = Exec("SAVEPOINT job");
+      if (sp.ok()) {
+        try {
+          out[i] = fns[i](tx);
+        } catch (const std::exception& e) {
+          out[i] = absl::InternalError(
+              absl::StrCat("storage: transaction failed: ", e.what()));
+        }
+        if (!out[i].ok()) sp = Exec("ROLLBACK TO job");
+        if (sp.ok()) sp = Exec("RELEASE job");
+      }
+      if (!sp.ok()) {
+        // The transaction is in an unknown state: give up on all of it.
+        Rollback();
+        for (auto& s : out) s = sp;
+        return out;
+      }
+    }
+    absl::Status commit = Exec("COMMIT");
+    if (!commit.ok()) {
+      Rollback();
+      for (auto& s : out) {
+        s = WithReason(absl::UnavailableError(absl::StrCat(
+                           "storage: commit failed: ", commit.message())),
+                       "STORAGE_UNAVAILABLE");
+      }
+    }
+    return out;
   }
 
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {

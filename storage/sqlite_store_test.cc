@@ -564,6 +564,87 @@ TEST_F(SqliteStoreTest, ExceptionsInsideATransactionBecomeStatus) {
               IsOk());
 }
 
+TEST_F(SqliteStoreTest, WriteBatchKeepsTheJobsThatSucceed) {
+  auto ok1 = [](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1, 2));
+  };
+  auto fails = [](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.grants().Insert(MakeGrant("g2", 1, 2)), IsOk());
+    return absl::PermissionDeniedError("no");
+  };
+  auto ok3 = [](Transaction& tx) -> absl::Status {
+    // Sees the first job's write: the batch is one serial transaction.
+    EXPECT_THAT(tx.grants().Get("g1"), IsOk());
+    EXPECT_THAT(tx.grants().Get("g2"), StatusIs(absl::StatusCode::kNotFound));
+    return tx.grants().Insert(MakeGrant("g3", 1, 2));
+  };
+  auto duplicate = [](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1, 2));
+  };
+  const absl::FunctionRef<absl::Status(Transaction&)> jobs[] = {ok1, fails, ok3,
+                                                                duplicate};
+  std::vector<absl::Status> out = store_->WriteBatch(jobs);
+  ASSERT_THAT(out, SizeIs(4));
+  EXPECT_THAT(out[0], IsOk());
+  EXPECT_THAT(out[1], StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(out[2], IsOk());
+  EXPECT_THAT(out[3], StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.grants().Get("g1"), IsOk());
+    EXPECT_THAT(tx.grants().Get("g2"), StatusIs(absl::StatusCode::kNotFound));
+    EXPECT_THAT(tx.grants().Get("g3"), IsOk());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+TEST_F(SqliteStoreTest, CustodyEndsOnceAndRepresentationsUpdate) {
+  v1::CustodyFact f;
+  f.set_name("custodyFacts/c1");
+  f.set_subject(kChild);
+  f.set_guardian_identity_number(kGuardian);
+  *f.mutable_valid_from() = Ts(100);
+  v1::Representation r;
+  r.set_name("representations/r1");
+  r.set_subject("195002013334");
+  r.set_representative_identity_number(kGuardian);
+  *r.mutable_valid_from() = Ts(100);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    absl::Status s = tx.custody().AddCustody(f);
+    if (!s.ok()) return s;
+    s = tx.custody().AddRepresentation(r);
+    if (!s.ok()) return s;
+    return tx.custody().EndCustody("c1", absl::FromUnixSeconds(500), "soc-1",
+                                   "staff-1", absl::FromUnixSeconds(600));
+  }),
+              IsOk());
+  absl::Status again = store_->Write([&](Transaction& tx) {
+    return tx.custody().EndCustody("c1", absl::FromUnixSeconds(400), "soc-1",
+                                   "staff-1", absl::FromUnixSeconds(600));
+  });
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReasonOf(again), "ALREADY_ENDED");
+  EXPECT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.custody().EndCustody("nope", absl::FromUnixSeconds(1), "soc-1",
+                                   "s", absl::FromUnixSeconds(1));
+  }),
+              StatusIs(absl::StatusCode::kNotFound));
+  *r.mutable_valid_until() = Ts(700);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.custody().UpdateRepresentation(r);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    auto c = tx.custody().GetCustody("c1");
+    EXPECT_EQ(c->valid_until().seconds(), 500);
+    EXPECT_EQ(tx.custody().ListCustody(kChild)->front().valid_until().seconds(),
+              500);
+    EXPECT_THAT(*tx.custody().GetRepresentation("r1"), EqualsProto(r));
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
 // A scratch directory, removed at the end of the test.
 class TempDir {
  public:

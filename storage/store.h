@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace samplan::v1 {
 class Agency;
@@ -190,11 +191,25 @@ class CustodyStore {
  public:
   virtual ~CustodyStore() = default;
   virtual absl::Status AddCustody(const v1::CustodyFact& fact) = 0;
+  // Custody facts of `subject` in id order; an ended fact comes back with
+  // valid_until moved to its end time.
   virtual absl::StatusOr<std::vector<v1::CustodyFact>> ListCustody(
       absl::string_view subject) = 0;
+  // NOT_FOUND if unknown.
+  virtual absl::StatusOr<v1::CustodyFact> GetCustody(absl::string_view id) = 0;
+  // Ends a custody fact at `end_time` (custody facts are never edited).
+  // FAILED_PRECONDITION if already ended; NOT_FOUND if unknown.
+  virtual absl::Status EndCustody(absl::string_view id, absl::Time end_time,
+                                  absl::string_view agency,
+                                  absl::string_view actor, absl::Time now) = 0;
   virtual absl::Status AddRepresentation(const v1::Representation& r) = 0;
   virtual absl::StatusOr<std::vector<v1::Representation>> ListRepresentations(
       absl::string_view subject) = 0;
+  // NOT_FOUND if unknown.
+  virtual absl::StatusOr<v1::Representation> GetRepresentation(
+      absl::string_view id) = 0;
+  // Replaces a stored representation (to end it). NOT_FOUND if unknown.
+  virtual absl::Status UpdateRepresentation(const v1::Representation& r) = 0;
 };
 
 // Filters for AuditLog::Query. Empty or unset fields do not filter.
@@ -268,6 +283,13 @@ class Store {
   // and returns UNAVAILABLE.
   virtual absl::Status Write(
       absl::FunctionRef<absl::Status(Transaction&)> fn) = 0;
+
+  // Runs each of `fns` in turn inside ONE transaction (group commit), each
+  // in its own savepoint: a function that returns an error has its own
+  // changes rolled back and the others' kept. Returns one status per
+  // function; when the commit itself fails every status is UNAVAILABLE.
+  virtual std::vector<absl::Status> WriteBatch(
+      absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns) = 0;
 
   // Runs `fn` in a read-only transaction (a consistent snapshot). Writes
   // inside it fail.
