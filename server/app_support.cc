@@ -1,0 +1,320 @@
+#include "server/app_support.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "consent/identity_number.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/type/date.pb.h"
+#include "openssl/rand.h"
+#include "openssl/sha.h"
+#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/common.pb.h"
+
+namespace samplan::server {
+namespace {
+
+constexpr char kIdAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+class RandomIds final : public IdGenerator {
+ public:
+  std::string NewId() override {
+    unsigned char bytes[20];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+      // Without randomness no safe id can be made; stopping is safer than
+      // reusing ids.
+      std::fprintf(stderr, "samplan: RAND_bytes failed\n");
+      std::abort();
+    }
+    std::string id(20, 'a');
+    for (int i = 0; i < 20; ++i) id[i] = kIdAlphabet[bytes[i] % 36];
+    return id;
+  }
+};
+
+class SequentialIds final : public IdGenerator {
+ public:
+  std::string NewId() override {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "id%06lld",
+                  static_cast<long long>(++next_));
+    return buf;
+  }
+
+ private:
+  std::atomic<int64_t> next_{0};
+};
+
+bool IsIdChar(char c) {
+  return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+         absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-';
+}
+
+bool IsValidId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!IsIdChar(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<IdGenerator> NewRandomIdGenerator() {
+  return std::make_unique<RandomIds>();
+}
+std::unique_ptr<IdGenerator> NewSequentialIdGenerator() {
+  return std::make_unique<SequentialIds>();
+}
+
+absl::Status CheckRequestId(absl::string_view request_id,
+                            absl::string_view field) {
+  if (request_id.empty()) return InvalidField(field, "is required");
+  if (request_id.size() > 64) {
+    return InvalidField(field, "may be at most 64 characters");
+  }
+  for (char c : request_id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!(absl::ascii_isalnum(u) || c == '.' || c == '_' || c == ':' ||
+          c == '-')) {
+      return InvalidField(field, "may contain only A-Z a-z 0-9 . _ : -");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ParseName(absl::string_view name,
+                                      absl::string_view collection,
+                                      absl::string_view field) {
+  if (name.empty()) return InvalidField(field, "is required");
+  const std::string prefix = absl::StrCat(collection, "/");
+  if (!absl::StartsWith(name, prefix) ||
+      !IsValidId(name.substr(prefix.size()))) {
+    return InvalidField(field, absl::StrCat("must look like ", collection,
+                                            "/{id}, the id 1-64 characters "
+                                            "of a-z 0-9 -"));
+  }
+  return std::string(name.substr(prefix.size()));
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseChildName(
+    absl::string_view name, absl::string_view collection,
+    absl::string_view field) {
+  if (name.empty()) return InvalidField(field, "is required");
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "plans" || parts[2] != collection ||
+      !IsValidId(parts[1]) || !IsValidId(parts[3])) {
+    return InvalidField(field, absl::StrCat("must look like plans/{plan}/",
+                                            collection, "/{id}"));
+  }
+  return std::make_pair(std::string(parts[1]), std::string(parts[3]));
+}
+
+absl::StatusOr<std::string> ParseAgencyName(absl::string_view name,
+                                            absl::string_view field) {
+  if (name.empty()) return InvalidField(field, "is required");
+  if (!absl::StartsWith(name, "agencies/") ||
+      !consent::IsValidAgencyId(name.substr(9))) {
+    return InvalidField(field,
+                        "must look like agencies/{agency}, the id 2-63 "
+                        "characters of a-z 0-9 -");
+  }
+  return std::string(name.substr(9));
+}
+
+absl::StatusOr<std::string> ParseIdentity(absl::string_view text,
+                                          absl::string_view field) {
+  if (text.empty()) return InvalidField(field, "is required");
+  auto id = consent::IdentityNumber::Parse(text);
+  if (!id.ok()) return InvalidField(field, id.status().message());
+  return id->digits();
+}
+
+absl::StatusOr<absl::Time> ParseTime(const google::protobuf::Timestamp& t,
+                                     bool present, absl::string_view field) {
+  if (!present) return InvalidField(field, "is required");
+  // The range of google.protobuf.Timestamp: years 0001 to 9999.
+  if (t.seconds() < -62135596800LL || t.seconds() > 253402300799LL ||
+      t.nanos() < 0 || t.nanos() > 999999999) {
+    return InvalidField(field, "is not a valid timestamp");
+  }
+  return ToTime(t);
+}
+
+absl::Status CheckDate(const google::type::Date& d, absl::string_view field) {
+  if (d.year() < 1900 || d.year() > 2200 || d.month() < 1 || d.month() > 12 ||
+      d.day() < 1) {
+    return InvalidField(field, "must be a full date (year, month, day)");
+  }
+  const absl::CivilDay day(d.year(), d.month(), d.day());
+  if (day.year() != d.year() || day.month() != d.month() ||
+      day.day() != d.day()) {
+    return InvalidField(field, "does not exist on the calendar");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEvidence(const v1::Evidence& e, bool present,
+                           absl::string_view field) {
+  if (!present || e.kind() == v1::EVIDENCE_KIND_UNSPECIFIED) {
+    return InvalidField(absl::StrCat(field, ".kind"), "is required");
+  }
+  if (!v1::EvidenceKind_IsValid(e.kind())) {
+    return InvalidField(absl::StrCat(field, ".kind"), "is not a known kind");
+  }
+  return CheckText(e.reference(), 200, false,
+                   absl::StrCat(field, ".reference"));
+}
+
+absl::Status CheckText(absl::string_view text, size_t max, bool required,
+                       absl::string_view field) {
+  if (required && text.empty()) return InvalidField(field, "is required");
+  if (text.size() > max) {
+    return InvalidField(field, absl::StrCat("may be at most ", max, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> PageSize(int32_t page_size, int max) {
+  if (page_size < 0) return InvalidField("page_size", "may not be negative");
+  if (page_size == 0) return std::min(50, max);
+  return std::min<int>(page_size, max);
+}
+
+std::string EncodePageToken(absl::string_view scope, absl::string_view after) {
+  return absl::WebSafeBase64Escape(absl::StrCat(scope, "\n", after));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
+                                            absl::string_view scope) {
+  if (token.empty()) return std::string();
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) ||
+      !absl::StartsWith(raw, absl::StrCat(scope, "\n"))) {
+    return Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
+                 "page_token",
+                 "is not a token this method returned for these filters");
+  }
+  return raw.substr(scope.size() + 1);
+}
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t us = absl::ToUnixMicros(t);
+  int64_t s = us / 1000000;
+  int64_t rem = us % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --s;
+  }
+  out->set_seconds(s);
+  out->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void SetDate(absl::CivilDay day, google::type::Date* out) {
+  out->set_year(static_cast<int32_t>(day.year()));
+  out->set_month(day.month());
+  out->set_day(day.day());
+}
+
+std::string Fingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  const auto* field = copy->GetDescriptor()->FindFieldByName("request_id");
+  if (field != nullptr) copy->GetReflection()->ClearField(copy.get(), field);
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
+absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
+                           absl::string_view method,
+                           const google::protobuf::Message& request,
+                           absl::string_view request_id,
+                           google::protobuf::Message* response,
+                           const std::function<absl::Status()>& work,
+                           absl::Time now) {
+  const std::string fingerprint = Fingerprint(request);
+  ASSIGN_OR_RETURN(auto earlier,
+                   tx.requests().Find(caller.agency_id, request_id));
+  if (earlier.has_value()) {
+    if (earlier->method != method || earlier->fingerprint != fingerprint) {
+      return Error(absl::StatusCode::kFailedPrecondition, "REQUEST_ID_REUSED",
+                   "request_id",
+                   "was already used by this agency for a different request");
+    }
+    if (!response->ParseFromString(earlier->response)) {
+      return absl::InternalError("a saved response does not parse");
+    }
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(work());
+  storage::RequestRecord record;
+  record.method = std::string(method);
+  record.fingerprint = fingerprint;
+  record.response = response->SerializeAsString();
+  return tx.requests().Save(caller.agency_id, request_id, record, now);
+}
+
+v1::AuditEvent NewEvent(const Caller& caller, int action,
+                        absl::string_view subject, absl::string_view resource,
+                        absl::Time now) {
+  v1::AuditEvent e;
+  SetTimestamp(now, e.mutable_time());
+  e.set_agency(caller.agency_name());
+  e.set_actor(caller.actor);
+  e.set_certificate(caller.certificate);
+  e.set_action(static_cast<v1::AuditAction>(action));
+  e.set_subject(std::string(subject));
+  e.set_resource(std::string(resource));
+  e.set_request_id(caller.request_id);
+  return e;
+}
+
+absl::Status PlanNotFound() {
+  return WithReason(absl::NotFoundError("plan not found"), "NOT_FOUND");
+}
+
+void SubmitWithOutcome(
+    CommitQueue& queue,
+    std::function<absl::Status(storage::Transaction&, absl::Status& outcome)>
+        job,
+    Done done) {
+  auto outcome = std::make_shared<absl::Status>();
+  queue.Submit(
+      [job = std::move(job), outcome](storage::Transaction& tx) {
+        *outcome = absl::OkStatus();
+        return job(tx, *outcome);
+      },
+      [outcome, done = std::move(done)](absl::Status s) {
+        done(s.ok() ? *outcome : s);
+      });
+}
+
+}  // namespace samplan::server

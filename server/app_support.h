@@ -1,0 +1,152 @@
+// What the application services (PlanApp, ConsentApp, ...) share: their
+// context, id generation, request validation helpers, page tokens, request
+// fingerprints for idempotency, and audit event builders.
+//
+// Application services are transport-free: they take a Caller and a request
+// message and report a status and a response; the gRPC layer (and later
+// REST) only adapts.
+
+#ifndef SAMPLAN_SERVER_APP_SUPPORT_H_
+#define SAMPLAN_SERVER_APP_SUPPORT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "consent/engine.h"
+#include "server/caller.h"
+#include "server/commit_queue.h"
+#include "storage/store.h"
+
+namespace google::protobuf {
+class Message;
+class Timestamp;
+}  // namespace google::protobuf
+namespace google::type {
+class Date;
+}  // namespace google::type
+namespace samplan::v1 {
+class AuditEvent;
+class Evidence;
+}  // namespace samplan::v1
+
+namespace samplan::server {
+
+// Makes resource ids. Thread-safe.
+class IdGenerator {
+ public:
+  virtual ~IdGenerator() = default;
+  // 20 characters of [a-z0-9].
+  virtual std::string NewId() = 0;
+};
+
+// Cryptographically random ids (OpenSSL RAND_bytes).
+std::unique_ptr<IdGenerator> NewRandomIdGenerator();
+// "id000001", "id000002", ...: predictable ids for tests.
+std::unique_ptr<IdGenerator> NewSequentialIdGenerator();
+
+// Everything an application service needs. Not owned.
+struct AppContext {
+  storage::Store* store = nullptr;
+  CommitQueue* queue = nullptr;
+  const Clock* clock = nullptr;
+  IdGenerator* ids = nullptr;
+  consent::Policy policy;
+  int max_page_size = 500;
+};
+
+using Done = std::function<void(absl::Status)>;
+
+// --- Validation. Each returns INVALID_ARGUMENT naming `field` or OK. ---
+
+// 1-64 characters of [A-Za-z0-9._:-].
+absl::Status CheckRequestId(absl::string_view request_id,
+                            absl::string_view field = "request_id");
+// "<collection>/<id>" with id 1-64 chars of [a-z0-9-]; returns the id.
+absl::StatusOr<std::string> ParseName(absl::string_view name,
+                                      absl::string_view collection,
+                                      absl::string_view field);
+// "plans/<plan>/<collection>/<id>"; returns {plan, id}.
+absl::StatusOr<std::pair<std::string, std::string>> ParseChildName(
+    absl::string_view name, absl::string_view collection,
+    absl::string_view field);
+// "agencies/<id>" with a valid agency id; returns the id.
+absl::StatusOr<std::string> ParseAgencyName(absl::string_view name,
+                                            absl::string_view field);
+// A valid identity number; returns the canonical 12 digits.
+absl::StatusOr<std::string> ParseIdentity(absl::string_view text,
+                                          absl::string_view field);
+// A set, valid Timestamp.
+absl::StatusOr<absl::Time> ParseTime(const google::protobuf::Timestamp& t,
+                                     bool present, absl::string_view field);
+// A complete, valid calendar date.
+absl::Status CheckDate(const google::type::Date& d, absl::string_view field);
+// Evidence with a kind; reference at most 200 characters.
+absl::Status CheckEvidence(const v1::Evidence& e, bool present,
+                           absl::string_view field);
+// At most `max` characters (bytes of UTF-8); `required` means non-empty.
+absl::Status CheckText(absl::string_view text, size_t max, bool required,
+                       absl::string_view field);
+// page_size: 0 means the default (50), negative is invalid, larger than
+// `max` is clamped.
+absl::StatusOr<int> PageSize(int32_t page_size, int max);
+
+// --- Page tokens: opaque, tied to the method and filter they came from. ---
+std::string EncodePageToken(absl::string_view scope, absl::string_view after);
+// INVALID_ARGUMENT (reason INVALID_PAGE_TOKEN) if `token` was not made by
+// EncodePageToken for the same scope. An empty token gives "".
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
+                                            absl::string_view scope);
+
+// --- Time conversion. ---
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
+absl::Time ToTime(const google::protobuf::Timestamp& t);
+void SetDate(absl::CivilDay day, google::type::Date* out);
+
+// --- Idempotency. ---
+
+// A hash of `request` with its request_id cleared, to tell a retry from a
+// different request reusing the id.
+std::string Fingerprint(const google::protobuf::Message& request);
+
+// Runs `work` once per (caller agency, request id). On the first call it runs
+// `work` and saves the serialized `response`; on a retry with the same
+// request it fills `response` from the saved copy and does nothing else; on a
+// different request with the same id it fails with FAILED_PRECONDITION,
+// reason REQUEST_ID_REUSED.
+absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
+                           absl::string_view method,
+                           const google::protobuf::Message& request,
+                           absl::string_view request_id,
+                           google::protobuf::Message* response,
+                           const std::function<absl::Status()>& work,
+                           absl::Time now);
+
+// --- Audit events. ---
+// An event stamped with the caller, time and request id.
+v1::AuditEvent NewEvent(const Caller& caller, int action,
+                        absl::string_view subject, absl::string_view resource,
+                        absl::Time now);
+
+// The NOT_FOUND answer for a plan the caller may not see, identical whether
+// or not it exists.
+absl::Status PlanNotFound();
+
+// Submits `job` to the commit queue. `job` may set an outcome (a failure to
+// report while still committing, e.g. a denial whose audit record must
+// persist): when the job returns OK, `done` gets the outcome.
+void SubmitWithOutcome(
+    CommitQueue& queue,
+    std::function<absl::Status(storage::Transaction&, absl::Status& outcome)>
+        job,
+    Done done);
+
+}  // namespace samplan::server
+
+#endif  // SAMPLAN_SERVER_APP_SUPPORT_H_

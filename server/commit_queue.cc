@@ -1,0 +1,88 @@
+#include "server/commit_queue.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "common/errors.h"
+
+namespace samplan::server {
+
+CommitQueue::CommitQueue(storage::Store& store, int max_batch)
+    : store_(store),
+      max_batch_(max_batch < 1 ? 1 : max_batch),
+      thread_([this] { Loop(); }) {}
+
+CommitQueue::~CommitQueue() { Shutdown(); }
+
+void CommitQueue::Submit(Job job, Done done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(Item{std::move(job), std::move(done)});
+      return;
+    }
+  }
+  done(WithReason(absl::UnavailableError("the server is shutting down"),
+                  "STORAGE_UNAVAILABLE"));
+}
+
+absl::Status CommitQueue::Run(Job job) {
+  absl::Notification finished;
+  absl::Status result;
+  Submit(std::move(job), [&](absl::Status s) {
+    result = std::move(s);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
+}
+
+void CommitQueue::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t CommitQueue::batches() const {
+  absl::MutexLock lock(&mu_);
+  return batches_;
+}
+
+int64_t CommitQueue::jobs() const {
+  absl::MutexLock lock(&mu_);
+  return jobs_;
+}
+
+void CommitQueue::Loop() {
+  std::vector<Item> batch;
+  for (;;) {
+    batch.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || stopping_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping, and nothing left
+      while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      ++batches_;
+      jobs_ += static_cast<int64_t>(batch.size());
+    }
+    std::vector<absl::FunctionRef<absl::Status(storage::Transaction&)>> fns;
+    fns.reserve(batch.size());
+    for (Item& item : batch) fns.emplace_back(item.job);
+    std::vector<absl::Status> results = store_.WriteBatch(fns);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i].done(std::move(results[i]));
+    }
+  }
+}
+
+}  // namespace samplan::server

@@ -1,0 +1,79 @@
+// The audit writer: one thread that runs every state-changing or audited
+// request's storage work, many requests per durable transaction (group
+// commit), and only then releases each request's reply.
+//
+// A request hands its work to Submit() and returns; the writer thread takes
+// every job queued (up to max_batch), runs them in one Store::WriteBatch
+// (each job in its own savepoint), commits with fsync, and then calls each
+// job's `done` with its status. So no reply leaves before its audit record
+// is on disk, and one fsync serves a whole batch.
+//
+// Thread-safe. `done` runs on the writer thread: it must be short and must
+// not call Submit() and wait for the result.
+
+#ifndef SAMPLAN_SERVER_COMMIT_QUEUE_H_
+#define SAMPLAN_SERVER_COMMIT_QUEUE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/store.h"
+
+namespace samplan::server {
+
+class CommitQueue {
+ public:
+  using Job = std::function<absl::Status(storage::Transaction&)>;
+  using Done = std::function<void(absl::Status)>;
+
+  // Starts the writer thread. `store` must outlive the queue.
+  CommitQueue(storage::Store& store, int max_batch = 256);
+  // Runs what is queued, then stops the thread.
+  ~CommitQueue();
+
+  CommitQueue(const CommitQueue&) = delete;
+  CommitQueue& operator=(const CommitQueue&) = delete;
+
+  // Queues `job`. `done` receives the job's status once the batch holding it
+  // has committed (or UNAVAILABLE when the commit failed); after Shutdown()
+  // it receives UNAVAILABLE at once.
+  void Submit(Job job, Done done);
+
+  // Runs `job` and waits for the result. For callers that may block (tests,
+  // start-up, the command-line tools); never from a `done` callback.
+  absl::Status Run(Job job);
+
+  // Stops accepting jobs and waits until the queued ones are done.
+  void Shutdown();
+
+  // Counters, for tests and benchmarks.
+  int64_t batches() const;
+  int64_t jobs() const;
+
+ private:
+  struct Item {
+    Job job;
+    Done done;
+  };
+  void Loop();
+
+  storage::Store& store_;
+  const int max_batch_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t jobs_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::thread thread_;  // last: starts after the members above exist
+};
+
+}  // namespace samplan::server
+
+#endif  // SAMPLAN_SERVER_COMMIT_QUEUE_H_

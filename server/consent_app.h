@@ -1,0 +1,101 @@
+// ConsentService's behaviour, free of any transport: custody facts,
+// representations, grants of consent, withdrawals, and access checks that
+// explain a decision without reading any data.
+//
+// Same conventions as PlanApp: validation on the calling thread
+// (INVALID_ARGUMENT naming the field, nothing stored), storage work through
+// the commit queue, `done` after the durable commit, every change and every
+// read of consent data audited. Thread-safe.
+
+#ifndef SAMPLAN_SERVER_CONSENT_APP_H_
+#define SAMPLAN_SERVER_CONSENT_APP_H_
+
+#include "server/app_support.h"
+#include "server/caller.h"
+
+namespace samplan::v1 {
+class CheckAccessRequest;
+class CheckAccessResponse;
+class CreateCustodyFactRequest;
+class CreateCustodyFactResponse;
+class CreateGrantRequest;
+class CreateGrantResponse;
+class CreateRepresentationRequest;
+class CreateRepresentationResponse;
+class EndCustodyFactRequest;
+class EndCustodyFactResponse;
+class EndRepresentationRequest;
+class EndRepresentationResponse;
+class GetCustodyFactRequest;
+class GetCustodyFactResponse;
+class GetGrantRequest;
+class GetGrantResponse;
+class GetRepresentationRequest;
+class GetRepresentationResponse;
+class ListGrantsRequest;
+class ListGrantsResponse;
+class SearchCustodyFactsRequest;
+class SearchCustodyFactsResponse;
+class SearchGrantsRequest;
+class SearchGrantsResponse;
+class SearchRepresentationsRequest;
+class SearchRepresentationsResponse;
+class WithdrawGrantRequest;
+class WithdrawGrantResponse;
+}  // namespace samplan::v1
+
+namespace samplan::server {
+
+class ConsentApp {
+ public:
+  explicit ConsentApp(const AppContext& ctx) : ctx_(ctx) {}
+
+  void CreateCustodyFact(const Caller& caller,
+                         const v1::CreateCustodyFactRequest& req,
+                         v1::CreateCustodyFactResponse* resp, Done done);
+  void GetCustodyFact(const Caller& caller,
+                      const v1::GetCustodyFactRequest& req,
+                      v1::GetCustodyFactResponse* resp, Done done);
+  void SearchCustodyFacts(const Caller& caller,
+                          const v1::SearchCustodyFactsRequest& req,
+                          v1::SearchCustodyFactsResponse* resp, Done done);
+  void EndCustodyFact(const Caller& caller,
+                      const v1::EndCustodyFactRequest& req,
+                      v1::EndCustodyFactResponse* resp, Done done);
+  void CreateRepresentation(const Caller& caller,
+                            const v1::CreateRepresentationRequest& req,
+                            v1::CreateRepresentationResponse* resp, Done done);
+  void GetRepresentation(const Caller& caller,
+                         const v1::GetRepresentationRequest& req,
+                         v1::GetRepresentationResponse* resp, Done done);
+  void SearchRepresentations(const Caller& caller,
+                             const v1::SearchRepresentationsRequest& req,
+                             v1::SearchRepresentationsResponse* resp,
+                             Done done);
+  void EndRepresentation(const Caller& caller,
+                         const v1::EndRepresentationRequest& req,
+                         v1::EndRepresentationResponse* resp, Done done);
+  // Checks the grant with consent::ValidateNewGrant against the custody
+  // facts and representations on file, then stores it.
+  void CreateGrant(const Caller& caller, const v1::CreateGrantRequest& req,
+                   v1::CreateGrantResponse* resp, Done done);
+  void GetGrant(const Caller& caller, const v1::GetGrantRequest& req,
+                v1::GetGrantResponse* resp, Done done);
+  void ListGrants(const Caller& caller, const v1::ListGrantsRequest& req,
+                  v1::ListGrantsResponse* resp, Done done);
+  void SearchGrants(const Caller& caller, const v1::SearchGrantsRequest& req,
+                    v1::SearchGrantsResponse* resp, Done done);
+  // The grantor, another guardian with custody, or the subject (from the
+  // consent age) withdraws; effective for every decision after the commit.
+  void WithdrawGrant(const Caller& caller, const v1::WithdrawGrantRequest& req,
+                     v1::WithdrawGrantResponse* resp, Done done);
+  void CheckAccess(const Caller& caller, const v1::CheckAccessRequest& req,
+                   v1::CheckAccessResponse* resp, Done done);
+
+ private:
+  const AppContext ctx_;
+};
+
+}  // namespace samplan::server
+
+#endif  // SAMPLAN_SERVER_CONSENT_APP_H_
