@@ -471,20 +471,27 @@ class SqlitePlans final : public PlanRepository {
 
   absl::StatusOr<std::vector<v1::Plan>> ListForAgency(absl::string_view agency,
                                                       absl::string_view subject,
+                                                      int state,
                                                       absl::string_view after,
                                                       int limit) override {
     return Guard("list plans", [&]() -> absl::StatusOr<std::vector<v1::Plan>> {
       std::vector<std::string> ids;
       {
+        // Drafts are visible to their lead agency only; the filter is part
+        // of the query so that pages are never cut short by hidden plans.
         auto& s = c_.Prepare(
             "SELECT p.id FROM plans p WHERE p.id > ?3 AND "
-            "(?2 = '' OR p.subject = ?2) AND (p.lead_agency = ?1 OR EXISTS "
+            "(?2 = '' OR p.subject = ?2) AND (?5 = 0 OR p.state = ?5) AND "
+            "(p.state != ?6 OR p.lead_agency = ?1) AND "
+            "(p.lead_agency = ?1 OR EXISTS "
             "(SELECT 1 FROM participants x WHERE x.plan_id = p.id AND "
             "x.agency = ?1 AND x.removed = 0)) ORDER BY p.id LIMIT ?4");
         BindText(s, 1, agency);
         BindText(s, 2, subject);
         BindText(s, 3, after);
         s.bind(4, limit);
+        s.bind(5, state);
+        s.bind(6, static_cast<int>(v1::PLAN_STATE_DRAFT));
         while (s.executeStep()) ids.push_back(s.getColumn(0).getString());
       }
       std::vector<v1::Plan> out;

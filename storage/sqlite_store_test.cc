@@ -287,11 +287,44 @@ TEST_F(SqliteStoreTest, ParticipantsAndListing) {
     EXPECT_FALSE(*tx.plans().TakesPart("p2", "bup-1"));
     EXPECT_FALSE(*tx.plans().TakesPart("ghost", "school-1"));
     EXPECT_THAT(*tx.plans().ListParticipants("p1", false), SizeIs(2));
-    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "", 10), SizeIs(2));
-    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", "p1", 10), SizeIs(1));
-    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "", "", 10), SizeIs(1));
-    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "199001011234", "", 10),
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", 0, "", 10),
+                SizeIs(2));
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", 0, "p1", 10),
+                SizeIs(1));
+    // Both plans are drafts of school-1: hidden from the participant bup-1.
+    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "", 0, "", 10), IsEmpty());
+    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", "199001011234", 0, "", 10),
                 IsEmpty());
+    return absl::OkStatus();
+  }),
+              IsOk());
+  // Once approved, p1 is ACTIVE and bup-1 sees it; filters apply before the
+  // limit.
+  v1::Approval approval;
+  approval.set_revision(1);
+  approval.set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+  approval.set_approver_identity_number(kGuardian);
+  approval.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().AddApproval("p1", approval);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    auto bup = tx.plans().ListForAgency("bup-1", "", 0, "", 10);
+    EXPECT_THAT(*bup, SizeIs(1));
+    EXPECT_EQ(bup->front().name(), "plans/p1");
+    EXPECT_THAT(*tx.plans().ListForAgency("bup-1", kChild, 0, "", 10),
+                SizeIs(1));
+    EXPECT_THAT(
+        *tx.plans().ListForAgency("bup-1", "", v1::PLAN_STATE_DRAFT, "", 10),
+        IsEmpty());
+    auto drafts =
+        tx.plans().ListForAgency("school-1", "", v1::PLAN_STATE_DRAFT, "", 1);
+    EXPECT_THAT(*drafts, SizeIs(1));
+    EXPECT_EQ(drafts->front().name(), "plans/p2");
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", "", v1::PLAN_STATE_ACTIVE,
+                                          "", 10),
+                SizeIs(1));
     return absl::OkStatus();
   }),
               IsOk());

@@ -128,10 +128,14 @@ class PlanRepository {
   virtual absl::StatusOr<std::vector<v1::Approval>> ListApprovals(
       absl::string_view plan_id) = 0;
 
-  // Newest headers of the plans `agency` takes part in, with id > `after`,
-  // in id order, at most `limit`; only those about `subject` if not empty.
+  // Newest headers of the plans `agency` may see, with id > `after`, in id
+  // order, at most `limit`: those it takes part in (lead agency or a
+  // participant not removed), leaving out DRAFT plans of other lead
+  // agencies; only those about `subject` if not empty, and only those in
+  // `state` (a v1::PlanState value) if not 0. The filters are applied before
+  // the limit, so a short page means there are no more.
   virtual absl::StatusOr<std::vector<v1::Plan>> ListForAgency(
-      absl::string_view agency, absl::string_view subject,
+      absl::string_view agency, absl::string_view subject, int state,
       absl::string_view after, int limit) = 0;
 };
 

@@ -1,0 +1,158 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace samplan::server {
+namespace {
+
+class FirstError final : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (error_.empty()) {
+      error_ = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+    }
+  }
+  void AddWarning(int, int, const std::string&) override {}
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_;
+};
+
+// "host:port" or "[v6]:port" with a port 0-65535.
+bool ValidAddress(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  int port = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &port)) return false;
+  if (port < 0 || port > 65535) return false;
+  if (address.front() == '[') return address[colon - 1] == ']';
+  return true;
+}
+
+absl::Status CheckFile(const std::string& path, absl::string_view field,
+                       bool check_files) {
+  if (path.empty()) return InvalidField(field, "is required");
+  if (!check_files) return absl::OkStatus();
+  std::ifstream in(path);
+  if (!in.good())
+    return InvalidField(field, absl::StrCat("cannot read ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in.good()) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read the configuration file ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  config::v1::ServerConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text.str(), &config)) {
+    return InvalidField("config", absl::StrCat(path, ":", errors.error()));
+  }
+  return config;
+}
+
+absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
+  if (c.api().address().empty()) {
+    return InvalidField("api.address", "is required, e.g. \"127.0.0.1:7443\"");
+  }
+  if (!ValidAddress(c.api().address())) {
+    return InvalidField("api.address", "must be host:port");
+  }
+  if (!c.admin().address().empty() && !ValidAddress(c.admin().address())) {
+    return InvalidField("admin.address", "must be host:port");
+  }
+  RETURN_IF_ERROR(CheckFile(c.tls().ca_file(), "tls.ca_file", check_files));
+  RETURN_IF_ERROR(CheckFile(c.tls().cert_file(), "tls.cert_file", check_files));
+  RETURN_IF_ERROR(CheckFile(c.tls().key_file(), "tls.key_file", check_files));
+  if (c.storage().sqlite_path().empty()) {
+    return InvalidField("storage.sqlite_path", "is required");
+  }
+
+  auto* p = c.mutable_policy();
+  if (p->consent_age() == 0) p->set_consent_age(15);
+  if (p->adult_age() == 0) p->set_adult_age(18);
+  if (p->max_grant_months() == 0) p->set_max_grant_months(12);
+  if (p->consent_age() < 1 || p->consent_age() > p->adult_age()) {
+    return InvalidField("policy.consent_age",
+                        "must be between 1 and policy.adult_age");
+  }
+  if (p->adult_age() > 25) {
+    return InvalidField("policy.adult_age", "must be at most 25");
+  }
+  if (p->max_grant_months() < 1 || p->max_grant_months() > 120) {
+    return InvalidField("policy.max_grant_months", "must be 1-120");
+  }
+
+  auto* l = c.mutable_limits();
+  if (l->max_message_bytes() == 0) l->set_max_message_bytes(4 << 20);
+  if (l->keepalive_time_seconds() == 0) l->set_keepalive_time_seconds(60);
+  if (l->keepalive_timeout_seconds() == 0) {
+    l->set_keepalive_timeout_seconds(20);
+  }
+  if (l->max_page_size() == 0) l->set_max_page_size(500);
+  if (l->shutdown_grace_seconds() == 0) l->set_shutdown_grace_seconds(10);
+  if (l->max_message_bytes() < 4096 || l->max_message_bytes() > (64 << 20)) {
+    return InvalidField("limits.max_message_bytes", "must be 4096-67108864");
+  }
+  if (l->keepalive_time_seconds() < 1) {
+    return InvalidField("limits.keepalive_time_seconds", "must be positive");
+  }
+  if (l->keepalive_timeout_seconds() < 1) {
+    return InvalidField("limits.keepalive_timeout_seconds", "must be positive");
+  }
+  if (l->max_page_size() < 1 || l->max_page_size() > 10000) {
+    return InvalidField("limits.max_page_size", "must be 1-10000");
+  }
+  if (l->shutdown_grace_seconds() < 0) {
+    return InvalidField("limits.shutdown_grace_seconds",
+                        "must not be negative");
+  }
+
+  auto* log = c.mutable_log();
+  if (log->level().empty()) log->set_level("info");
+  const std::string& lv = log->level();
+  if (lv != "trace" && lv != "debug" && lv != "info" && lv != "warn" &&
+      lv != "error") {
+    return InvalidField("log.level",
+                        "must be trace, debug, info, warn or error");
+  }
+  if (!config::v1::LogConfig::Format_IsValid(log->format())) {
+    return InvalidField("log.format", "must be FORMAT_TEXT or FORMAT_JSON");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<consent::Policy> PolicyFromConfig(
+    const config::v1::ServerConfig& config) {
+  ASSIGN_OR_RETURN(consent::Policy policy, consent::DefaultPolicy());
+  const auto& p = config.policy();
+  if (p.consent_age() != 0) policy.consent_age = p.consent_age();
+  if (p.adult_age() != 0) policy.adult_age = p.adult_age();
+  if (p.max_grant_months() != 0) policy.max_grant_months = p.max_grant_months();
+  policy.teen_rule = p.teen_subject_or_guardians()
+                         ? consent::TeenRule::kSubjectOrGuardians
+                         : consent::TeenRule::kSubjectOnly;
+  policy.joint_custody_requires_all = !p.joint_custody_any_guardian();
+  return policy;
+}
+
+}  // namespace samplan::server

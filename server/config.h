@@ -1,0 +1,35 @@
+// samplan-server's configuration: a samplan.config.v1.ServerConfig read from
+// a protobuf text-format file, with defaults filled in and every field
+// validated before the server starts.
+
+#ifndef SAMPLAN_SERVER_CONFIG_H_
+#define SAMPLAN_SERVER_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "consent/engine.h"
+#include "samplan/config/v1/config.pb.h"
+
+namespace samplan::server {
+
+// Parses the text-format file at `path`. INVALID_ARGUMENT with
+// "<path>:<line>:<column>: <problem>" for a syntax error or unknown field;
+// NOT_FOUND if the file cannot be read.
+absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
+    const std::string& path);
+
+// Fills in defaults and checks every field. INVALID_ARGUMENT naming the
+// field (e.g. "tls.ca_file: cannot read /x/ca.pem") on the first problem.
+// `check_files` also opens the TLS files.
+absl::Status FinishConfig(config::v1::ServerConfig& config,
+                          bool check_files = true);
+
+// The consent policy the configuration asks for, with zone
+// Europe/Stockholm. FAILED_PRECONDITION if the zone cannot be loaded.
+absl::StatusOr<consent::Policy> PolicyFromConfig(
+    const config::v1::ServerConfig& config);
+
+}  // namespace samplan::server
+
+#endif  // SAMPLAN_SERVER_CONFIG_H_

@@ -1,0 +1,814 @@
+#include "server/consent_app.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "consent/identity_number.h"
+#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/consent.pb.h"
+#include "samplan/v1/plan.pb.h"
+#include "server/consent_bridge.h"
+
+namespace samplan::server {
+namespace {
+
+using Outcome = absl::Status;
+
+// The subject's identity number in `field`, also checking the subject is
+// born (a number with a future birth date is a typing error).
+absl::StatusOr<std::string> ParseSubject(absl::string_view text,
+                                         absl::string_view field,
+                                         const consent::Policy& policy,
+                                         absl::Time now) {
+  ASSIGN_OR_RETURN(std::string digits, ParseIdentity(text, field));
+  auto id = consent::IdentityNumber::Parse(digits);
+  if (consent::SubjectAge(id->birth_date(), policy, now) < 0) {
+    return InvalidField(field, "has a birth date in the future");
+  }
+  return digits;
+}
+
+absl::Status CheckPeriod(const google::protobuf::Timestamp& from, bool has_from,
+                         const google::protobuf::Timestamp& until,
+                         bool has_until, absl::string_view prefix) {
+  auto f = ParseTime(from, has_from, absl::StrCat(prefix, ".valid_from"));
+  RETURN_IF_ERROR(f.status());
+  if (has_until) {
+    ASSIGN_OR_RETURN(
+        absl::Time u,
+        ParseTime(until, true, absl::StrCat(prefix, ".valid_until")));
+    if (!(*f < u)) {
+      return InvalidField(absl::StrCat(prefix, ".valid_until"),
+                          "must be after valid_from");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Bare(const std::string& name) {
+  const size_t slash = name.rfind('/');
+  return slash == std::string::npos ? name : name.substr(slash + 1);
+}
+
+absl::Status Append(storage::Transaction& tx, const v1::AuditEvent& e) {
+  return tx.audit().Append(e).status();
+}
+
+// An audit event for reading consent data.
+absl::Status AuditRead(storage::Transaction& tx, const Caller& caller,
+                       absl::string_view subject, absl::string_view resource,
+                       absl::Time now) {
+  v1::AuditEvent e =
+      NewEvent(caller, v1::AUDIT_ACTION_CONSENT_READ, subject, resource, now);
+  e.set_decision(v1::DECISION_ALLOW);
+  return Append(tx, e);
+}
+
+Caller WithRequest(const Caller& caller, absl::string_view request_id) {
+  Caller c = caller;
+  c.request_id = std::string(request_id);
+  return c;
+}
+
+// The scope's agencies as bare ids, each registered.
+absl::Status CheckScopeAgencies(storage::Transaction& tx,
+                                const v1::GrantScope& scope) {
+  AgencyCache agencies(tx);
+  for (int i = 0; i < scope.disclosing_agencies_size(); ++i) {
+    if (!agencies.Get(Bare(scope.disclosing_agencies(i))).ok()) {
+      return Error(absl::StatusCode::kInvalidArgument,
+                   "UNKNOWN_REFERENCED_AGENCY",
+                   absl::StrCat("grant.scope.disclosing_agencies[", i, "]"),
+                   "is not a registered agency");
+    }
+  }
+  for (int i = 0; i < scope.receiving_agencies_size(); ++i) {
+    if (!agencies.Get(Bare(scope.receiving_agencies(i))).ok()) {
+      return Error(absl::StatusCode::kInvalidArgument,
+                   "UNKNOWN_REFERENCED_AGENCY",
+                   absl::StrCat("grant.scope.receiving_agencies[", i, "]"),
+                   "is not a registered agency");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- custody
+
+void ConsentApp::CreateCustodyFact(const Caller& caller,
+                                   const v1::CreateCustodyFactRequest& req,
+                                   v1::CreateCustodyFactResponse* resp,
+                                   Done done) {
+  const absl::Time now = ctx_.clock->Now();
+  const v1::CustodyFact& in = req.custody_fact();
+  absl::Status s = CheckRequestId(req.request_id());
+  auto subject = s.ok() ? ParseSubject(in.subject(), "custody_fact.subject",
+                                       ctx_.policy, now)
+                        : absl::StatusOr<std::string>(s);
+  auto guardian = subject.ok()
+                      ? ParseIdentity(in.guardian_identity_number(),
+                                      "custody_fact.guardian_identity_number")
+                      : absl::StatusOr<std::string>(subject.status());
+  if (guardian.ok() && *guardian == *subject) {
+    guardian = InvalidField("custody_fact.guardian_identity_number",
+                            "must not be the subject");
+  }
+  if (guardian.ok()) {
+    s = CheckPeriod(in.valid_from(), in.has_valid_from(), in.valid_until(),
+                    in.has_valid_until(), "custody_fact");
+    if (s.ok()) {
+      s = CheckEvidence(in.evidence(), in.has_evidence(),
+                        "custody_fact.evidence");
+    }
+  } else {
+    s = guardian.status();
+  }
+  if (!s.ok()) return done(s);
+
+  v1::CustodyFact fact = in;
+  fact.set_subject(*subject);
+  fact.set_guardian_identity_number(*guardian);
+  fact.clear_recorded_by_agency();
+  fact.clear_recorded_by_actor();
+  fact.clear_create_time();
+  const Caller c = WithRequest(caller, req.request_id());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, c, req, fact, resp](storage::Transaction& tx,
+                                 Outcome&) mutable -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        return RunIdempotent(
+            tx, c, "CreateCustodyFact", req, req.request_id(), resp,
+            [&]() -> absl::Status {
+              fact.set_name("custodyFacts/" + ctx_.ids->NewId());
+              fact.set_recorded_by_agency(c.agency_name());
+              fact.set_recorded_by_actor(c.actor);
+              SetTimestamp(t, fact.mutable_create_time());
+              RETURN_IF_ERROR(tx.custody().AddCustody(fact));
+              RETURN_IF_ERROR(
+                  Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_RECORDED,
+                                      fact.subject(), fact.name(), t)));
+              *resp->mutable_custody_fact() = fact;
+              return absl::OkStatus();
+            },
+            t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::GetCustodyFact(const Caller& caller,
+                                const v1::GetCustodyFactRequest& req,
+                                v1::GetCustodyFactResponse* resp, Done done) {
+  auto id = ParseName(req.name(), "custodyFacts", "name");
+  if (!id.ok()) return done(id.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, id = *id, resp](storage::Transaction& tx,
+                                     Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(auto fact, tx.custody().GetCustody(id));
+        RETURN_IF_ERROR(AuditRead(tx, caller, fact.subject(), fact.name(), t));
+        *resp->mutable_custody_fact() = std::move(fact);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void ConsentApp::SearchCustodyFacts(const Caller& caller,
+                                    const v1::SearchCustodyFactsRequest& req,
+                                    v1::SearchCustodyFactsResponse* resp,
+                                    Done done) {
+  auto subject = ParseIdentity(req.subject(), "subject");
+  if (!subject.ok()) return done(subject.status());
+  auto size = PageSize(req.page_size(), ctx_.max_page_size);
+  if (!size.ok()) return done(size.status());
+  auto after = DecodePageToken(req.page_token(), "SearchCustodyFacts");
+  if (!after.ok()) return done(after.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, subject = *subject, size = *size, after = *after, resp](
+          storage::Transaction& tx, Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(auto facts, tx.custody().ListCustody(subject));
+        int shown = 0;
+        for (const auto& f : facts) {
+          if (Bare(f.name()) <= after) continue;
+          if (shown == size) {
+            resp->set_next_page_token(
+                EncodePageToken("SearchCustodyFacts",
+                                Bare(resp->custody_facts().rbegin()->name())));
+            break;
+          }
+          *resp->add_custody_facts() = f;
+          ++shown;
+        }
+        return AuditRead(tx, caller, subject, "custodyFacts", t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::EndCustodyFact(const Caller& caller,
+                                const v1::EndCustodyFactRequest& req,
+                                v1::EndCustodyFactResponse* resp, Done done) {
+  absl::Status s = CheckRequestId(req.request_id());
+  auto id = s.ok() ? ParseName(req.name(), "custodyFacts", "name")
+                   : absl::StatusOr<std::string>(s);
+  if (!id.ok()) return done(id.status());
+  auto end = ParseTime(req.end_time(), req.has_end_time(), "end_time");
+  if (!end.ok()) return done(end.status());
+  s = CheckEvidence(req.evidence(), req.has_evidence(), "evidence");
+  if (!s.ok()) return done(s);
+  const Caller c = WithRequest(caller, req.request_id());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, c, req, id = *id, end = *end, resp](storage::Transaction& tx,
+                                                 Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        return RunIdempotent(
+            tx, c, "EndCustodyFact", req, req.request_id(), resp,
+            [&]() -> absl::Status {
+              ASSIGN_OR_RETURN(auto fact, tx.custody().GetCustody(id));
+              if (end < ToTime(fact.valid_from())) {
+                return InvalidField("end_time",
+                                    "must not be before valid_from");
+              }
+              RETURN_IF_ERROR(
+                  tx.custody().EndCustody(id, end, c.agency_id, c.actor, t));
+              RETURN_IF_ERROR(
+                  Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_ENDED,
+                                      fact.subject(), fact.name(), t)));
+              ASSIGN_OR_RETURN(*resp->mutable_custody_fact(),
+                               tx.custody().GetCustody(id));
+              return absl::OkStatus();
+            },
+            t);
+      },
+      std::move(done));
+}
+
+// --------------------------------------------------------- representations
+
+void ConsentApp::CreateRepresentation(
+    const Caller& caller, const v1::CreateRepresentationRequest& req,
+    v1::CreateRepresentationResponse* resp, Done done) {
+  const absl::Time now = ctx_.clock->Now();
+  const v1::Representation& in = req.representation();
+  absl::Status s = CheckRequestId(req.request_id());
+  auto subject = s.ok() ? ParseSubject(in.subject(), "representation.subject",
+                                       ctx_.policy, now)
+                        : absl::StatusOr<std::string>(s);
+  auto rep = subject.ok()
+                 ? ParseIdentity(in.representative_identity_number(),
+                                 "representation.representative_identity_"
+                                 "number")
+                 : absl::StatusOr<std::string>(subject.status());
+  if (rep.ok() && *rep == *subject) {
+    rep = InvalidField("representation.representative_identity_number",
+                       "must not be the subject");
+  }
+  s = rep.status();
+  if (s.ok() && (in.kind() == v1::REPRESENTATION_KIND_UNSPECIFIED ||
+                 !v1::RepresentationKind_IsValid(in.kind()))) {
+    s = InvalidField("representation.kind",
+                     "must be GOD_MAN, FORVALTARE or OTHER");
+  }
+  if (s.ok()) {
+    s = CheckPeriod(in.valid_from(), in.has_valid_from(), in.valid_until(),
+                    in.has_valid_until(), "representation");
+  }
+  if (s.ok()) {
+    s = CheckEvidence(in.evidence(), in.has_evidence(),
+                      "representation.evidence");
+  }
+  if (!s.ok()) return done(s);
+  v1::Representation r = in;
+  r.set_subject(*subject);
+  r.set_representative_identity_number(*rep);
+  const Caller c = WithRequest(caller, req.request_id());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, c, req, r, resp](storage::Transaction& tx,
+                              Outcome&) mutable -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        return RunIdempotent(
+            tx, c, "CreateRepresentation", req, req.request_id(), resp,
+            [&]() -> absl::Status {
+              r.set_name("representations/" + ctx_.ids->NewId());
+              r.set_recorded_by_agency(c.agency_name());
+              r.set_recorded_by_actor(c.actor);
+              SetTimestamp(t, r.mutable_create_time());
+              RETURN_IF_ERROR(tx.custody().AddRepresentation(r));
+              RETURN_IF_ERROR(Append(
+                  tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_RECORDED,
+                               r.subject(), r.name(), t)));
+              *resp->mutable_representation() = r;
+              return absl::OkStatus();
+            },
+            t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::GetRepresentation(const Caller& caller,
+                                   const v1::GetRepresentationRequest& req,
+                                   v1::GetRepresentationResponse* resp,
+                                   Done done) {
+  auto id = ParseName(req.name(), "representations", "name");
+  if (!id.ok()) return done(id.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, id = *id, resp](storage::Transaction& tx,
+                                     Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(auto r, tx.custody().GetRepresentation(id));
+        RETURN_IF_ERROR(AuditRead(tx, caller, r.subject(), r.name(), t));
+        *resp->mutable_representation() = std::move(r);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void ConsentApp::SearchRepresentations(
+    const Caller& caller, const v1::SearchRepresentationsRequest& req,
+    v1::SearchRepresentationsResponse* resp, Done done) {
+  auto subject = ParseIdentity(req.subject(), "subject");
+  if (!subject.ok()) return done(subject.status());
+  auto size = PageSize(req.page_size(), ctx_.max_page_size);
+  if (!size.ok()) return done(size.status());
+  auto after = DecodePageToken(req.page_token(), "SearchRepresentations");
+  if (!after.ok()) return done(after.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, subject = *subject, size = *size, after = *after, resp](
+          storage::Transaction& tx, Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(auto reps, tx.custody().ListRepresentations(subject));
+        int shown = 0;
+        for (const auto& r : reps) {
+          if (Bare(r.name()) <= after) continue;
+          if (shown == size) {
+            resp->set_next_page_token(EncodePageToken(
+                "SearchRepresentations",
+                Bare(resp->representations().rbegin()->name())));
+            break;
+          }
+          *resp->add_representations() = r;
+          ++shown;
+        }
+        return AuditRead(tx, caller, subject, "representations", t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::EndRepresentation(const Caller& caller,
+                                   const v1::EndRepresentationRequest& req,
+                                   v1::EndRepresentationResponse* resp,
+                                   Done done) {
+  absl::Status s = CheckRequestId(req.request_id());
+  auto id = s.ok() ? ParseName(req.name(), "representations", "name")
+                   : absl::StatusOr<std::string>(s);
+  if (!id.ok()) return done(id.status());
+  auto end = ParseTime(req.end_time(), req.has_end_time(), "end_time");
+  if (!end.ok()) return done(end.status());
+  s = CheckEvidence(req.evidence(), req.has_evidence(), "evidence");
+  if (!s.ok()) return done(s);
+  const Caller c = WithRequest(caller, req.request_id());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, c, req, id = *id, end = *end, resp](storage::Transaction& tx,
+                                                 Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        return RunIdempotent(
+            tx, c, "EndRepresentation", req, req.request_id(), resp,
+            [&]() -> absl::Status {
+              ASSIGN_OR_RETURN(auto r, tx.custody().GetRepresentation(id));
+              if (r.has_valid_until() && ToTime(r.valid_until()) <= end) {
+                return Error(absl::StatusCode::kFailedPrecondition,
+                             "ALREADY_ENDED", "",
+                             "the representation already ends by then");
+              }
+              if (end < ToTime(r.valid_from())) {
+                return InvalidField("end_time",
+                                    "must not be before valid_from");
+              }
+              SetTimestamp(end, r.mutable_valid_until());
+              RETURN_IF_ERROR(tx.custody().UpdateRepresentation(r));
+              RETURN_IF_ERROR(
+                  Append(tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_ENDED,
+                                      r.subject(), r.name(), t)));
+              *resp->mutable_representation() = std::move(r);
+              return absl::OkStatus();
+            },
+            t);
+      },
+      std::move(done));
+}
+
+// ------------------------------------------------------------------ grants
+
+void ConsentApp::CreateGrant(const Caller& caller,
+                             const v1::CreateGrantRequest& req,
+                             v1::CreateGrantResponse* resp, Done done) {
+  const v1::Grant& in = req.grant();
+  absl::Status s = CheckRequestId(req.request_id());
+  // Shape checks that the engine cannot make: resource name formats.
+  for (int i = 0; s.ok() && i < in.scope().disclosing_agencies_size(); ++i) {
+    s = ParseAgencyName(
+            in.scope().disclosing_agencies(i),
+            absl::StrCat("grant.scope.disclosing_agencies[", i, "]"))
+            .status();
+  }
+  for (int i = 0; s.ok() && i < in.scope().receiving_agencies_size(); ++i) {
+    s = ParseAgencyName(in.scope().receiving_agencies(i),
+                        absl::StrCat("grant.scope.receiving_agencies[", i, "]"))
+            .status();
+  }
+  if (s.ok() && !in.scope().plan().empty()) {
+    s = ParseName(in.scope().plan(), "plans", "grant.scope.plan").status();
+  }
+  if (s.ok()) {
+    s = ParseTime(in.valid_from(), in.has_valid_from(), "grant.valid_from")
+            .status();
+  }
+  if (s.ok()) {
+    s = ParseTime(in.valid_until(), in.has_valid_until(), "grant.valid_until")
+            .status();
+  }
+  if (s.ok())
+    s = CheckEvidence(in.evidence(), in.has_evidence(), "grant.evidence");
+  auto subject = s.ok() ? ParseIdentity(in.subject(), "grant.subject")
+                        : absl::StatusOr<std::string>(s);
+  auto grantor = subject.ok() ? ParseIdentity(in.grantor_identity_number(),
+                                              "grant.grantor_identity_number")
+                              : absl::StatusOr<std::string>(subject.status());
+  if (!grantor.ok()) return done(grantor.status());
+
+  v1::Grant grant;
+  grant.set_subject(*subject);
+  grant.set_grantor_role(in.grantor_role());
+  grant.set_grantor_identity_number(*grantor);
+  *grant.mutable_scope() = in.scope();
+  *grant.mutable_valid_from() = in.valid_from();
+  *grant.mutable_valid_until() = in.valid_until();
+  *grant.mutable_evidence() = in.evidence();
+  const Caller c = WithRequest(caller, req.request_id());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, c, req, grant, resp](storage::Transaction& tx,
+                                  Outcome&) mutable -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        return RunIdempotent(
+            tx, c, "CreateGrant", req, req.request_id(), resp,
+            [&]() -> absl::Status {
+              ASSIGN_OR_RETURN(SubjectFacts facts,
+                               LoadSubjectFacts(tx, grant.subject()));
+              grant.set_name("grants/" + ctx_.ids->NewId());
+              consent::Grant engine = ToEngine(grant);
+              absl::Status valid = consent::ValidateNewGrant(
+                  engine, facts.view(), ctx_.policy, t);
+              if (!valid.ok()) {
+                // The engine names fields by its own names; map the two
+                // that differ from the API.
+                if (FieldOf(valid) == "grant.grantor") {
+                  std::string message(valid.message());
+                  message.replace(0, sizeof("grant.grantor") - 1,
+                                  "grant.grantor_identity_number");
+                  absl::Status renamed = Error(
+                      valid.code(), ReasonOf(valid).value_or("INVALID_FIELD"),
+                      "", message);
+                  renamed.SetPayload(
+                      kFieldPayload,
+                      absl::Cord("grant.grantor_identity_number"));
+                  return renamed;
+                }
+                return valid;
+              }
+              RETURN_IF_ERROR(CheckScopeAgencies(tx, grant.scope()));
+              if (!grant.scope().plan().empty()) {
+                auto plan = tx.plans().Get(Bare(grant.scope().plan()));
+                if (!plan.ok() || plan->subject() != grant.subject()) {
+                  return InvalidField("grant.scope.plan",
+                                      "is not a plan about this subject");
+                }
+              }
+              grant.set_recorded_by_agency(c.agency_name());
+              grant.set_recorded_by_actor(c.actor);
+              SetTimestamp(t, grant.mutable_create_time());
+              grant.set_state(v1::GRANT_STATE_ACTIVE);
+              RETURN_IF_ERROR(tx.grants().Insert(grant));
+              v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_RECORDED,
+                                          grant.subject(), grant.name(), t);
+              e.add_grants(grant.name());
+              RETURN_IF_ERROR(Append(tx, e));
+              *resp->mutable_grant() = grant;
+              return absl::OkStatus();
+            },
+            t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::GetGrant(const Caller& caller, const v1::GetGrantRequest& req,
+                          v1::GetGrantResponse* resp, Done done) {
+  auto id = ParseName(req.name(), "grants", "name");
+  if (!id.ok()) return done(id.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, id = *id, resp](storage::Transaction& tx,
+                                     Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(auto grant, tx.grants().Get(id));
+        RETURN_IF_ERROR(
+            AuditRead(tx, caller, grant.subject(), grant.name(), t));
+        *resp->mutable_grant() = std::move(grant);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+namespace {
+
+// Fills a page of grants from `query` (limit is page size + 1).
+template <typename Resp>
+void FillGrantPage(std::vector<v1::Grant> grants, int size, int state,
+                   absl::string_view scope, Resp* resp) {
+  int shown = 0;
+  for (auto& g : grants) {
+    if (state != 0 && g.state() != state) continue;
+    if (shown == size) {
+      resp->set_next_page_token(
+          EncodePageToken(scope, Bare(resp->grants().rbegin()->name())));
+      return;
+    }
+    *resp->add_grants() = std::move(g);
+    ++shown;
+  }
+}
+
+}  // namespace
+
+void ConsentApp::ListGrants(const Caller& caller,
+                            const v1::ListGrantsRequest& req,
+                            v1::ListGrantsResponse* resp, Done done) {
+  auto plan = ParseName(req.plan(), "plans", "plan");
+  if (!plan.ok()) return done(plan.status());
+  if (!v1::GrantState_IsValid(req.state())) {
+    return done(InvalidField("state", "is not a known grant state"));
+  }
+  auto size = PageSize(req.page_size(), ctx_.max_page_size);
+  if (!size.ok()) return done(size.status());
+  const std::string scope =
+      absl::StrCat("ListGrants:", *plan, ":", static_cast<int>(req.state()));
+  auto after = DecodePageToken(req.page_token(), scope);
+  if (!after.ok()) return done(after.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, plan = *plan, size = *size, after = *after, scope,
+       state = static_cast<int>(req.state()),
+       resp](storage::Transaction& tx, Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        // Only participants learn anything about a plan.
+        ASSIGN_OR_RETURN(bool takes_part,
+                         tx.plans().TakesPart(plan, caller.agency_id));
+        if (!takes_part && caller.role == Role::kAgencySystem) {
+          return PlanNotFound();
+        }
+        storage::GrantQuery q;
+        q.plan = plan;
+        q.after = after;
+        q.limit = state == 0 ? size + 1 : ctx_.max_page_size * 4;
+        ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
+        FillGrantPage(std::move(grants), size, state, scope, resp);
+        auto header = tx.plans().Get(plan);
+        return AuditRead(tx, caller, header.ok() ? header->subject() : "",
+                         "plans/" + plan, t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::SearchGrants(const Caller& caller,
+                              const v1::SearchGrantsRequest& req,
+                              v1::SearchGrantsResponse* resp, Done done) {
+  auto subject = ParseIdentity(req.subject(), "subject");
+  if (!subject.ok()) return done(subject.status());
+  if (!v1::GrantState_IsValid(req.state())) {
+    return done(InvalidField("state", "is not a known grant state"));
+  }
+  auto size = PageSize(req.page_size(), ctx_.max_page_size);
+  if (!size.ok()) return done(size.status());
+  // The token must not carry the identity number: the scope is only the
+  // state, and the token holds a grant id.
+  const std::string scope =
+      absl::StrCat("SearchGrants:", static_cast<int>(req.state()));
+  auto after = DecodePageToken(req.page_token(), scope);
+  if (!after.ok()) return done(after.status());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, subject = *subject, size = *size, after = *after, scope,
+       state = static_cast<int>(req.state()),
+       resp](storage::Transaction& tx, Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        storage::GrantQuery q;
+        q.subject = subject;
+        q.after = after;
+        q.limit = state == 0 ? size + 1 : ctx_.max_page_size * 4;
+        ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
+        FillGrantPage(std::move(grants), size, state, scope, resp);
+        return AuditRead(tx, caller, subject, "grants", t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::WithdrawGrant(const Caller& caller,
+                               const v1::WithdrawGrantRequest& req,
+                               v1::WithdrawGrantResponse* resp, Done done) {
+  absl::Status s = CheckRequestId(req.request_id());
+  auto id = s.ok() ? ParseName(req.name(), "grants", "name")
+                   : absl::StatusOr<std::string>(s);
+  if (!id.ok()) return done(id.status());
+  if (req.withdrawer_role() == v1::GRANTOR_ROLE_UNSPECIFIED ||
+      !v1::GrantorRole_IsValid(req.withdrawer_role())) {
+    return done(InvalidField("withdrawer_role",
+                             "must be SUBJECT, GUARDIAN or "
+                             "LEGAL_REPRESENTATIVE"));
+  }
+  auto who = ParseIdentity(req.withdrawer_identity_number(),
+                           "withdrawer_identity_number");
+  if (!who.ok()) return done(who.status());
+  s = CheckEvidence(req.evidence(), req.has_evidence(), "evidence");
+  if (s.ok()) s = CheckText(req.reason(), 1000, false, "reason");
+  if (!s.ok()) return done(s);
+  const Caller c = WithRequest(caller, req.request_id());
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, c, req, id = *id, who = *who, resp](storage::Transaction& tx,
+                                                 Outcome&) -> absl::Status {
+        const absl::Time t = ctx_.clock->Now();
+        return RunIdempotent(
+            tx, c, "WithdrawGrant", req, req.request_id(), resp,
+            [&]() -> absl::Status {
+              ASSIGN_OR_RETURN(auto grant, tx.grants().Get(id));
+              ASSIGN_OR_RETURN(SubjectFacts facts,
+                               LoadSubjectFacts(tx, grant.subject()));
+              // Who may withdraw: the grantor; under a child's custody any
+              // guardian with custody now (one guardian withdrawing stops a
+              // joint consent); the subject itself from the consent age.
+              const auto role = req.withdrawer_role();
+              bool may = who == grant.grantor_identity_number();
+              if (!may && role == v1::GRANTOR_ROLE_GUARDIAN) {
+                for (const auto& f : facts.custody) {
+                  if (f.guardian == who && f.valid_from <= t &&
+                      t < f.valid_until) {
+                    may = true;
+                  }
+                }
+              }
+              if (!may && role == v1::GRANTOR_ROLE_SUBJECT &&
+                  who == grant.subject()) {
+                auto number = consent::IdentityNumber::Parse(grant.subject());
+                may = number.ok() &&
+                      consent::SubjectAge(number->birth_date(), ctx_.policy,
+                                          t) >= ctx_.policy.consent_age;
+              }
+              if (!may) {
+                return Error(absl::StatusCode::kFailedPrecondition,
+                             "GRANTOR_NOT_COMPETENT",
+                             "withdrawer_identity_number",
+                             "may not withdraw this grant: only its grantor, "
+                             "a guardian with custody, or the subject from "
+                             "the consent age may");
+              }
+              storage::GrantEnding ending;
+              ending.state = v1::GRANT_STATE_WITHDRAWN;
+              ending.time = t;
+              ending.reason = req.reason().empty() ? "withdrawn" : req.reason();
+              ending.agency = c.agency_id;
+              ending.actor = c.actor;
+              ending.withdrawer = who;
+              ending.evidence_kind = req.evidence().kind();
+              ending.evidence_reference = req.evidence().reference();
+              RETURN_IF_ERROR(tx.grants().End(id, ending));
+              v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_WITHDRAWN,
+                                          grant.subject(), grant.name(), t);
+              e.add_grants(grant.name());
+              RETURN_IF_ERROR(Append(tx, e));
+              ASSIGN_OR_RETURN(*resp->mutable_grant(), tx.grants().Get(id));
+              return absl::OkStatus();
+            },
+            t);
+      },
+      std::move(done));
+}
+
+void ConsentApp::CheckAccess(const Caller& caller,
+                             const v1::CheckAccessRequest& req,
+                             v1::CheckAccessResponse* resp, Done done) {
+  std::string plan;
+  std::string subject;
+  absl::Status s;
+  if (req.target_case() == v1::CheckAccessRequest::kPlan) {
+    auto p = ParseName(req.plan(), "plans", "plan");
+    s = p.status();
+    if (p.ok()) plan = *p;
+  } else if (req.target_case() == v1::CheckAccessRequest::kSubject) {
+    auto p = ParseIdentity(req.subject(), "subject");
+    s = p.status();
+    if (p.ok()) subject = *p;
+  } else {
+    s = InvalidField("plan", "name a plan or a subject");
+  }
+  auto owner = s.ok() ? ParseAgencyName(req.owner_agency(), "owner_agency")
+                      : absl::StatusOr<std::string>(s);
+  auto reader =
+      owner.ok() ? ParseAgencyName(req.receiving_agency(), "receiving_agency")
+                 : absl::StatusOr<std::string>(owner.status());
+  if (!reader.ok()) return done(reader.status());
+  if (req.category() == v1::INFORMATION_CATEGORY_UNSPECIFIED ||
+      !v1::InformationCategory_IsValid(req.category())) {
+    return done(InvalidField("category", "is required and must be known"));
+  }
+  std::optional<absl::Time> at;
+  if (req.has_time()) {
+    auto t = ParseTime(req.time(), true, "time");
+    if (!t.ok()) return done(t.status());
+    at = *t;
+  }
+  SubmitWithOutcome(
+      *ctx_.queue,
+      [this, caller, plan, subject, owner = *owner, reader = *reader,
+       category = static_cast<consent::Category>(req.category()), at, resp](
+          storage::Transaction& tx, Outcome& outcome) mutable -> absl::Status {
+        const absl::Time now = ctx_.clock->Now();
+        const absl::Time t = at.value_or(now);
+        bool participates = true;
+        if (!plan.empty()) {
+          ASSIGN_OR_RETURN(bool caller_in,
+                           tx.plans().TakesPart(plan, caller.agency_id));
+          auto header = tx.plans().Get(plan);
+          if (!caller_in || !header.ok()) {
+            v1::AuditEvent e = NewEvent(caller, v1::AUDIT_ACTION_ACCESS_CHECKED,
+                                        header.ok() ? header->subject() : "",
+                                        "plans/" + plan, now);
+            e.set_decision(v1::DECISION_DENY);
+            e.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
+            e.set_detail("the caller does not take part in the plan");
+            RETURN_IF_ERROR(Append(tx, e));
+            outcome = PlanNotFound();
+            return absl::OkStatus();
+          }
+          subject = header->subject();
+          ASSIGN_OR_RETURN(participates, tx.plans().TakesPart(plan, reader));
+        }
+        AgencyCache agencies(tx);
+        auto owner_agency = agencies.Get(owner);
+        if (!owner_agency.ok()) {
+          outcome = Error(absl::StatusCode::kInvalidArgument,
+                          "UNKNOWN_REFERENCED_AGENCY", "owner_agency",
+                          "is not a registered agency");
+          return absl::OkStatus();
+        }
+        auto reader_agency = agencies.Get(reader);
+        if (!reader_agency.ok()) {
+          outcome = Error(absl::StatusCode::kInvalidArgument,
+                          "UNKNOWN_REFERENCED_AGENCY", "receiving_agency",
+                          "is not a registered agency");
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(SubjectFacts facts, LoadSubjectFacts(tx, subject));
+        consent::Access access;
+        access.subject = subject;
+        access.plan = plan;
+        access.owner = *owner_agency;
+        access.reader = *reader_agency;
+        access.category = category;
+        access.reader_participates = participates;
+        const consent::Decision d =
+            consent::Decide(access, facts.view(), ctx_.policy, t);
+        resp->set_decision(d.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
+        resp->add_reasons(static_cast<v1::DecisionReason>(d.reason));
+        for (const std::string& g : d.grants_relied_on) {
+          resp->add_grants("grants/" + g);
+        }
+        resp->set_explanation(d.explanation);
+        SetTimestamp(t, resp->mutable_time());
+        v1::AuditEvent e =
+            NewEvent(caller, v1::AUDIT_ACTION_ACCESS_CHECKED, subject,
+                     plan.empty() ? "" : "plans/" + plan, now);
+        e.set_decision(resp->decision());
+        *e.mutable_reasons() = resp->reasons();
+        *e.mutable_grants() = resp->grants();
+        e.set_detail(absl::StrCat("check only: ", owner, " -> ", reader, " ",
+                                  consent::CategoryName(category)));
+        return Append(tx, e);
+      },
+      std::move(done));
+}
+
+}  // namespace samplan::server

@@ -1,0 +1,283 @@
+// samplan-server: the SIP backend. See --help.
+
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/clock.h"
+#include "samplan/v1/admin.pb.h"
+#include "samplan/v1/audit.pb.h"
+#include "server/app_support.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+#include "storage/sqlite_store.h"
+
+namespace samplan::server {
+namespace {
+
+constexpr char kUsage[] =
+    R"(samplan-server: the shared backend for coordinated individual plans (SIP).
+
+Usage:
+  samplan-server --config FILE [--listen ADDR] [--admin-listen ADDR]
+                 [--db PATH] [--log-format text|json] [--log-level LEVEL]
+  samplan-server check-config --config FILE
+  samplan-server register-agency --db PATH --id ID --sector SECTOR
+                 --role ROLE [--name TEXT]
+  samplan-server --help
+
+Serving:
+  Reads FILE (protobuf text format, samplan.config.v1.ServerConfig; see
+  deploy/samplan.textproto for every field), applies the flags below over
+  it, validates everything, opens the SQLite database (creating and
+  migrating it), and serves PlanService and ConsentService over mutual TLS
+  until SIGINT or SIGTERM. Then it stops accepting calls, lets in-flight
+  calls finish, commits what is queued and closes the database.
+
+  --config FILE        the configuration file (required)
+  --listen ADDR        overrides api.address, e.g. 127.0.0.1:7443
+  --admin-listen ADDR  overrides admin.address (health, reflection, channelz)
+  --db PATH            overrides storage.sqlite_path
+  --log-format F       text (default) or json: the service log on stderr
+  --log-level L        trace, debug, info (default), warn or error
+
+  The service log never contains identity numbers or plan text; those go
+  to the audit log only.
+
+check-config:
+  Validates FILE (and that the TLS files are readable) and exits 0, or
+  prints the first problem, naming the field, and exits 2.
+
+register-agency:
+  Registers an agency directly in the database at PATH, for bootstrapping
+  a new installation (the first administrator) and for the quickstart.
+  The agency's client certificate must carry the URI SAN
+  urn:samplan:agency:ID (deploy/dev-pki.sh makes such certificates).
+  --id ID          2-63 characters of a-z 0-9 -, e.g. school-1
+  --sector SECTOR  SCHOOL, SOCIAL_SERVICES or HEALTHCARE
+  --role ROLE      AGENCY_SYSTEM, AUDITOR or ADMINISTRATOR
+  --name TEXT      display name (default: the id)
+  Registering an id that exists already changes nothing and exits 0.
+
+Exit status: 0 success, 2 usage or configuration error, 1 failure.
+
+Example:
+  deploy/dev-pki.sh var/pki
+  samplan-server register-agency --db var/samplan.db --id school-1 \
+      --sector SCHOOL --role AGENCY_SYSTEM --name "Ekskolan"
+  samplan-server --config var/samplan.textproto
+)";
+
+struct Args {
+  std::string command;  // "", "check-config", "register-agency"
+  std::string config, listen, admin_listen, db, log_format, log_level;
+  std::string id, sector, role, name;
+  bool help = false;
+};
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "samplan-server: %s\nTry 'samplan-server --help'.\n",
+               message.c_str());
+  return 2;
+}
+
+bool Parse(int argc, char** argv, Args& a, std::string& error) {
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') a.command = argv[i++];
+  if (!a.command.empty() && a.command != "check-config" &&
+      a.command != "register-agency") {
+    error = "unknown command '" + a.command + "'";
+    return false;
+  }
+  for (; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "-h" || flag == "--help") {
+      a.help = true;
+      continue;
+    }
+    std::string value;
+    const size_t eq = flag.find('=');
+    if (eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      error = "flag " + flag + " needs a value";
+      return false;
+    }
+    std::string* target = nullptr;
+    if (flag == "--config") target = &a.config;
+    if (flag == "--listen") target = &a.listen;
+    if (flag == "--admin-listen") target = &a.admin_listen;
+    if (flag == "--db") target = &a.db;
+    if (flag == "--log-format") target = &a.log_format;
+    if (flag == "--log-level") target = &a.log_level;
+    if (flag == "--id") target = &a.id;
+    if (flag == "--sector") target = &a.sector;
+    if (flag == "--role") target = &a.role;
+    if (flag == "--name") target = &a.name;
+    if (target == nullptr) {
+      error = "unknown flag " + flag;
+      return false;
+    }
+    *target = value;
+  }
+  return true;
+}
+
+void SetUpLogging(const config::v1::LogConfig& log) {
+  auto logger = spdlog::stderr_logger_mt("samplan");
+  if (log.format() == config::v1::LogConfig::FORMAT_JSON) {
+    logger->set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
+        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v",
+                        spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(spdlog::level::from_str(log.level()));
+  spdlog::set_default_logger(logger);
+}
+
+int RegisterAgency(const Args& a) {
+  if (a.db.empty()) return UsageError("register-agency needs --db PATH");
+  if (!consent::IsValidAgencyId(a.id)) {
+    return UsageError("--id must be 2-63 characters of a-z 0-9 -");
+  }
+  v1::Sector sector;
+  if (!v1::Sector_Parse("SECTOR_" + a.sector, &sector) ||
+      sector == v1::SECTOR_UNSPECIFIED) {
+    return UsageError("--sector must be SCHOOL, SOCIAL_SERVICES or HEALTHCARE");
+  }
+  v1::AgencyRole role;
+  if (!v1::AgencyRole_Parse("AGENCY_ROLE_" + a.role, &role) ||
+      role == v1::AGENCY_ROLE_UNSPECIFIED) {
+    return UsageError("--role must be AGENCY_SYSTEM, AUDITOR or ADMINISTRATOR");
+  }
+  auto store = storage::OpenSqliteStore(storage::SqliteOptions{a.db});
+  if (!store.ok()) {
+    std::fprintf(stderr, "samplan-server: %s\n",
+                 std::string(store.status().message()).c_str());
+    return 1;
+  }
+  SystemClock clock;
+  v1::Agency agency;
+  agency.set_name("agencies/" + a.id);
+  agency.set_display_name(a.name.empty() ? a.id : a.name);
+  agency.set_sector(sector);
+  agency.set_role(role);
+  agency.set_state(v1::AGENCY_STATE_ACTIVE);
+  agency.set_certificate_identity("urn:samplan:agency:" + a.id);
+  SetTimestamp(clock.Now(), agency.mutable_create_time());
+  bool existed = false;
+  absl::Status s = (*store)->Write([&](storage::Transaction& tx) {
+    if (tx.agencies().Get(a.id).ok()) {
+      existed = true;
+      return absl::OkStatus();
+    }
+    absl::Status created = tx.agencies().Create(agency);
+    if (!created.ok()) return created;
+    Caller operator_caller;
+    operator_caller.agency_id = a.id;
+    operator_caller.actor = "local-operator";
+    return tx.audit()
+        .Append(NewEvent(operator_caller, v1::AUDIT_ACTION_AGENCY_REGISTERED,
+                         "", agency.name(), clock.Now()))
+        .status();
+  });
+  if (!s.ok()) {
+    std::fprintf(stderr, "samplan-server: %s\n",
+                 std::string(s.message()).c_str());
+    return 1;
+  }
+  std::printf("%s agencies/%s (%s, %s)\n",
+              existed ? "already registered:" : "registered", a.id.c_str(),
+              a.sector.c_str(), a.role.c_str());
+  return 0;
+}
+
+int Serve(const Args& a, bool check_only) {
+  if (a.config.empty()) return UsageError("--config FILE is required");
+  auto cfg = LoadConfigFile(a.config);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "samplan-server: %s\n",
+                 std::string(cfg.status().message()).c_str());
+    return 2;
+  }
+  if (!a.listen.empty()) cfg->mutable_api()->set_address(a.listen);
+  if (!a.admin_listen.empty())
+    cfg->mutable_admin()->set_address(a.admin_listen);
+  if (!a.db.empty()) cfg->mutable_storage()->set_sqlite_path(a.db);
+  if (a.log_format == "json") {
+    cfg->mutable_log()->set_format(config::v1::LogConfig::FORMAT_JSON);
+  } else if (a.log_format == "text") {
+    cfg->mutable_log()->set_format(config::v1::LogConfig::FORMAT_TEXT);
+  } else if (!a.log_format.empty()) {
+    return UsageError("--log-format must be text or json");
+  }
+  if (!a.log_level.empty()) cfg->mutable_log()->set_level(a.log_level);
+  if (absl::Status s = FinishConfig(*cfg); !s.ok()) {
+    std::fprintf(stderr, "samplan-server: configuration %s: %s\n",
+                 a.config.c_str(), std::string(s.message()).c_str());
+    return 2;
+  }
+  if (check_only) {
+    std::printf("configuration %s is valid\n", a.config.c_str());
+    return 0;
+  }
+  SetUpLogging(cfg->log());
+
+  // Signals are taken by sigwait below, on this thread only.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ServerOptions options;
+  options.config = *cfg;
+  auto server = Server::Start(std::move(options));
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", std::string(server.status().message()));
+    return 1;
+  }
+  spdlog::info("samplan-server listening: api {} (port {}){}",
+               cfg->api().address(), (*server)->api_port(),
+               (*server)->admin_port() != 0
+                   ? absl::StrCat(", admin port ", (*server)->admin_port())
+                   : std::string());
+  std::fflush(stderr);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("{} received: finishing in-flight calls",
+               sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->Shutdown();
+  spdlog::info("stopped; database closed");
+  return 0;
+}
+
+}  // namespace
+}  // namespace samplan::server
+
+int main(int argc, char** argv) {
+  using namespace samplan::server;  // NOLINT
+  Args args;
+  std::string error;
+  if (!Parse(argc, argv, args, error)) return UsageError(error);
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args.command == "register-agency") return RegisterAgency(args);
+  return Serve(args, args.command == "check-config");
+}

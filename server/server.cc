@@ -1,0 +1,189 @@
+#include "server/server.h"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "grpcpp/ext/channelz_service_plugin.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "server/config.h"
+#include "server/consent_app.h"
+#include "server/plan_app.h"
+#include "server/services.h"
+#include "storage/sqlite_store.h"
+
+namespace samplan::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view field) {
+  std::ifstream in(path);
+  if (!in.good())
+    return InvalidField(field, absl::StrCat("cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Keeps reflection and channelz off a listener: both are global builder
+// plugins in gRPC, and only the admin listener may serve them.
+class WithoutAdminPlugins final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>> kept;
+    for (auto& p : *plugins) {
+      const std::string name = p->name();
+      if (name == "proto_server_reflection" || name == "channelz_service") {
+        continue;
+      }
+      kept.push_back(std::move(p));
+    }
+    *plugins = std::move(kept);
+  }
+};
+
+void ApplyLimits(grpc::ServerBuilder& b, const config::v1::Limits& l) {
+  b.SetMaxReceiveMessageSize(l.max_message_bytes());
+  b.SetMaxSendMessageSize(l.max_message_bytes());
+  b.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                       l.keepalive_time_seconds() * 1000);
+  b.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                       l.keepalive_timeout_seconds() * 1000);
+  b.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                       10000);
+  b.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  ServerOptions options;
+  SystemClock system_clock;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<CommitQueue> queue;
+  std::unique_ptr<PlanApp> plans;
+  std::unique_ptr<ConsentApp> consents;
+  std::unique_ptr<v1::PlanService::CallbackService> plan_service;
+  std::unique_ptr<v1::ConsentService::CallbackService> consent_service;
+  std::unique_ptr<grpc::Server> api;
+  std::unique_ptr<grpc::Server> admin;
+  int api_port = 0;
+  int admin_port = 0;
+
+  absl::Mutex mu;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+  absl::Notification done;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Shutdown(); }
+
+int Server::api_port() const { return impl_->api_port; }
+int Server::admin_port() const { return impl_->admin_port; }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  const config::v1::ServerConfig& cfg = impl->options.config;
+  const Clock* clock = impl->options.clock != nullptr ? impl->options.clock
+                                                      : &impl->system_clock;
+  if (impl->options.ids == nullptr) impl->options.ids = NewRandomIdGenerator();
+
+  ASSIGN_OR_RETURN(consent::Policy policy, PolicyFromConfig(cfg));
+  ASSIGN_OR_RETURN(impl->store, storage::OpenSqliteStore(storage::SqliteOptions{
+                                    cfg.storage().sqlite_path()}));
+  impl->queue = std::make_unique<CommitQueue>(*impl->store);
+
+  AppContext ctx;
+  ctx.store = impl->store.get();
+  ctx.queue = impl->queue.get();
+  ctx.clock = clock;
+  ctx.ids = impl->options.ids.get();
+  ctx.policy = policy;
+  ctx.max_page_size = cfg.limits().max_page_size();
+  impl->plans = std::make_unique<PlanApp>(ctx);
+  impl->consents = std::make_unique<ConsentApp>(ctx);
+  impl->plan_service = NewPlanService(*impl->store, *impl->plans);
+  impl->consent_service = NewConsentService(*impl->store, *impl->consents);
+
+  ASSIGN_OR_RETURN(std::string ca,
+                   ReadFile(cfg.tls().ca_file(), "tls.ca_file"));
+  ASSIGN_OR_RETURN(std::string cert,
+                   ReadFile(cfg.tls().cert_file(), "tls.cert_file"));
+  ASSIGN_OR_RETURN(std::string key,
+                   ReadFile(cfg.tls().key_file(), "tls.key_file"));
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = ca;
+  tls.pem_key_cert_pairs.push_back({key, cert});
+
+  grpc::EnableDefaultHealthCheckService(true);
+  {
+    grpc::ServerBuilder b;
+    b.SetOption(std::make_unique<WithoutAdminPlugins>());
+    b.AddListeningPort(cfg.api().address(), grpc::SslServerCredentials(tls),
+                       &impl->api_port);
+    b.RegisterService(impl->plan_service.get());
+    b.RegisterService(impl->consent_service.get());
+    ApplyLimits(b, cfg.limits());
+    impl->api = b.BuildAndStart();
+    if (impl->api == nullptr || impl->api_port == 0) {
+      return InvalidField("api.address",
+                          absl::StrCat("cannot listen on ", cfg.api().address(),
+                                       " (in use, or TLS files invalid)"));
+    }
+  }
+  if (!cfg.admin().address().empty()) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::channelz::experimental::InitChannelzService();
+    grpc::ServerBuilder b;
+    b.AddListeningPort(cfg.admin().address(), grpc::SslServerCredentials(tls),
+                       &impl->admin_port);
+    ApplyLimits(b, cfg.limits());
+    impl->admin = b.BuildAndStart();
+    if (impl->admin == nullptr || impl->admin_port == 0) {
+      impl->api->Shutdown();
+      return InvalidField("admin.address", absl::StrCat("cannot listen on ",
+                                                        cfg.admin().address()));
+    }
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::Shutdown() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+  }
+  const auto grace =
+      std::chrono::system_clock::now() +
+      std::chrono::seconds(
+          impl_->options.config.limits().shutdown_grace_seconds());
+  if (impl_->admin != nullptr) impl_->admin->Shutdown(grace);
+  impl_->api->Shutdown(grace);  // in-flight calls finish through the queue
+  impl_->queue->Shutdown();     // commits what is left
+  impl_->api.reset();
+  impl_->admin.reset();
+  impl_->queue.reset();
+  impl_->store.reset();  // closes the database
+  impl_->done.Notify();
+}
+
+void Server::Wait() { impl_->done.WaitForNotification(); }
+
+}  // namespace samplan::server

@@ -1,0 +1,62 @@
+// samplan-server assembled: the SQLite store, the commit queue, the
+// application services, and the gRPC listeners over mutual TLS.
+//
+// The API listener serves PlanService, ConsentService and health checking;
+// the optional admin listener serves health checking, reflection and
+// channelz to administrator certificates. Both require and verify client
+// certificates against the configured CA bundle (gRPC's TLS floor: 1.2).
+// There is no plaintext listener.
+
+#ifndef SAMPLAN_SERVER_SERVER_H_
+#define SAMPLAN_SERVER_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "samplan/config/v1/config.pb.h"
+#include "server/app_support.h"
+
+namespace samplan::server {
+
+struct ServerOptions {
+  // Must have passed FinishConfig().
+  config::v1::ServerConfig config;
+  // The clock decisions use; the wall clock when null. Not owned.
+  const Clock* clock = nullptr;
+  // Resource ids; random when null.
+  std::unique_ptr<IdGenerator> ids;
+};
+
+class Server {
+ public:
+  // Opens the store (migrating it), loads TLS files and starts listening.
+  // Errors name what failed: the database (UNAVAILABLE / SCHEMA_TOO_NEW),
+  // a TLS file, or a listener that could not bind.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+
+  // Shuts down if still running.
+  ~Server();
+
+  // The bound ports (useful with port 0).
+  int api_port() const;
+  int admin_port() const;  // 0 when there is no admin listener
+
+  // Graceful: stops accepting calls, lets in-flight calls finish for up to
+  // limits.shutdown_grace_seconds, commits what is queued, closes the
+  // database. Idempotent; thread-safe.
+  void Shutdown();
+
+  // Blocks until Shutdown() has completed.
+  void Wait();
+
+  class Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace samplan::server
+
+#endif  // SAMPLAN_SERVER_SERVER_H_

@@ -1,0 +1,815 @@
+// The server in-process on 127.0.0.1:0 with real mutual TLS (certificates
+// from deploy/dev-pki.sh, made by the pki_setup test fixture), a temporary
+// SQLite file and a fake clock. Clients are plain gRPC stubs.
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/status_matchers.h"
+#include "consent/identity_number.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "samplan/v1/admin.pb.h"
+#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/consent.grpc.pb.h"
+#include "samplan/v1/plan.grpc.pb.h"
+#include "server/app_support.h"
+#include "server/config.h"
+#include "server/grpc_status.h"
+#include "server/server.h"
+#include "storage/sqlite_store.h"
+
+namespace samplan::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+std::string Pnr(const std::string& yyyymmdd, const std::string& nnn) {
+  return yyyymmdd + nnn +
+         std::to_string(consent::LuhnCheckDigit(yyyymmdd.substr(2) + nnn));
+}
+
+std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::filesystem::path PkiDir() {
+  const char* dir = std::getenv("SAMPLAN_TEST_PKI");
+  return dir != nullptr ? std::filesystem::path(dir)
+                        : std::filesystem::path("tests/pki");
+}
+
+absl::Time Utc(int y, int m, int d, int hh = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0),
+                         absl::UTCTimeZone());
+}
+
+void Ts(absl::Time t, google::protobuf::Timestamp* out) {
+  SetTimestamp(t, out);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(PkiDir() / "main" / "ca.pem"))
+        << "run through ctest: the pki_setup fixture makes the certificates";
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("samplan-it-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    const std::string db = (dir_ / "samplan.db").string();
+    RegisterAgencies(db);
+
+    config::v1::ServerConfig cfg;
+    cfg.mutable_api()->set_address("127.0.0.1:0");
+    cfg.mutable_tls()->set_ca_file((PkiDir() / "main" / "ca.pem").string());
+    cfg.mutable_tls()->set_cert_file(
+        (PkiDir() / "main" / "server.pem").string());
+    cfg.mutable_tls()->set_key_file(
+        (PkiDir() / "main" / "server.key").string());
+    cfg.mutable_storage()->set_sqlite_path(db);
+    cfg.mutable_limits()->set_shutdown_grace_seconds(1);
+    ASSERT_THAT(FinishConfig(cfg), IsOk());
+    ServerOptions options;
+    options.config = cfg;
+    options.clock = &clock_;
+    options.ids = NewSequentialIdGenerator();
+    auto server = Server::Start(std::move(options));
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static void RegisterAgencies(const std::string& db) {
+    auto store = storage::OpenSqliteStore(storage::SqliteOptions{db});
+    ASSERT_THAT(store, IsOk());
+    struct A {
+      const char* id;
+      v1::Sector sector;
+      v1::AgencyRole role;
+      bool active;
+    };
+    const A agencies[] = {
+        {"school-1", v1::SECTOR_SCHOOL, v1::AGENCY_ROLE_AGENCY_SYSTEM, true},
+        {"social-1", v1::SECTOR_SOCIAL_SERVICES, v1::AGENCY_ROLE_AGENCY_SYSTEM,
+         true},
+        {"bup-1", v1::SECTOR_HEALTHCARE, v1::AGENCY_ROLE_AGENCY_SYSTEM, true},
+        {"auditor-1", v1::SECTOR_HEALTHCARE, v1::AGENCY_ROLE_AUDITOR, true},
+        {"admin-1", v1::SECTOR_SOCIAL_SERVICES, v1::AGENCY_ROLE_ADMINISTRATOR,
+         true},
+        {"disabled-1", v1::SECTOR_SCHOOL, v1::AGENCY_ROLE_AGENCY_SYSTEM, false},
+    };
+    ASSERT_THAT((*store)->Write([&](storage::Transaction& tx) -> absl::Status {
+      for (const A& a : agencies) {
+        v1::Agency agency;
+        agency.set_name(std::string("agencies/") + a.id);
+        agency.set_sector(a.sector);
+        agency.set_role(a.role);
+        agency.set_state(a.active ? v1::AGENCY_STATE_ACTIVE
+                                  : v1::AGENCY_STATE_DISABLED);
+        absl::Status s = tx.agencies().Create(agency);
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }),
+                IsOk());
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& agency,
+                                         const std::string& pki = "main",
+                                         bool with_cert = true) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadFile(PkiDir() / "main" / "ca.pem");
+    if (with_cert) {
+      tls.pem_private_key = ReadFile(PkiDir() / pki / (agency + ".key"));
+      tls.pem_cert_chain = ReadFile(PkiDir() / pki / (agency + ".pem"));
+    }
+    return grpc::CreateChannel(
+        "localhost:" + std::to_string(server_->api_port()),
+        grpc::SslCredentials(tls));
+  }
+
+  std::unique_ptr<v1::PlanService::Stub> Plans(const std::string& agency) {
+    return v1::PlanService::NewStub(Channel(agency));
+  }
+  std::unique_ptr<v1::ConsentService::Stub> Consents(
+      const std::string& agency) {
+    return v1::ConsentService::NewStub(Channel(agency));
+  }
+
+  // A context with the actor and a deadline.
+  static std::unique_ptr<grpc::ClientContext> Ctx(
+      const std::string& actor = "staff-1") {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!actor.empty()) ctx->AddMetadata("x-samplan-actor", actor);
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(20));
+    return ctx;
+  }
+
+  template <typename Stub, typename Req, typename Resp>
+  absl::Status Call(Stub& stub,
+                    grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                 const Req&, Resp*),
+                    const Req& req, Resp* resp,
+                    const std::string& actor = "staff-1") {
+    auto ctx = Ctx(actor);
+    return FromGrpcStatus((stub.*method)(ctx.get(), req, resp));
+  }
+
+  int64_t AuditSize() {
+    // A second connection to the same WAL database sees committed events.
+    auto store = storage::OpenSqliteStore(
+        storage::SqliteOptions{(dir_ / "samplan.db").string()});
+    int64_t size = -1;
+    EXPECT_THAT((*store)->Read([&](storage::Transaction& tx) -> absl::Status {
+      auto s = tx.audit().Size();
+      if (!s.ok()) return s.status();
+      size = *s;
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return size;
+  }
+
+  std::vector<v1::AuditEvent> AuditEvents() {
+    auto store = storage::OpenSqliteStore(
+        storage::SqliteOptions{(dir_ / "samplan.db").string()});
+    std::vector<v1::AuditEvent> out;
+    EXPECT_THAT((*store)->Read([&](storage::Transaction& tx) -> absl::Status {
+      storage::AuditQuery q;
+      q.limit = 100000;
+      auto events = tx.audit().Query(q);
+      if (!events.ok()) return events.status();
+      out = *std::move(events);
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return out;
+  }
+
+  // --- The story's people: a child of 10 with two guardians. ---
+  const std::string child_ = Pnr("20160510", "238");
+  const std::string g1_ = Pnr("19850301", "111");
+  const std::string g2_ = Pnr("19870712", "222");
+
+  FakeClock clock_{Utc(2026, 6, 1, 10)};
+  std::filesystem::path dir_;
+  std::unique_ptr<Server> server_;
+};
+
+// ------------------------------------------------------ authentication
+
+TEST_F(ServerTest, NoClientCertificateIsRefused) {
+  auto stub = v1::PlanService::NewStub(Channel("school-1", "main", false));
+  v1::ListPlansResponse resp;
+  absl::Status s = Call(*stub, &v1::PlanService::Stub::ListPlans,
+                        v1::ListPlansRequest(), &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(ServerTest, CertificateFromAnotherCaIsRefused) {
+  auto stub = v1::PlanService::NewStub(Channel("school-1", "other"));
+  v1::ListPlansResponse resp;
+  absl::Status s = Call(*stub, &v1::PlanService::Stub::ListPlans,
+                        v1::ListPlansRequest(), &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(ServerTest, UnknownAgencyIsUnauthenticated) {
+  auto stub = Plans("stranger-1");
+  v1::ListPlansResponse resp;
+  absl::Status s = Call(*stub, &v1::PlanService::Stub::ListPlans,
+                        v1::ListPlansRequest(), &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(ReasonOf(s), "UNKNOWN_AGENCY");
+}
+
+TEST_F(ServerTest, DisabledAgencyIsUnauthenticated) {
+  auto stub = Plans("disabled-1");
+  v1::ListPlansResponse resp;
+  absl::Status s = Call(*stub, &v1::PlanService::Stub::ListPlans,
+                        v1::ListPlansRequest(), &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(ReasonOf(s), "AGENCY_DISABLED");
+}
+
+TEST_F(ServerTest, MissingActorIsRefused) {
+  auto stub = Plans("school-1");
+  v1::ListPlansResponse resp;
+  for (const std::string& actor :
+       std::vector<std::string>{"", "has space", std::string(65, 'a')}) {
+    absl::Status s = Call(*stub, &v1::PlanService::Stub::ListPlans,
+                          v1::ListPlansRequest(), &resp, actor);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                            HasSubstr("x-samplan-actor")))
+        << actor;
+    EXPECT_EQ(ReasonOf(s), "MISSING_ACTOR");
+  }
+}
+
+TEST_F(ServerTest, AuditorCannotCallPlanOrConsentMethods) {
+  v1::GetPlanResponse plan;
+  v1::GetPlanRequest get;
+  get.set_name("plans/p1");
+  absl::Status s =
+      Call(*Plans("auditor-1"), &v1::PlanService::Stub::GetPlan, get, &plan);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ReasonOf(s), "WRONG_ROLE");
+  v1::SearchGrantsRequest search;
+  search.set_subject(child_);
+  v1::SearchGrantsResponse grants;
+  EXPECT_THAT(Call(*Consents("auditor-1"),
+                   &v1::ConsentService::Stub::SearchGrants, search, &grants),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(ServerTest, AdministratorCannotReadPlanContentButMayFindGrants) {
+  v1::GetPlanRequest get;
+  get.set_name("plans/p1");
+  v1::GetPlanResponse plan;
+  EXPECT_THAT(
+      Call(*Plans("admin-1"), &v1::PlanService::Stub::GetPlan, get, &plan),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  v1::CreateEntryRequest entry;
+  v1::CreateEntryResponse created;
+  EXPECT_THAT(Call(*Plans("admin-1"), &v1::PlanService::Stub::CreateEntry,
+                   entry, &created),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  v1::SearchGrantsRequest search;
+  search.set_subject(child_);
+  v1::SearchGrantsResponse grants;
+  EXPECT_THAT(Call(*Consents("admin-1"),
+                   &v1::ConsentService::Stub::SearchGrants, search, &grants),
+              IsOk());
+}
+
+// ---------------------------------------------- the story, end to end
+
+class StoryTest : public ServerTest {
+ protected:
+  // School creates a plan with BUP invited; custody of both guardians is
+  // registered; both approve.
+  void SetUp() override {
+    ServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    school_ = Plans("school-1");
+    bup_ = Plans("bup-1");
+    social_ = Plans("social-1");
+    consents_ = Consents("school-1");
+
+    v1::CreatePlanRequest create;
+    create.set_request_id("create-1");
+    create.mutable_plan()->set_subject(child_);
+    create.mutable_plan()->mutable_coordinator()->set_display_name("Anna");
+    auto* p = create.add_participants();
+    p->set_kind(v1::PARTICIPANT_KIND_AGENCY);
+    p->set_agency("agencies/bup-1");
+    v1::CreatePlanResponse created;
+    ASSERT_THAT(
+        Call(*school_, &v1::PlanService::Stub::CreatePlan, create, &created),
+        IsOk());
+    plan_ = created.plan().name();
+
+    for (const std::string* g : {&g1_, &g2_}) {
+      v1::CreateCustodyFactRequest custody;
+      custody.set_request_id("custody-" + *g);
+      custody.mutable_custody_fact()->set_subject(child_);
+      custody.mutable_custody_fact()->set_guardian_identity_number(*g);
+      Ts(Utc(2016, 5, 10),
+         custody.mutable_custody_fact()->mutable_valid_from());
+      custody.mutable_custody_fact()->mutable_evidence()->set_kind(
+          v1::EVIDENCE_KIND_REGISTER_EXTRACT);
+      v1::CreateCustodyFactResponse out;
+      ASSERT_THAT(Call(*consents_, &v1::ConsentService::Stub::CreateCustodyFact,
+                       custody, &out),
+                  IsOk());
+    }
+
+    // The guardians approve the plan; only then may BUP see and write it.
+    Approve();
+    // BUP writes an interventions entry and a health entry, and the
+    // guardians approve that revision too.
+    interventions_ = WriteEntry(*bup_, v1::INFORMATION_CATEGORY_INTERVENTIONS,
+                                v1::ENTRY_KIND_NOTE, "BUP: weekly sessions");
+    health_ = WriteEntry(*bup_, v1::INFORMATION_CATEGORY_HEALTH,
+                         v1::ENTRY_KIND_NOTE, "BUP: diagnosis");
+    Approve();
+  }
+
+  std::string WriteEntry(v1::PlanService::Stub& stub,
+                         v1::InformationCategory category, v1::EntryKind kind,
+                         const std::string& text) {
+    v1::CreateEntryRequest req;
+    req.set_request_id("entry-" + std::to_string(++entries_written_));
+    req.set_parent(plan_);
+    req.mutable_entry()->set_category(category);
+    req.mutable_entry()->set_kind(kind);
+    req.mutable_entry()->set_text(text);
+    v1::CreateEntryResponse out;
+    EXPECT_THAT(Call(stub, &v1::PlanService::Stub::CreateEntry, req, &out),
+                IsOk());
+    return out.entry().name();
+  }
+
+  void Approve() {
+    v1::GetPlanRequest get;
+    get.set_name(plan_);
+    get.set_view(v1::PLAN_VIEW_LATEST);
+    v1::GetPlanResponse current;
+    ASSERT_THAT(Call(*school_, &v1::PlanService::Stub::GetPlan, get, &current),
+                IsOk());
+    v1::ApprovePlanRequest approve;
+    approve.set_request_id("approve-" +
+                           std::to_string(current.plan().revision()));
+    approve.set_name(plan_);
+    approve.set_revision(current.plan().revision());
+    for (const std::string* g : {&g1_, &g2_}) {
+      auto* a = approve.add_approvals();
+      a->set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+      a->set_approver_identity_number(*g);
+      a->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+    }
+    v1::ApprovePlanResponse approved;
+    ASSERT_THAT(
+        Call(*school_, &v1::PlanService::Stub::ApprovePlan, approve, &approved),
+        IsOk());
+  }
+
+  std::string Grant(const std::string& guardian, const std::string& id) {
+    v1::CreateGrantRequest req;
+    req.set_request_id(id);
+    v1::Grant* g = req.mutable_grant();
+    g->set_subject(child_);
+    g->set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+    g->set_grantor_identity_number(guardian);
+    g->mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
+    g->mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+    g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
+    g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_INTERVENTIONS);
+    Ts(Utc(2026, 6, 1), g->mutable_valid_from());
+    Ts(Utc(2027, 3, 1), g->mutable_valid_until());
+    g->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+    v1::CreateGrantResponse out;
+    EXPECT_THAT(
+        Call(*consents_, &v1::ConsentService::Stub::CreateGrant, req, &out),
+        IsOk());
+    return out.grant().name();
+  }
+
+  v1::GetPlanResponse SchoolReads() {
+    v1::GetPlanRequest get;
+    get.set_name(plan_);
+    v1::GetPlanResponse out;
+    EXPECT_THAT(Call(*school_, &v1::PlanService::Stub::GetPlan, get, &out),
+                IsOk());
+    return out;
+  }
+
+  std::unique_ptr<v1::PlanService::Stub> school_, bup_, social_;
+  std::unique_ptr<v1::ConsentService::Stub> consents_;
+  std::string plan_, interventions_, health_;
+  int entries_written_ = 0;
+};
+
+TEST_F(StoryTest, Example2BothGuardiansGrantInterventionsNotHealth) {
+  const std::string g1 = Grant(g1_, "grant-g1");
+  const std::string g2 = Grant(g2_, "grant-g2");
+  v1::GetPlanResponse read = SchoolReads();
+  ASSERT_THAT(read.entries(), SizeIs(1));
+  EXPECT_EQ(read.entries(0).name(), interventions_);
+  EXPECT_EQ(read.entries(0).text(), "BUP: weekly sessions");
+  ASSERT_THAT(read.withheld_entries(), SizeIs(1));
+  EXPECT_EQ(read.withheld_entries(0).owner_agency(), "agencies/bup-1");
+  EXPECT_EQ(read.withheld_entries(0).category(),
+            v1::INFORMATION_CATEGORY_HEALTH);
+  EXPECT_EQ(read.withheld_entries(0).reason(),
+            v1::DECISION_REASON_CATEGORY_OUT_OF_SCOPE);
+  // The allow names both grants in the audit log.
+  bool found = false;
+  for (const auto& e : AuditEvents()) {
+    if (e.action() == v1::AUDIT_ACTION_ENTRY_READ &&
+        e.resource() == interventions_ && e.decision() == v1::DECISION_ALLOW) {
+      EXPECT_THAT(e.grants(), ::testing::UnorderedElementsAre(g1, g2));
+      EXPECT_EQ(e.subject(), child_);
+      EXPECT_EQ(e.actor(), "staff-1");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(StoryTest, Example3OneGuardianOnly) {
+  Grant(g1_, "grant-g1");
+  v1::GetPlanResponse read = SchoolReads();
+  EXPECT_THAT(read.entries(), IsEmpty());
+  ASSERT_THAT(read.withheld_entries(), SizeIs(2));
+  for (const auto& w : read.withheld_entries()) {
+    if (w.category() == v1::INFORMATION_CATEGORY_INTERVENTIONS) {
+      EXPECT_EQ(w.reason(), v1::DECISION_REASON_GUARDIAN_CONSENT_MISSING);
+    }
+  }
+}
+
+TEST_F(StoryTest, Example4WithdrawalDeniesTheNextRead) {
+  Grant(g1_, "grant-g1");
+  const std::string g2 = Grant(g2_, "grant-g2");
+  ASSERT_THAT(SchoolReads().entries(), SizeIs(1));
+  v1::WithdrawGrantRequest w;
+  w.set_request_id("withdraw-g2");
+  w.set_name(g2);
+  w.set_withdrawer_role(v1::GRANTOR_ROLE_GUARDIAN);
+  w.set_withdrawer_identity_number(g2_);
+  w.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  v1::WithdrawGrantResponse withdrawn;
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::WithdrawGrant, w, &withdrawn),
+      IsOk());
+  EXPECT_EQ(withdrawn.grant().state(), v1::GRANT_STATE_WITHDRAWN);
+  v1::GetPlanResponse read = SchoolReads();
+  EXPECT_THAT(read.entries(), IsEmpty());
+  for (const auto& wh : read.withheld_entries()) {
+    if (wh.category() == v1::INFORMATION_CATEGORY_INTERVENTIONS) {
+      EXPECT_EQ(wh.reason(), v1::DECISION_REASON_CONSENT_REVOKED);
+    }
+  }
+}
+
+TEST_F(StoryTest, Example6GrantExpiresAtValidUntil) {
+  Grant(g1_, "grant-g1");
+  Grant(g2_, "grant-g2");
+  clock_.Set(Utc(2027, 3, 1) - absl::Seconds(1));
+  EXPECT_THAT(SchoolReads().entries(), SizeIs(1));
+  clock_.Set(Utc(2027, 3, 1));
+  v1::GetPlanResponse read = SchoolReads();
+  EXPECT_THAT(read.entries(), IsEmpty());
+  for (const auto& wh : read.withheld_entries()) {
+    if (wh.category() == v1::INFORMATION_CATEGORY_INTERVENTIONS) {
+      EXPECT_EQ(wh.reason(), v1::DECISION_REASON_CONSENT_EXPIRED);
+    }
+  }
+}
+
+TEST_F(StoryTest, Example7NonParticipantCannotTellThePlanExists) {
+  v1::GetPlanRequest get;
+  get.set_name(plan_);
+  v1::GetPlanResponse out;
+  absl::Status hidden =
+      Call(*social_, &v1::PlanService::Stub::GetPlan, get, &out);
+  get.set_name("plans/doesnotexist");
+  absl::Status missing =
+      Call(*social_, &v1::PlanService::Stub::GetPlan, get, &out);
+  EXPECT_THAT(hidden, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(hidden.code(), missing.code());
+  EXPECT_EQ(hidden.message(), missing.message());
+  EXPECT_EQ(ReasonOf(hidden), ReasonOf(missing));
+  bool logged = false;
+  for (const auto& e : AuditEvents()) {
+    if (e.agency() == "agencies/social-1" && e.resource() == plan_ &&
+        e.decision() == v1::DECISION_DENY) {
+      ASSERT_THAT(e.reasons(), SizeIs(1));
+      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_NOT_PARTICIPANT);
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(StoryTest, Example8AndCheckAccessExplainWithoutReading) {
+  Grant(g1_, "grant-g1");
+  Grant(g2_, "grant-g2");
+  v1::CheckAccessRequest check;
+  check.set_subject(child_);
+  check.set_owner_agency("agencies/bup-1");
+  check.set_receiving_agency("agencies/social-1");
+  check.set_category(v1::INFORMATION_CATEGORY_NEEDS);
+  v1::CheckAccessResponse out;
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
+      IsOk());
+  EXPECT_EQ(out.decision(), v1::DECISION_DENY);
+  ASSERT_THAT(out.reasons(), SizeIs(1));
+  EXPECT_EQ(out.reasons(0), v1::DECISION_REASON_AGENCY_OUT_OF_SCOPE);
+  check.set_receiving_agency("agencies/school-1");
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
+      IsOk());
+  EXPECT_EQ(out.decision(), v1::DECISION_ALLOW);
+  EXPECT_THAT(out.grants(), SizeIs(2));
+  EXPECT_THAT(out.explanation(), ::testing::Not(HasSubstr(child_)));
+}
+
+TEST_F(StoryTest, Example5ChildTurns15AndGrantsItself) {
+  // A second child, born 2011-06-15: 15 on 2026-06-15 in Stockholm.
+  const std::string teen = Pnr("20110615", "456");
+  v1::CreatePlanRequest create;
+  create.set_request_id("create-teen");
+  create.mutable_plan()->set_subject(teen);
+  auto* p = create.add_participants();
+  p->set_kind(v1::PARTICIPANT_KIND_AGENCY);
+  p->set_agency("agencies/bup-1");
+  v1::CreatePlanResponse created;
+  ASSERT_THAT(
+      Call(*school_, &v1::PlanService::Stub::CreatePlan, create, &created),
+      IsOk());
+  for (const std::string* g : {&g1_, &g2_}) {
+    v1::CreateCustodyFactRequest custody;
+    custody.set_request_id("custody-teen-" + *g);
+    custody.mutable_custody_fact()->set_subject(teen);
+    custody.mutable_custody_fact()->set_guardian_identity_number(*g);
+    Ts(Utc(2011, 6, 15), custody.mutable_custody_fact()->mutable_valid_from());
+    custody.mutable_custody_fact()->mutable_evidence()->set_kind(
+        v1::EVIDENCE_KIND_REGISTER_EXTRACT);
+    v1::CreateCustodyFactResponse out;
+    ASSERT_THAT(Call(*consents_, &v1::ConsentService::Stub::CreateCustodyFact,
+                     custody, &out),
+                IsOk());
+  }
+  auto grant = [&](const std::string& grantor, v1::GrantorRole role,
+                   const std::string& id) {
+    v1::CreateGrantRequest req;
+    req.set_request_id(id);
+    v1::Grant* g = req.mutable_grant();
+    g->set_subject(teen);
+    g->set_grantor_role(role);
+    g->set_grantor_identity_number(grantor);
+    g->mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
+    g->mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+    g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
+    Ts(Utc(2026, 6, 1), g->mutable_valid_from());
+    Ts(Utc(2027, 5, 1), g->mutable_valid_until());
+    g->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+    v1::CreateGrantResponse out;
+    return Call(*consents_, &v1::ConsentService::Stub::CreateGrant, req, &out);
+  };
+  ASSERT_THAT(grant(g1_, v1::GRANTOR_ROLE_GUARDIAN, "t-g1"), IsOk());
+  ASSERT_THAT(grant(g2_, v1::GRANTOR_ROLE_GUARDIAN, "t-g2"), IsOk());
+  // Too young to grant personally before the birthday.
+  EXPECT_THAT(grant(teen, v1::GRANTOR_ROLE_SUBJECT, "t-self-early"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  v1::CheckAccessRequest check;
+  check.set_plan(created.plan().name());
+  check.set_owner_agency("agencies/bup-1");
+  check.set_receiving_agency("agencies/school-1");
+  check.set_category(v1::INFORMATION_CATEGORY_NEEDS);
+  v1::CheckAccessResponse out;
+  clock_.Set(Utc(2026, 6, 14, 12));  // the day before: 14
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
+      IsOk());
+  EXPECT_EQ(out.decision(), v1::DECISION_ALLOW);
+  clock_.Set(Utc(2026, 6, 15, 8));  // the birthday
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
+      IsOk());
+  EXPECT_EQ(out.decision(), v1::DECISION_DENY);
+  EXPECT_EQ(out.reasons(0), v1::DECISION_REASON_GRANTOR_NOT_COMPETENT);
+  // Guardians cannot record new grants for a 15-year-old.
+  EXPECT_THAT(grant(g1_, v1::GRANTOR_ROLE_GUARDIAN, "t-g1-late"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT(grant(teen, v1::GRANTOR_ROLE_SUBJECT, "t-self"), IsOk());
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
+      IsOk());
+  EXPECT_EQ(out.decision(), v1::DECISION_ALLOW);
+}
+
+TEST_F(StoryTest, RetriedWritesReturnTheFirstResult) {
+  v1::CreateGrantRequest req;
+  req.set_request_id("grant-retry");
+  v1::Grant* g = req.mutable_grant();
+  g->set_subject(child_);
+  g->set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+  g->set_grantor_identity_number(g1_);
+  g->mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
+  g->mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+  g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
+  Ts(Utc(2026, 6, 1), g->mutable_valid_from());
+  Ts(Utc(2026, 12, 1), g->mutable_valid_until());
+  g->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  v1::CreateGrantResponse first, second;
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CreateGrant, req, &first),
+      IsOk());
+  const int64_t events = AuditSize();
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::CreateGrant, req, &second),
+      IsOk());
+  EXPECT_EQ(first.grant().name(), second.grant().name());
+  EXPECT_EQ(AuditSize(), events);
+  v1::SearchGrantsRequest search;
+  search.set_subject(child_);
+  v1::SearchGrantsResponse found;
+  ASSERT_THAT(
+      Call(*consents_, &v1::ConsentService::Stub::SearchGrants, search, &found),
+      IsOk());
+  EXPECT_THAT(found.grants(), SizeIs(1));
+  EXPECT_THAT(found.next_page_token(), ::testing::Not(HasSubstr(child_)));
+  // The same id for another request is refused.
+  g->set_grantor_identity_number(g2_);
+  absl::Status reused =
+      Call(*consents_, &v1::ConsentService::Stub::CreateGrant, req, &second);
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReasonOf(reused), "REQUEST_ID_REUSED");
+}
+
+// ---------------------------------------------- bad input on every method
+
+TEST_F(ServerTest, BadInputOnEveryMethodNamesTheFieldAndStoresNothing) {
+  auto plans = Plans("school-1");
+  auto consents = Consents("school-1");
+  const int64_t before = AuditSize();
+  auto P = [&](auto method, auto req, auto resp) {
+    return Call(*plans, method, req, &resp);
+  };
+  auto C = [&](auto method, auto req, auto resp) {
+    return Call(*consents, method, req, &resp);
+  };
+  using PS = v1::PlanService::Stub;
+  using CS = v1::ConsentService::Stub;
+  struct Case {
+    const char* method;
+    absl::Status status;
+    const char* field;
+  };
+  v1::CreatePlanRequest create;
+  create.set_request_id("r1");
+  create.mutable_plan()->set_subject("201605102382");  // bad check digit
+  v1::CreateGrantRequest grant;
+  grant.set_request_id("r2");
+  grant.mutable_grant()->set_subject(child_);
+  grant.mutable_grant()->set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+  grant.mutable_grant()->set_grantor_identity_number(g1_);
+  Ts(Utc(2026, 1, 1), grant.mutable_grant()->mutable_valid_from());
+  Ts(Utc(2026, 2, 1), grant.mutable_grant()->mutable_valid_until());
+  grant.mutable_grant()->mutable_evidence()->set_kind(
+      v1::EVIDENCE_KIND_SIGNED_FORM);
+  v1::SearchPlansRequest search_plans;
+  v1::CheckAccessRequest check;
+  check.set_subject(child_);
+  const std::vector<Case> cases = {
+      {"CreatePlan",
+       P(&PS::CreatePlan, v1::CreatePlanRequest(), v1::CreatePlanResponse()),
+       "request_id"},
+      {"CreatePlan", P(&PS::CreatePlan, create, v1::CreatePlanResponse()),
+       "plan.subject"},
+      {"GetPlan", P(&PS::GetPlan, v1::GetPlanRequest(), v1::GetPlanResponse()),
+       "name"},
+      {"SearchPlans",
+       P(&PS::SearchPlans, search_plans, v1::SearchPlansResponse()), "subject"},
+      {"UpdatePlan",
+       P(&PS::UpdatePlan, v1::UpdatePlanRequest(), v1::UpdatePlanResponse()),
+       "request_id"},
+      {"ApprovePlan",
+       P(&PS::ApprovePlan, v1::ApprovePlanRequest(), v1::ApprovePlanResponse()),
+       "request_id"},
+      {"ClosePlan",
+       P(&PS::ClosePlan, v1::ClosePlanRequest(), v1::ClosePlanResponse()),
+       "request_id"},
+      {"CreateEntry",
+       P(&PS::CreateEntry, v1::CreateEntryRequest(), v1::CreateEntryResponse()),
+       "request_id"},
+      {"UpdateEntry",
+       P(&PS::UpdateEntry, v1::UpdateEntryRequest(), v1::UpdateEntryResponse()),
+       "request_id"},
+      {"DeleteEntry",
+       P(&PS::DeleteEntry, v1::DeleteEntryRequest(), v1::DeleteEntryResponse()),
+       "request_id"},
+      {"AddParticipant",
+       P(&PS::AddParticipant, v1::AddParticipantRequest(),
+         v1::AddParticipantResponse()),
+       "request_id"},
+      {"RemoveParticipant",
+       P(&PS::RemoveParticipant, v1::RemoveParticipantRequest(),
+         v1::RemoveParticipantResponse()),
+       "request_id"},
+      {"ListUpcomingReviews",
+       P(&PS::ListUpcomingReviews, v1::ListUpcomingReviewsRequest(),
+         v1::ListUpcomingReviewsResponse()),
+       "start_date"},
+      {"CreateCustodyFact",
+       C(&CS::CreateCustodyFact, v1::CreateCustodyFactRequest(),
+         v1::CreateCustodyFactResponse()),
+       "request_id"},
+      {"GetCustodyFact",
+       C(&CS::GetCustodyFact, v1::GetCustodyFactRequest(),
+         v1::GetCustodyFactResponse()),
+       "name"},
+      {"SearchCustodyFacts",
+       C(&CS::SearchCustodyFacts, v1::SearchCustodyFactsRequest(),
+         v1::SearchCustodyFactsResponse()),
+       "subject"},
+      {"EndCustodyFact",
+       C(&CS::EndCustodyFact, v1::EndCustodyFactRequest(),
+         v1::EndCustodyFactResponse()),
+       "request_id"},
+      {"CreateRepresentation",
+       C(&CS::CreateRepresentation, v1::CreateRepresentationRequest(),
+         v1::CreateRepresentationResponse()),
+       "request_id"},
+      {"GetRepresentation",
+       C(&CS::GetRepresentation, v1::GetRepresentationRequest(),
+         v1::GetRepresentationResponse()),
+       "name"},
+      {"SearchRepresentations",
+       C(&CS::SearchRepresentations, v1::SearchRepresentationsRequest(),
+         v1::SearchRepresentationsResponse()),
+       "subject"},
+      {"EndRepresentation",
+       C(&CS::EndRepresentation, v1::EndRepresentationRequest(),
+         v1::EndRepresentationResponse()),
+       "request_id"},
+      {"CreateGrant",
+       C(&CS::CreateGrant, v1::CreateGrantRequest(), v1::CreateGrantResponse()),
+       "request_id"},
+      {"CreateGrant", C(&CS::CreateGrant, grant, v1::CreateGrantResponse()),
+       "grant.scope.disclosing_agencies"},
+      {"GetGrant",
+       C(&CS::GetGrant, v1::GetGrantRequest(), v1::GetGrantResponse()), "name"},
+      {"ListGrants",
+       C(&CS::ListGrants, v1::ListGrantsRequest(), v1::ListGrantsResponse()),
+       "plan"},
+      {"SearchGrants",
+       C(&CS::SearchGrants, v1::SearchGrantsRequest(),
+         v1::SearchGrantsResponse()),
+       "subject"},
+      {"WithdrawGrant",
+       C(&CS::WithdrawGrant, v1::WithdrawGrantRequest(),
+         v1::WithdrawGrantResponse()),
+       "request_id"},
+      {"CheckAccess", C(&CS::CheckAccess, check, v1::CheckAccessResponse()),
+       "owner_agency"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(c.status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr(c.field)))
+        << c.method;
+    EXPECT_EQ(FieldOf(c.status), c.field) << c.method;
+    EXPECT_EQ(ReasonOf(c.status), "INVALID_FIELD") << c.method;
+  }
+  EXPECT_EQ(AuditSize(), before);
+}
+
+}  // namespace
+}  // namespace samplan::server
