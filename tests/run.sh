@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of samplan: installs missing Debian packages, builds,
-# runs the test suite (ctest), then the unit tests again under
+# runs the test suite (ctest), then the unit and integration tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then the API lint.
 # Fails on the first failure.
 #
@@ -39,8 +39,9 @@ if [[ $fast -eq 0 ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
 
-  step "unit tests under ASan + UBSan"
+  step "unit and integration tests under ASan + UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan
 
