@@ -265,7 +265,7 @@ absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
                    tx.requests().Find(caller.agency_id, request_id));
   if (earlier.has_value()) {
     if (earlier->method != method || earlier->fingerprint != fingerprint) {
-      return Error(absl::StatusCode::kFailedPrecondition, "REQUEST_ID_REUSED",
+      return Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
                    "request_id",
                    "was already used by this agency for a different request");
     }

@@ -118,8 +118,8 @@ std::string Fingerprint(const google::protobuf::Message& request);
 // Runs `work` once per (caller agency, request id). On the first call it runs
 // `work` and saves the serialized `response`; on a retry with the same
 // request it fills `response` from the saved copy and does nothing else; on a
-// different request with the same id it fails with FAILED_PRECONDITION,
-// reason REQUEST_ID_REUSED.
+// different request with the same id it fails with ALREADY_EXISTS, reason
+// REQUEST_ID_REUSED.
 absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
                            absl::string_view method,
                            const google::protobuf::Message& request,

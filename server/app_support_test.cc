@@ -100,7 +100,7 @@ TEST(IdempotencyTest, RetryReturnsTheFirstAnswerAndReuseIsRefused) {
   v1::CreatePlanRequest other = req;
   other.mutable_plan()->set_subject("201605102399");
   absl::Status reused = call(other, &third);
-  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ReasonOf(reused), "REQUEST_ID_REUSED");
   EXPECT_EQ(runs, 1);
 }

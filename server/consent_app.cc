@@ -81,7 +81,7 @@ absl::Status CheckScopeAgencies(storage::Transaction& tx,
   AgencyCache agencies(tx);
   for (int i = 0; i < scope.disclosing_agencies_size(); ++i) {
     if (!agencies.Get(Bare(scope.disclosing_agencies(i))).ok()) {
-      return Error(absl::StatusCode::kInvalidArgument,
+      return Error(absl::StatusCode::kFailedPrecondition,
                    "UNKNOWN_REFERENCED_AGENCY",
                    absl::StrCat("grant.scope.disclosing_agencies[", i, "]"),
                    "is not a registered agency");
@@ -89,7 +89,7 @@ absl::Status CheckScopeAgencies(storage::Transaction& tx,
   }
   for (int i = 0; i < scope.receiving_agencies_size(); ++i) {
     if (!agencies.Get(Bare(scope.receiving_agencies(i))).ok()) {
-      return Error(absl::StatusCode::kInvalidArgument,
+      return Error(absl::StatusCode::kFailedPrecondition,
                    "UNKNOWN_REFERENCED_AGENCY",
                    absl::StrCat("grant.scope.receiving_agencies[", i, "]"),
                    "is not a registered agency");
@@ -769,14 +769,14 @@ void ConsentApp::CheckAccess(const Caller& caller,
         AgencyCache agencies(tx);
         auto owner_agency = agencies.Get(owner);
         if (!owner_agency.ok()) {
-          outcome = Error(absl::StatusCode::kInvalidArgument,
+          outcome = Error(absl::StatusCode::kFailedPrecondition,
                           "UNKNOWN_REFERENCED_AGENCY", "owner_agency",
                           "is not a registered agency");
           return absl::OkStatus();
         }
         auto reader_agency = agencies.Get(reader);
         if (!reader_agency.ok()) {
-          outcome = Error(absl::StatusCode::kInvalidArgument,
+          outcome = Error(absl::StatusCode::kFailedPrecondition,
                           "UNKNOWN_REFERENCED_AGENCY", "receiving_agency",
                           "is not a registered agency");
           return absl::OkStatus();

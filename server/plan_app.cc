@@ -387,14 +387,14 @@ absl::StatusOr<v1::Agency> ReferencedAgency(storage::Transaction& tx,
   absl::StatusOr<v1::Agency> agency = tx.agencies().Get(id);
   if (!agency.ok()) {
     if (agency.status().code() == absl::StatusCode::kNotFound) {
-      return Error(absl::StatusCode::kInvalidArgument,
+      return Error(absl::StatusCode::kFailedPrecondition,
                    "UNKNOWN_REFERENCED_AGENCY", field,
                    "is not a registered agency");
     }
     return agency.status();
   }
   if (must_be_active && agency->state() != v1::AGENCY_STATE_ACTIVE) {
-    return Error(absl::StatusCode::kInvalidArgument,
+    return Error(absl::StatusCode::kFailedPrecondition,
                  "UNKNOWN_REFERENCED_AGENCY", field, "is not an active agency");
   }
   return agency;

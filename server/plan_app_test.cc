@@ -478,7 +478,7 @@ TEST_F(PlanAppTest, CreatePlanIsIdempotent) {
   v1::CreatePlanResponse third;
   const absl::Status reused =
       Call(&PlanApp::CreatePlan, school_, other, &third);
-  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ReasonOf(reused), "REQUEST_ID_REUSED");
   EXPECT_EQ(PlanCount("school-1"), 1u);
   EXPECT_EQ(AuditSize(), audited);

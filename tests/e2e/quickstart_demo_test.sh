@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End to end: the README's run command in its scripted form
+# (deploy/quickstart.sh --demo) with the built binaries, in a temporary
+# directory, on a free port. The demo must exit 0 and show the allowed read,
+# the refused reads and the reasons.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+out=$work/demo.log
+if ! "$root/deploy/quickstart.sh" --demo --no-build --var "$work/var" >"$out" 2>&1; then
+  echo "quickstart --demo failed:"; cat "$out"; exit 1
+fi
+fail=0
+expect() {
+  if ! grep -qF -- "$1" "$out"; then
+    echo "missing from the demo output: $1"; fail=1
+  fi
+}
+expect "Weekly sessions with a BUP counsellor"          # allowed read
+expect "withheld: agencies/bup-1 health (CATEGORY_OUT_OF_SCOPE)"
+expect "NOT_FOUND"                                       # not invited
+expect "withheld: agencies/bup-1 interventions (CONSENT_REVOKED)"
+expect "ALLOW (CONSENT_COVERS)"
+expect "DENY (GRANTOR_NOT_COMPETENT)"
+expect "social-1  sara.ek  plan read  DENY"              # access history
+expect "Demo complete"
+# The service log must not contain the demo's identity numbers.
+if grep -qE '20160510-?2381|19850301-?1119' "$work/var/server.log"; then
+  echo "the service log contains an identity number"; fail=1
+fi
+if [[ $fail -ne 0 ]]; then cat "$out"; exit 1; fi
+echo "quickstart demo: ok"
