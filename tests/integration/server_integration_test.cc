@@ -670,7 +670,7 @@ TEST_F(StoryTest, RetriedWritesReturnTheFirstResult) {
   g->set_grantor_identity_number(g2_);
   absl::Status reused =
       Call(*consents_, &v1::ConsentService::Stub::CreateGrant, req, &second);
-  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(reused, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ReasonOf(reused), "REQUEST_ID_REUSED");
 }
 
