@@ -16,8 +16,10 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_builder_option.h"
+#include "server/auth.h"
 #include "server/config.h"
 #include "server/consent_app.h"
+#include "server/grpc_status.h"
 #include "server/plan_app.h"
 #include "server/services.h"
 #include "storage/sqlite_store.h"
@@ -52,6 +54,25 @@ class WithoutAdminPlugins final : public grpc::ServerBuilderOption {
     }
     *plugins = std::move(kept);
   }
+};
+
+// Lets only administrators' certificates use the admin listener: every call
+// is checked against the agency registry before it reaches a service.
+class AdministratorsOnly final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit AdministratorsOnly(storage::Store& store) : store_(store) {}
+  bool IsBlocking() const override { return true; }
+  grpc::Status Process(const InputMetadata&, grpc::AuthContext* context,
+                       OutputMetadata*, OutputMetadata*) override {
+    auto peer = PeerFromAuthContext(*context);
+    if (!peer.ok()) return ToGrpcStatus(peer.status());
+    Requirement need{Role::kAdministrator, false, /*needs_actor=*/false};
+    auto caller = Authorize(store_, *peer, "", need);
+    return ToGrpcStatus(caller.status());
+  }
+
+ private:
+  storage::Store& store_;
 };
 
 void ApplyLimits(grpc::ServerBuilder& b, const config::v1::Limits& l) {
@@ -151,8 +172,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::channelz::experimental::InitChannelzService();
     grpc::ServerBuilder b;
-    b.AddListeningPort(cfg.admin().address(), grpc::SslServerCredentials(tls),
-                       &impl->admin_port);
+    std::shared_ptr<grpc::ServerCredentials> admin_creds =
+        grpc::SslServerCredentials(tls);
+    admin_creds->SetAuthMetadataProcessor(
+        std::make_shared<AdministratorsOnly>(*impl->store));
+    b.AddListeningPort(cfg.admin().address(), admin_creds, &impl->admin_port);
     ApplyLimits(b, cfg.limits());
     impl->admin = b.BuildAndStart();
     if (impl->admin == nullptr || impl->admin_port == 0) {

@@ -12,11 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "consent/identity_number.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "samplan/v1/admin.pb.h"
@@ -85,6 +88,7 @@ class ServerTest : public ::testing::Test {
         (PkiDir() / "main" / "server.key").string());
     cfg.mutable_storage()->set_sqlite_path(db);
     cfg.mutable_limits()->set_shutdown_grace_seconds(1);
+    Configure(cfg);
     ASSERT_THAT(FinishConfig(cfg), IsOk());
     ServerOptions options;
     options.config = cfg;
@@ -94,6 +98,9 @@ class ServerTest : public ::testing::Test {
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
   }
+
+  // Lets a test class change the configuration before the server starts.
+  virtual void Configure(config::v1::ServerConfig&) {}
 
   void TearDown() override {
     server_.reset();
@@ -137,7 +144,7 @@ class ServerTest : public ::testing::Test {
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& agency,
                                          const std::string& pki = "main",
-                                         bool with_cert = true) {
+                                         bool with_cert = true, int port = 0) {
     grpc::SslCredentialsOptions tls;
     tls.pem_root_certs = ReadFile(PkiDir() / "main" / "ca.pem");
     if (with_cert) {
@@ -145,7 +152,7 @@ class ServerTest : public ::testing::Test {
       tls.pem_cert_chain = ReadFile(PkiDir() / pki / (agency + ".pem"));
     }
     return grpc::CreateChannel(
-        "localhost:" + std::to_string(server_->api_port()),
+        "localhost:" + std::to_string(port != 0 ? port : server_->api_port()),
         grpc::SslCredentials(tls));
   }
 
@@ -302,6 +309,60 @@ TEST_F(ServerTest, AdministratorCannotReadPlanContentButMayFindGrants) {
   EXPECT_THAT(Call(*Consents("admin-1"),
                    &v1::ConsentService::Stub::SearchGrants, search, &grants),
               IsOk());
+}
+
+// ---------------------------------------------- health and the admin listener
+
+class AdminListenerTest : public ServerTest {
+ protected:
+  void Configure(config::v1::ServerConfig& cfg) override {
+    cfg.mutable_admin()->set_address("127.0.0.1:0");
+  }
+  absl::Status Health(const std::string& agency, int port,
+                      grpc::health::v1::HealthCheckResponse* out) {
+    auto stub =
+        grpc::health::v1::Health::NewStub(Channel(agency, "main", true, port));
+    grpc::health::v1::HealthCheckRequest req;
+    auto ctx = Ctx("");
+    return FromGrpcStatus(stub->Check(ctx.get(), req, out));
+  }
+};
+
+TEST_F(AdminListenerTest, HealthOnBothListenersAdminOnlyForAdministrators) {
+  ASSERT_NE(server_->admin_port(), 0);
+  grpc::health::v1::HealthCheckResponse out;
+  ASSERT_THAT(Health("school-1", server_->api_port(), &out), IsOk());
+  EXPECT_EQ(out.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  ASSERT_THAT(Health("admin-1", server_->admin_port(), &out), IsOk());
+  EXPECT_EQ(out.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  absl::Status school = Health("school-1", server_->admin_port(), &out);
+  EXPECT_THAT(school, StatusIs(absl::StatusCode::kPermissionDenied));
+  absl::Status stranger = Health("stranger-1", server_->admin_port(), &out);
+  EXPECT_THAT(stranger, StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(AdminListenerTest, ReflectionOnlyOnTheAdminListener) {
+  auto call = [&](int port) {
+    grpc::GenericStub stub(Channel("admin-1", "main", true, port));
+    auto ctx = Ctx("");
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    absl::Notification done;
+    stub.UnaryCall(ctx.get(),
+                   "/grpc.reflection.v1alpha.ServerReflection/"
+                   "ServerReflectionInfo",
+                   grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    return status.error_code();
+  };
+  EXPECT_EQ(call(server_->api_port()), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(call(server_->admin_port()), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 // ---------------------------------------------- the story, end to end
