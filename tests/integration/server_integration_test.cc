@@ -520,6 +520,28 @@ TEST_F(StoryTest, Example2BothGuardiansGrantInterventionsNotHealth) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(StoryTest, Example1OwnEntriesNeedNoConsent) {
+  // No grant at all: BUP still reads its own entries, and each read is logged.
+  v1::GetPlanRequest get;
+  get.set_name(plan_);
+  v1::GetPlanResponse read;
+  ASSERT_THAT(Call(*bup_, &v1::PlanService::Stub::GetPlan, get, &read),
+              IsOk());
+  EXPECT_THAT(read.entries(), SizeIs(2));
+  EXPECT_THAT(read.withheld_entries(), IsEmpty());
+  int own = 0;
+  for (const auto& e : AuditEvents()) {
+    if (e.action() == v1::AUDIT_ACTION_ENTRY_READ &&
+        e.agency() == "agencies/bup-1") {
+      ASSERT_THAT(e.reasons(), SizeIs(1));
+      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_OWN_AGENCY);
+      EXPECT_THAT(e.grants(), IsEmpty());
+      ++own;
+    }
+  }
+  EXPECT_EQ(own, 2);
+}
+
 TEST_F(StoryTest, Example3OneGuardianOnly) {
   Grant(g1_, "grant-g1");
   v1::GetPlanResponse read = SchoolReads();
