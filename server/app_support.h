@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -127,6 +128,33 @@ absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
                            google::protobuf::Message* response,
                            const std::function<absl::Status()>& work,
                            absl::Time now);
+
+// Submits a write: `work` runs on the commit queue inside RunIdempotent (so
+// once per agency and request id), with the caller stamped with the request
+// id for the audit records and `now` read when the job runs. `req` is
+// copied; `resp` must stay valid until `done` runs.
+template <typename Request>
+void SubmitWrite(
+    const AppContext& ctx, const Caller& caller, absl::string_view method,
+    const Request& req, google::protobuf::Message* resp,
+    std::type_identity_t<
+        std::function<absl::Status(storage::Transaction& tx, const Caller& c,
+                                   const Request& req, absl::Time now)>>
+        work,
+    Done done) {
+  Caller stamped = caller;
+  stamped.request_id = req.request_id();
+  ctx.queue->Submit(
+      [clock = ctx.clock, c = std::move(stamped), req, resp,
+       method = std::string(method),
+       work = std::move(work)](storage::Transaction& tx) {
+        const absl::Time now = clock->Now();
+        return RunIdempotent(
+            tx, c, method, req, req.request_id(), resp,
+            [&]() { return work(tx, c, req, now); }, now);
+      },
+      std::move(done));
+}
 
 // --- Audit events. ---
 // An event stamped with the caller, time and request id.

@@ -69,12 +69,6 @@ absl::Status AuditRead(storage::Transaction& tx, const Caller& caller,
   return Append(tx, e);
 }
 
-Caller WithRequest(const Caller& caller, absl::string_view request_id) {
-  Caller c = caller;
-  c.request_id = std::string(request_id);
-  return c;
-}
-
 // The scope's agencies as bare ids, each registered.
 absl::Status CheckScopeAgencies(storage::Transaction& tx,
                                 const v1::GrantScope& scope) {
@@ -138,27 +132,21 @@ void ConsentApp::CreateCustodyFact(const Caller& caller,
   fact.clear_recorded_by_agency();
   fact.clear_recorded_by_actor();
   fact.clear_create_time();
-  const Caller c = WithRequest(caller, req.request_id());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, fact, resp](storage::Transaction& tx,
-                                 Outcome&) mutable -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "CreateCustodyFact", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              fact.set_name("custodyFacts/" + ctx_.ids->NewId());
-              fact.set_recorded_by_agency(c.agency_name());
-              fact.set_recorded_by_actor(c.actor);
-              SetTimestamp(t, fact.mutable_create_time());
-              RETURN_IF_ERROR(tx.custody().AddCustody(fact));
-              RETURN_IF_ERROR(
-                  Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_RECORDED,
-                                      fact.subject(), fact.name(), t)));
-              *resp->mutable_custody_fact() = fact;
-              return absl::OkStatus();
-            },
-            t);
+  SubmitWrite(
+      ctx_, caller, "CreateCustodyFact", req, resp,
+      [this, fact, resp](storage::Transaction& tx, const Caller& c,
+                         const v1::CreateCustodyFactRequest& /*req*/,
+                         absl::Time t) mutable -> absl::Status {
+        fact.set_name("custodyFacts/" + ctx_.ids->NewId());
+        fact.set_recorded_by_agency(c.agency_name());
+        fact.set_recorded_by_actor(c.actor);
+        SetTimestamp(t, fact.mutable_create_time());
+        RETURN_IF_ERROR(tx.custody().AddCustody(fact));
+        RETURN_IF_ERROR(
+            Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_RECORDED,
+                                fact.subject(), fact.name(), t)));
+        *resp->mutable_custody_fact() = fact;
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -225,30 +213,23 @@ void ConsentApp::EndCustodyFact(const Caller& caller,
   if (!end.ok()) return done(end.status());
   s = CheckEvidence(req.evidence(), req.has_evidence(), "evidence");
   if (!s.ok()) return done(s);
-  const Caller c = WithRequest(caller, req.request_id());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, id = *id, end = *end, resp](storage::Transaction& tx,
-                                                 Outcome&) -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "EndCustodyFact", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(auto fact, tx.custody().GetCustody(id));
-              if (end < ToTime(fact.valid_from())) {
-                return InvalidField("end_time",
-                                    "must not be before valid_from");
-              }
-              RETURN_IF_ERROR(
-                  tx.custody().EndCustody(id, end, c.agency_id, c.actor, t));
-              RETURN_IF_ERROR(
-                  Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_ENDED,
-                                      fact.subject(), fact.name(), t)));
-              ASSIGN_OR_RETURN(*resp->mutable_custody_fact(),
-                               tx.custody().GetCustody(id));
-              return absl::OkStatus();
-            },
-            t);
+  SubmitWrite(
+      ctx_, caller, "EndCustodyFact", req, resp,
+      [this, id = *id, end = *end, resp](
+          storage::Transaction& tx, const Caller& c,
+          const v1::EndCustodyFactRequest& /*req*/,
+          absl::Time t) -> absl::Status {
+        ASSIGN_OR_RETURN(auto fact, tx.custody().GetCustody(id));
+        if (end < ToTime(fact.valid_from())) {
+          return InvalidField("end_time", "must not be before valid_from");
+        }
+        RETURN_IF_ERROR(
+            tx.custody().EndCustody(id, end, c.agency_id, c.actor, t));
+        RETURN_IF_ERROR(Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_ENDED,
+                                            fact.subject(), fact.name(), t)));
+        ASSIGN_OR_RETURN(*resp->mutable_custody_fact(),
+                         tx.custody().GetCustody(id));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -291,27 +272,21 @@ void ConsentApp::CreateRepresentation(
   v1::Representation r = in;
   r.set_subject(*subject);
   r.set_representative_identity_number(*rep);
-  const Caller c = WithRequest(caller, req.request_id());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, r, resp](storage::Transaction& tx,
-                              Outcome&) mutable -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "CreateRepresentation", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              r.set_name("representations/" + ctx_.ids->NewId());
-              r.set_recorded_by_agency(c.agency_name());
-              r.set_recorded_by_actor(c.actor);
-              SetTimestamp(t, r.mutable_create_time());
-              RETURN_IF_ERROR(tx.custody().AddRepresentation(r));
-              RETURN_IF_ERROR(Append(
-                  tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_RECORDED,
-                               r.subject(), r.name(), t)));
-              *resp->mutable_representation() = r;
-              return absl::OkStatus();
-            },
-            t);
+  SubmitWrite(
+      ctx_, caller, "CreateRepresentation", req, resp,
+      [this, r, resp](storage::Transaction& tx, const Caller& c,
+                      const v1::CreateRepresentationRequest& /*req*/,
+                      absl::Time t) mutable -> absl::Status {
+        r.set_name("representations/" + ctx_.ids->NewId());
+        r.set_recorded_by_agency(c.agency_name());
+        r.set_recorded_by_actor(c.actor);
+        SetTimestamp(t, r.mutable_create_time());
+        RETURN_IF_ERROR(tx.custody().AddRepresentation(r));
+        RETURN_IF_ERROR(
+            Append(tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_RECORDED,
+                                r.subject(), r.name(), t)));
+        *resp->mutable_representation() = r;
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -379,34 +354,27 @@ void ConsentApp::EndRepresentation(const Caller& caller,
   if (!end.ok()) return done(end.status());
   s = CheckEvidence(req.evidence(), req.has_evidence(), "evidence");
   if (!s.ok()) return done(s);
-  const Caller c = WithRequest(caller, req.request_id());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, id = *id, end = *end, resp](storage::Transaction& tx,
-                                                 Outcome&) -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "EndRepresentation", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(auto r, tx.custody().GetRepresentation(id));
-              if (r.has_valid_until() && ToTime(r.valid_until()) <= end) {
-                return Error(absl::StatusCode::kFailedPrecondition,
-                             "ALREADY_ENDED", "",
-                             "the representation already ends by then");
-              }
-              if (end < ToTime(r.valid_from())) {
-                return InvalidField("end_time",
-                                    "must not be before valid_from");
-              }
-              SetTimestamp(end, r.mutable_valid_until());
-              RETURN_IF_ERROR(tx.custody().UpdateRepresentation(r));
-              RETURN_IF_ERROR(
-                  Append(tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_ENDED,
-                                      r.subject(), r.name(), t)));
-              *resp->mutable_representation() = std::move(r);
-              return absl::OkStatus();
-            },
-            t);
+  SubmitWrite(
+      ctx_, caller, "EndRepresentation", req, resp,
+      [this, id = *id, end = *end, resp](
+          storage::Transaction& tx, const Caller& c,
+          const v1::EndRepresentationRequest& /*req*/,
+          absl::Time t) -> absl::Status {
+        ASSIGN_OR_RETURN(auto r, tx.custody().GetRepresentation(id));
+        if (r.has_valid_until() && ToTime(r.valid_until()) <= end) {
+          return Error(absl::StatusCode::kFailedPrecondition, "ALREADY_ENDED",
+                       "", "the representation already ends by then");
+        }
+        if (end < ToTime(r.valid_from())) {
+          return InvalidField("end_time", "must not be before valid_from");
+        }
+        SetTimestamp(end, r.mutable_valid_until());
+        RETURN_IF_ERROR(tx.custody().UpdateRepresentation(r));
+        RETURN_IF_ERROR(
+            Append(tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_ENDED,
+                                r.subject(), r.name(), t)));
+        *resp->mutable_representation() = std::move(r);
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -458,59 +426,52 @@ void ConsentApp::CreateGrant(const Caller& caller,
   *grant.mutable_valid_from() = in.valid_from();
   *grant.mutable_valid_until() = in.valid_until();
   *grant.mutable_evidence() = in.evidence();
-  const Caller c = WithRequest(caller, req.request_id());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, grant, resp](storage::Transaction& tx,
-                                  Outcome&) mutable -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "CreateGrant", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(SubjectFacts facts,
-                               LoadSubjectFacts(tx, grant.subject()));
-              grant.set_name("grants/" + ctx_.ids->NewId());
-              consent::Grant engine = ToEngine(grant);
-              absl::Status valid = consent::ValidateNewGrant(
-                  engine, facts.view(), ctx_.policy, t);
-              if (!valid.ok()) {
-                // The engine names fields by its own names; map the two
-                // that differ from the API.
-                if (FieldOf(valid) == "grant.grantor") {
-                  std::string message(valid.message());
-                  message.replace(0, sizeof("grant.grantor") - 1,
-                                  "grant.grantor_identity_number");
-                  absl::Status renamed = Error(
-                      valid.code(), ReasonOf(valid).value_or("INVALID_FIELD"),
+  SubmitWrite(
+      ctx_, caller, "CreateGrant", req, resp,
+      [this, grant, resp](storage::Transaction& tx, const Caller& c,
+                          const v1::CreateGrantRequest& /*req*/,
+                          absl::Time t) mutable -> absl::Status {
+        ASSIGN_OR_RETURN(SubjectFacts facts,
+                         LoadSubjectFacts(tx, grant.subject()));
+        grant.set_name("grants/" + ctx_.ids->NewId());
+        consent::Grant engine = ToEngine(grant);
+        absl::Status valid =
+            consent::ValidateNewGrant(engine, facts.view(), ctx_.policy, t);
+        if (!valid.ok()) {
+          // The engine names fields by its own names; map the two
+          // that differ from the API.
+          if (FieldOf(valid) == "grant.grantor") {
+            std::string message(valid.message());
+            message.replace(0, sizeof("grant.grantor") - 1,
+                            "grant.grantor_identity_number");
+            absl::Status renamed =
+                Error(valid.code(), ReasonOf(valid).value_or("INVALID_FIELD"),
                       "", message);
-                  renamed.SetPayload(
-                      kFieldPayload,
-                      absl::Cord("grant.grantor_identity_number"));
-                  return renamed;
-                }
-                return valid;
-              }
-              RETURN_IF_ERROR(CheckScopeAgencies(tx, grant.scope()));
-              if (!grant.scope().plan().empty()) {
-                auto plan = tx.plans().Get(Bare(grant.scope().plan()));
-                if (!plan.ok() || plan->subject() != grant.subject()) {
-                  return InvalidField("grant.scope.plan",
-                                      "is not a plan about this subject");
-                }
-              }
-              grant.set_recorded_by_agency(c.agency_name());
-              grant.set_recorded_by_actor(c.actor);
-              SetTimestamp(t, grant.mutable_create_time());
-              grant.set_state(v1::GRANT_STATE_ACTIVE);
-              RETURN_IF_ERROR(tx.grants().Insert(grant));
-              v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_RECORDED,
-                                          grant.subject(), grant.name(), t);
-              e.add_grants(grant.name());
-              RETURN_IF_ERROR(Append(tx, e));
-              *resp->mutable_grant() = grant;
-              return absl::OkStatus();
-            },
-            t);
+            renamed.SetPayload(kFieldPayload,
+                               absl::Cord("grant.grantor_identity_number"));
+            return renamed;
+          }
+          return valid;
+        }
+        RETURN_IF_ERROR(CheckScopeAgencies(tx, grant.scope()));
+        if (!grant.scope().plan().empty()) {
+          auto plan = tx.plans().Get(Bare(grant.scope().plan()));
+          if (!plan.ok() || plan->subject() != grant.subject()) {
+            return InvalidField("grant.scope.plan",
+                                "is not a plan about this subject");
+          }
+        }
+        grant.set_recorded_by_agency(c.agency_name());
+        grant.set_recorded_by_actor(c.actor);
+        SetTimestamp(t, grant.mutable_create_time());
+        grant.set_state(v1::GRANT_STATE_ACTIVE);
+        RETURN_IF_ERROR(tx.grants().Insert(grant));
+        v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_RECORDED,
+                                    grant.subject(), grant.name(), t);
+        e.add_grants(grant.name());
+        RETURN_IF_ERROR(Append(tx, e));
+        *resp->mutable_grant() = grant;
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -645,64 +606,58 @@ void ConsentApp::WithdrawGrant(const Caller& caller,
   s = CheckEvidence(req.evidence(), req.has_evidence(), "evidence");
   if (s.ok()) s = CheckText(req.reason(), 1000, false, "reason");
   if (!s.ok()) return done(s);
-  const Caller c = WithRequest(caller, req.request_id());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, id = *id, who = *who, resp](storage::Transaction& tx,
-                                                 Outcome&) -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "WithdrawGrant", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(auto grant, tx.grants().Get(id));
-              ASSIGN_OR_RETURN(SubjectFacts facts,
-                               LoadSubjectFacts(tx, grant.subject()));
-              // Who may withdraw: the grantor; under a child's custody any
-              // guardian with custody now (one guardian withdrawing stops a
-              // joint consent); the subject itself from the consent age.
-              const auto role = req.withdrawer_role();
-              bool may = who == grant.grantor_identity_number();
-              if (!may && role == v1::GRANTOR_ROLE_GUARDIAN) {
-                for (const auto& f : facts.custody) {
-                  if (f.guardian == who && f.valid_from <= t &&
-                      t < f.valid_until) {
-                    may = true;
-                  }
-                }
-              }
-              if (!may && role == v1::GRANTOR_ROLE_SUBJECT &&
-                  who == grant.subject()) {
-                auto number = consent::IdentityNumber::Parse(grant.subject());
-                may = number.ok() &&
-                      consent::SubjectAge(number->birth_date(), ctx_.policy,
-                                          t) >= ctx_.policy.consent_age;
-              }
-              if (!may) {
-                return Error(absl::StatusCode::kFailedPrecondition,
-                             "GRANTOR_NOT_COMPETENT",
-                             "withdrawer_identity_number",
-                             "may not withdraw this grant: only its grantor, "
-                             "a guardian with custody, or the subject from "
-                             "the consent age may");
-              }
-              storage::GrantEnding ending;
-              ending.state = v1::GRANT_STATE_WITHDRAWN;
-              ending.time = t;
-              ending.reason = req.reason().empty() ? "withdrawn" : req.reason();
-              ending.agency = c.agency_id;
-              ending.actor = c.actor;
-              ending.withdrawer = who;
-              ending.evidence_kind = req.evidence().kind();
-              ending.evidence_reference = req.evidence().reference();
-              RETURN_IF_ERROR(tx.grants().End(id, ending));
-              v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_WITHDRAWN,
-                                          grant.subject(), grant.name(), t);
-              e.add_grants(grant.name());
-              RETURN_IF_ERROR(Append(tx, e));
-              ASSIGN_OR_RETURN(*resp->mutable_grant(), tx.grants().Get(id));
-              return absl::OkStatus();
-            },
-            t);
+  SubmitWrite(
+      ctx_, caller, "WithdrawGrant", req, resp,
+      [this, id = *id, who = *who, resp](
+          storage::Transaction& tx, const Caller& c,
+          const v1::WithdrawGrantRequest& request,
+          absl::Time t) -> absl::Status {
+        ASSIGN_OR_RETURN(auto grant, tx.grants().Get(id));
+        ASSIGN_OR_RETURN(SubjectFacts facts,
+                         LoadSubjectFacts(tx, grant.subject()));
+        // Who may withdraw: the grantor; under a child's custody any
+        // guardian with custody now (one guardian withdrawing stops a
+        // joint consent); the subject itself from the consent age.
+        const auto role = request.withdrawer_role();
+        bool may = who == grant.grantor_identity_number();
+        if (!may && role == v1::GRANTOR_ROLE_GUARDIAN) {
+          for (const auto& f : facts.custody) {
+            if (f.guardian == who && f.valid_from <= t && t < f.valid_until) {
+              may = true;
+            }
+          }
+        }
+        if (!may && role == v1::GRANTOR_ROLE_SUBJECT &&
+            who == grant.subject()) {
+          auto number = consent::IdentityNumber::Parse(grant.subject());
+          may = number.ok() &&
+                consent::SubjectAge(number->birth_date(), ctx_.policy, t) >=
+                    ctx_.policy.consent_age;
+        }
+        if (!may) {
+          return Error(absl::StatusCode::kFailedPrecondition,
+                       "GRANTOR_NOT_COMPETENT", "withdrawer_identity_number",
+                       "may not withdraw this grant: only its grantor, "
+                       "a guardian with custody, or the subject from "
+                       "the consent age may");
+        }
+        storage::GrantEnding ending;
+        ending.state = v1::GRANT_STATE_WITHDRAWN;
+        ending.time = t;
+        ending.reason =
+            request.reason().empty() ? "withdrawn" : request.reason();
+        ending.agency = c.agency_id;
+        ending.actor = c.actor;
+        ending.withdrawer = who;
+        ending.evidence_kind = request.evidence().kind();
+        ending.evidence_reference = request.evidence().reference();
+        RETURN_IF_ERROR(tx.grants().End(id, ending));
+        v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_WITHDRAWN,
+                                    grant.subject(), grant.name(), t);
+        e.add_grants(grant.name());
+        RETURN_IF_ERROR(Append(tx, e));
+        ASSIGN_OR_RETURN(*resp->mutable_grant(), tx.grants().Get(id));
+        return absl::OkStatus();
       },
       std::move(done));
 }

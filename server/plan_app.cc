@@ -660,82 +660,75 @@ void PlanApp::CreatePlan(const Caller& caller, const v1::CreatePlanRequest& req,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, subject, birth, invited](
-          storage::Transaction& tx, absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "CreatePlan", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              const v1::Plan& in = req.plan();
-              if (in.has_coordinator() && !in.coordinator().agency().empty()) {
-                RETURN_IF_ERROR(
-                    ReferencedAgency(tx, BareAgency(in.coordinator().agency()),
-                                     false, "plan.coordinator.agency")
-                        .status());
-              }
-              // The lead agency and the subject take part automatically.
-              std::vector<v1::Participant> participants;
-              ASSIGN_OR_RETURN(v1::Agency lead, tx.agencies().Get(c.agency_id));
-              v1::Participant lead_participant;
-              lead_participant.set_kind(v1::PARTICIPANT_KIND_AGENCY);
-              lead_participant.set_agency(c.agency_name());
-              lead_participant.set_display_name(lead.display_name());
-              participants.push_back(std::move(lead_participant));
-              v1::Participant subject_participant;
-              subject_participant.set_kind(v1::PARTICIPANT_KIND_SUBJECT);
-              subject_participant.set_identity_number(subject);
-              participants.push_back(std::move(subject_participant));
-              for (size_t i = 0; i < invited.size(); ++i) {
-                v1::Participant p = invited[i];
-                if (p.kind() == v1::PARTICIPANT_KIND_AGENCY) {
-                  ASSIGN_OR_RETURN(
-                      v1::Agency agency,
-                      ReferencedAgency(
-                          tx, BareAgency(p.agency()), true,
-                          absl::StrCat("participants[", i, "].agency")));
-                  p.set_display_name(agency.display_name());
-                }
-                participants.push_back(std::move(p));
-              }
+  SubmitWrite(
+      ctx_, caller, "CreatePlan", req, resp,
+      [this, resp, subject, birth, invited](
+          storage::Transaction& tx, const Caller& c,
+          const v1::CreatePlanRequest& request,
+          absl::Time now) -> absl::Status {
+        const v1::Plan& in = request.plan();
+        if (in.has_coordinator() && !in.coordinator().agency().empty()) {
+          RETURN_IF_ERROR(
+              ReferencedAgency(tx, BareAgency(in.coordinator().agency()), false,
+                               "plan.coordinator.agency")
+                  .status());
+        }
+        // The lead agency and the subject take part automatically.
+        std::vector<v1::Participant> participants;
+        ASSIGN_OR_RETURN(v1::Agency lead, tx.agencies().Get(c.agency_id));
+        v1::Participant lead_participant;
+        lead_participant.set_kind(v1::PARTICIPANT_KIND_AGENCY);
+        lead_participant.set_agency(c.agency_name());
+        lead_participant.set_display_name(lead.display_name());
+        participants.push_back(std::move(lead_participant));
+        v1::Participant subject_participant;
+        subject_participant.set_kind(v1::PARTICIPANT_KIND_SUBJECT);
+        subject_participant.set_identity_number(subject);
+        participants.push_back(std::move(subject_participant));
+        for (size_t i = 0; i < invited.size(); ++i) {
+          v1::Participant p = invited[i];
+          if (p.kind() == v1::PARTICIPANT_KIND_AGENCY) {
+            ASSIGN_OR_RETURN(
+                v1::Agency agency,
+                ReferencedAgency(tx, BareAgency(p.agency()), true,
+                                 absl::StrCat("participants[", i, "].agency")));
+            p.set_display_name(agency.display_name());
+          }
+          participants.push_back(std::move(p));
+        }
 
-              const std::string plan_id = ctx_.ids->NewId();
-              const std::string plan_name = PlanName(plan_id);
-              v1::Plan plan;
-              plan.set_name(plan_name);
-              plan.set_subject(subject);
-              SetDate(birth, plan.mutable_subject_birth_date());
-              plan.set_lead_agency(c.agency_name());
-              if (in.has_coordinator()) {
-                *plan.mutable_coordinator() = in.coordinator();
-              }
-              *plan.mutable_review_dates() = in.review_dates();
-              plan.set_state(v1::PLAN_STATE_DRAFT);
-              plan.set_revision(1);
-              plan.set_effective_revision(0);
-              SetTimestamp(now, plan.mutable_create_time());
-              SetTimestamp(now, plan.mutable_update_time());
-              RETURN_IF_ERROR(tx.plans().Create(plan, c.actor, now));
+        const std::string plan_id = ctx_.ids->NewId();
+        const std::string plan_name = PlanName(plan_id);
+        v1::Plan plan;
+        plan.set_name(plan_name);
+        plan.set_subject(subject);
+        SetDate(birth, plan.mutable_subject_birth_date());
+        plan.set_lead_agency(c.agency_name());
+        if (in.has_coordinator()) {
+          *plan.mutable_coordinator() = in.coordinator();
+        }
+        *plan.mutable_review_dates() = in.review_dates();
+        plan.set_state(v1::PLAN_STATE_DRAFT);
+        plan.set_revision(1);
+        plan.set_effective_revision(0);
+        SetTimestamp(now, plan.mutable_create_time());
+        SetTimestamp(now, plan.mutable_update_time());
+        RETURN_IF_ERROR(tx.plans().Create(plan, c.actor, now));
 
-              for (v1::Participant& p : participants) {
-                p.set_name(absl::StrCat(plan_name, "/participants/",
-                                        ctx_.ids->NewId()));
-                SetTimestamp(now, p.mutable_invite_time());
-                RETURN_IF_ERROR(tx.plans().AddParticipant(plan_id, p));
-                *resp->add_participants() = p;
-              }
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_PLAN_CREATED, subject, plan_name, now,
-                  absl::StrCat("plan created as a draft with ",
-                               participants.size(), " participants")));
-              *resp->mutable_plan() = plan;
-              resp->mutable_plan()->set_etag(Etag(plan.revision()));
-              return absl::OkStatus();
-            },
-            now);
+        for (v1::Participant& p : participants) {
+          p.set_name(
+              absl::StrCat(plan_name, "/participants/", ctx_.ids->NewId()));
+          SetTimestamp(now, p.mutable_invite_time());
+          RETURN_IF_ERROR(tx.plans().AddParticipant(plan_id, p));
+          *resp->add_participants() = p;
+        }
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_PLAN_CREATED, subject, plan_name, now,
+            absl::StrCat("plan created as a draft with ", participants.size(),
+                         " participants")));
+        *resp->mutable_plan() = plan;
+        resp->mutable_plan()->set_etag(Etag(plan.revision()));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1025,84 +1018,71 @@ void PlanApp::UpdatePlan(const Caller& caller, const v1::UpdatePlanRequest& req,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id](storage::Transaction& tx,
-                                    absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "UpdatePlan", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireLead(current, c));
-              RETURN_IF_ERROR(RequireOpen(current));
-              const v1::Plan& in = req.plan();
-              if (!in.etag().empty() && in.etag() != Etag(current.revision())) {
-                return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                             "plan.etag",
-                             "does not match the plan's current etag; read "
-                             "the plan again");
-              }
-              v1::Plan next = NextRevision(current, now);
-              bool coordinator_changed = false;
-              bool dates_changed = false;
-              for (const std::string& path : req.update_mask().paths()) {
-                if (path == "review_dates") {
-                  *next.mutable_review_dates() = in.review_dates();
-                  dates_changed = true;
-                  continue;
-                }
-                coordinator_changed = true;
-                if (path == "coordinator") {
-                  if (in.has_coordinator()) {
-                    *next.mutable_coordinator() = in.coordinator();
-                  } else {
-                    next.clear_coordinator();
-                  }
-                } else if (path == "coordinator.display_name") {
-                  next.mutable_coordinator()->set_display_name(
-                      in.coordinator().display_name());
-                } else if (path == "coordinator.phone") {
-                  next.mutable_coordinator()->set_phone(
-                      in.coordinator().phone());
-                } else if (path == "coordinator.email") {
-                  next.mutable_coordinator()->set_email(
-                      in.coordinator().email());
-                } else if (path == "coordinator.agency") {
-                  next.mutable_coordinator()->set_agency(
-                      in.coordinator().agency());
-                }
-              }
-              if (coordinator_changed && next.has_coordinator()) {
-                RETURN_IF_ERROR(ValidateCoordinator(next.coordinator(),
-                                                    "plan.coordinator"));
-                if (!next.coordinator().agency().empty()) {
-                  RETURN_IF_ERROR(
-                      ReferencedAgency(tx,
-                                       BareAgency(next.coordinator().agency()),
-                                       false, "plan.coordinator.agency")
-                          .status());
-                }
-              }
-              std::vector<std::string> changed;
-              if (coordinator_changed) changed.push_back("coordinator");
-              if (dates_changed) changed.push_back("review_dates");
-              const std::string what = absl::StrJoin(changed, ", ");
-              RETURN_IF_ERROR(tx.plans().AddRevision(
-                  next, c.agency_id, c.actor,
-                  absl::StrCat("plan changed: ", what), now));
-              RETURN_IF_ERROR(
-                  AuditChange(tx, c, v1::AUDIT_ACTION_PLAN_UPDATED,
-                              current.subject(), next.name(), now,
-                              absl::StrCat("revision ", next.revision(),
-                                           " changed ", what)));
-              *resp->mutable_plan() = next;
-              resp->mutable_plan()->set_etag(Etag(next.revision()));
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "UpdatePlan", req, resp,
+      [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
+                            const v1::UpdatePlanRequest& request,
+                            absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireLead(current, c));
+        RETURN_IF_ERROR(RequireOpen(current));
+        const v1::Plan& in = request.plan();
+        if (!in.etag().empty() && in.etag() != Etag(current.revision())) {
+          return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", "plan.etag",
+                       "does not match the plan's current etag; read "
+                       "the plan again");
+        }
+        v1::Plan next = NextRevision(current, now);
+        bool coordinator_changed = false;
+        bool dates_changed = false;
+        for (const std::string& path : request.update_mask().paths()) {
+          if (path == "review_dates") {
+            *next.mutable_review_dates() = in.review_dates();
+            dates_changed = true;
+            continue;
+          }
+          coordinator_changed = true;
+          if (path == "coordinator") {
+            if (in.has_coordinator()) {
+              *next.mutable_coordinator() = in.coordinator();
+            } else {
+              next.clear_coordinator();
+            }
+          } else if (path == "coordinator.display_name") {
+            next.mutable_coordinator()->set_display_name(
+                in.coordinator().display_name());
+          } else if (path == "coordinator.phone") {
+            next.mutable_coordinator()->set_phone(in.coordinator().phone());
+          } else if (path == "coordinator.email") {
+            next.mutable_coordinator()->set_email(in.coordinator().email());
+          } else if (path == "coordinator.agency") {
+            next.mutable_coordinator()->set_agency(in.coordinator().agency());
+          }
+        }
+        if (coordinator_changed && next.has_coordinator()) {
+          RETURN_IF_ERROR(
+              ValidateCoordinator(next.coordinator(), "plan.coordinator"));
+          if (!next.coordinator().agency().empty()) {
+            RETURN_IF_ERROR(
+                ReferencedAgency(tx, BareAgency(next.coordinator().agency()),
+                                 false, "plan.coordinator.agency")
+                    .status());
+          }
+        }
+        std::vector<std::string> changed;
+        if (coordinator_changed) changed.push_back("coordinator");
+        if (dates_changed) changed.push_back("review_dates");
+        const std::string what = absl::StrJoin(changed, ", ");
+        RETURN_IF_ERROR(
+            tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                   absl::StrCat("plan changed: ", what), now));
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_PLAN_UPDATED, current.subject(),
+            next.name(), now,
+            absl::StrCat("revision ", next.revision(), " changed ", what)));
+        *resp->mutable_plan() = next;
+        resp->mutable_plan()->set_etag(Etag(next.revision()));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1157,67 +1137,58 @@ void PlanApp::ApprovePlan(const Caller& caller,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id, approvers](storage::Transaction& tx,
-                                               absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "ApprovePlan", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireLead(current, c));
-              RETURN_IF_ERROR(RequireOpen(current));
-              if (req.revision() > current.revision()) {
-                return InvalidField("revision",
-                                    "names a revision the plan does not have");
-              }
-              if (req.revision() < current.revision()) {
-                return Error(
-                    absl::StatusCode::kFailedPrecondition,
-                    "REVISION_NOT_LATEST", "revision",
-                    absl::StrCat("is not the plan's latest revision (",
-                                 current.revision(),
-                                 "); show the latest revision to the person "
-                                 "again"));
-              }
-              absl::StatusOr<consent::IdentityNumber> subject =
-                  consent::IdentityNumber::Parse(current.subject());
-              if (!subject.ok()) {
-                return absl::InternalError(
-                    "a stored plan has an invalid subject");
-              }
-              ASSIGN_OR_RETURN(SubjectFacts facts,
-                               LoadSubjectFacts(tx, current.subject()));
-              RETURN_IF_ERROR(CheckApprovers(
-                  subject->digits(), subject->birth_date(), req.approvals(),
-                  approvers, facts, ctx_.policy, now));
-              for (int i = 0; i < req.approvals_size(); ++i) {
-                v1::Approval a;
-                a.set_revision(req.revision());
-                a.set_approver_role(req.approvals(i).approver_role());
-                a.set_approver_identity_number(
-                    approvers[static_cast<size_t>(i)]);
-                *a.mutable_evidence() = req.approvals(i).evidence();
-                SetTimestamp(now, a.mutable_approve_time());
-                a.set_recorded_by_agency(c.agency_name());
-                a.set_recorded_by_actor(c.actor);
-                RETURN_IF_ERROR(tx.plans().AddApproval(plan_id, a));
-                *resp->add_approvals() = std::move(a);
-              }
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_PLAN_APPROVED, current.subject(),
-                  current.name(), now,
-                  absl::StrCat("revision ", req.revision(), " approved by ",
-                               req.approvals_size(), " approver(s)")));
-              ASSIGN_OR_RETURN(v1::Plan approved, tx.plans().Get(plan_id));
-              approved.set_etag(Etag(approved.revision()));
-              *resp->mutable_plan() = std::move(approved);
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "ApprovePlan", req, resp,
+      [this, resp, plan_id, approvers](storage::Transaction& tx,
+                                       const Caller& c,
+                                       const v1::ApprovePlanRequest& request,
+                                       absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireLead(current, c));
+        RETURN_IF_ERROR(RequireOpen(current));
+        if (request.revision() > current.revision()) {
+          return InvalidField("revision",
+                              "names a revision the plan does not have");
+        }
+        if (request.revision() < current.revision()) {
+          return Error(absl::StatusCode::kFailedPrecondition,
+                       "REVISION_NOT_LATEST", "revision",
+                       absl::StrCat("is not the plan's latest revision (",
+                                    current.revision(),
+                                    "); show the latest revision to the person "
+                                    "again"));
+        }
+        absl::StatusOr<consent::IdentityNumber> subject =
+            consent::IdentityNumber::Parse(current.subject());
+        if (!subject.ok()) {
+          return absl::InternalError("a stored plan has an invalid subject");
+        }
+        ASSIGN_OR_RETURN(SubjectFacts facts,
+                         LoadSubjectFacts(tx, current.subject()));
+        RETURN_IF_ERROR(CheckApprovers(subject->digits(), subject->birth_date(),
+                                       request.approvals(), approvers, facts,
+                                       ctx_.policy, now));
+        for (int i = 0; i < request.approvals_size(); ++i) {
+          v1::Approval a;
+          a.set_revision(request.revision());
+          a.set_approver_role(request.approvals(i).approver_role());
+          a.set_approver_identity_number(approvers[static_cast<size_t>(i)]);
+          *a.mutable_evidence() = request.approvals(i).evidence();
+          SetTimestamp(now, a.mutable_approve_time());
+          a.set_recorded_by_agency(c.agency_name());
+          a.set_recorded_by_actor(c.actor);
+          RETURN_IF_ERROR(tx.plans().AddApproval(plan_id, a));
+          *resp->add_approvals() = std::move(a);
+        }
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_PLAN_APPROVED, current.subject(),
+            current.name(), now,
+            absl::StrCat("revision ", request.revision(), " approved by ",
+                         request.approvals_size(), " approver(s)")));
+        ASSIGN_OR_RETURN(v1::Plan approved, tx.plans().Get(plan_id));
+        approved.set_etag(Etag(approved.revision()));
+        *resp->mutable_plan() = std::move(approved);
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1257,37 +1228,30 @@ void PlanApp::ClosePlan(const Caller& caller, const v1::ClosePlanRequest& req,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id, closer](storage::Transaction& tx,
-                                            absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "ClosePlan", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireLead(current, c));
-              RETURN_IF_ERROR(RequireOpen(current));
-              v1::Plan next = NextRevision(current, now);
-              next.set_state(v1::PLAN_STATE_CLOSED);
-              SetTimestamp(now, next.mutable_close_time());
-              next.set_close_reason(req.reason());
-              next.set_closed_by(req.closed_by());
-              next.set_closer_identity_number(closer);
-              RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                                     "plan closed", now));
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_PLAN_CLOSED, current.subject(),
-                  next.name(), now,
-                  absl::StrCat("closed in revision ", next.revision(), " by ",
-                               v1::PlanClosedBy_Name(req.closed_by()))));
-              *resp->mutable_plan() = next;
-              resp->mutable_plan()->set_etag(Etag(next.revision()));
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "ClosePlan", req, resp,
+      [this, resp, plan_id, closer](storage::Transaction& tx, const Caller& c,
+                                    const v1::ClosePlanRequest& request,
+                                    absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireLead(current, c));
+        RETURN_IF_ERROR(RequireOpen(current));
+        v1::Plan next = NextRevision(current, now);
+        next.set_state(v1::PLAN_STATE_CLOSED);
+        SetTimestamp(now, next.mutable_close_time());
+        next.set_close_reason(request.reason());
+        next.set_closed_by(request.closed_by());
+        next.set_closer_identity_number(closer);
+        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                               "plan closed", now));
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_PLAN_CLOSED, current.subject(), next.name(),
+            now,
+            absl::StrCat("closed in revision ", next.revision(), " by ",
+                         v1::PlanClosedBy_Name(request.closed_by()))));
+        *resp->mutable_plan() = next;
+        resp->mutable_plan()->set_etag(Etag(next.revision()));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1308,56 +1272,48 @@ void PlanApp::CreateEntry(const Caller& caller,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id](storage::Transaction& tx,
-                                    absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "CreateEntry", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireOpen(current));
-              const v1::Entry& in = req.entry();
-              if (in.has_intervention()) {
-                RETURN_IF_ERROR(
-                    ReferencedAgency(
-                        tx, BareAgency(in.intervention().responsible_agency()),
-                        false, "entry.intervention.responsible_agency")
-                        .status());
-              }
-              v1::Plan next = NextRevision(current, now);
-              RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                                     "entry written", now));
-              v1::Entry entry;
-              entry.set_name(
-                  absl::StrCat(current.name(), "/entries/", ctx_.ids->NewId()));
-              entry.set_owner_agency(c.agency_name());
-              entry.set_author(c.actor);
-              entry.set_category(in.category());
-              entry.set_kind(in.kind());
-              entry.set_text(in.text());
-              if (in.has_intervention()) {
-                *entry.mutable_intervention() = in.intervention();
-              }
-              entry.set_revision(next.revision());
-              SetTimestamp(now, entry.mutable_create_time());
-              SetTimestamp(now, entry.mutable_update_time());
-              RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(),
-                  entry.name(), now,
-                  absl::StrCat(
-                      "created in revision ", next.revision(), ", category ",
-                      consent::CategoryName(
-                          static_cast<consent::Category>(entry.category())))));
-              *resp->mutable_entry() = entry;
-              resp->mutable_entry()->set_etag(Etag(entry.revision()));
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "CreateEntry", req, resp,
+      [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
+                            const v1::CreateEntryRequest& request,
+                            absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireOpen(current));
+        const v1::Entry& in = request.entry();
+        if (in.has_intervention()) {
+          RETURN_IF_ERROR(
+              ReferencedAgency(
+                  tx, BareAgency(in.intervention().responsible_agency()), false,
+                  "entry.intervention.responsible_agency")
+                  .status());
+        }
+        v1::Plan next = NextRevision(current, now);
+        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                               "entry written", now));
+        v1::Entry entry;
+        entry.set_name(
+            absl::StrCat(current.name(), "/entries/", ctx_.ids->NewId()));
+        entry.set_owner_agency(c.agency_name());
+        entry.set_author(c.actor);
+        entry.set_category(in.category());
+        entry.set_kind(in.kind());
+        entry.set_text(in.text());
+        if (in.has_intervention()) {
+          *entry.mutable_intervention() = in.intervention();
+        }
+        entry.set_revision(next.revision());
+        SetTimestamp(now, entry.mutable_create_time());
+        SetTimestamp(now, entry.mutable_update_time());
+        RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(),
+            entry.name(), now,
+            absl::StrCat("created in revision ", next.revision(), ", category ",
+                         consent::CategoryName(static_cast<consent::Category>(
+                             entry.category())))));
+        *resp->mutable_entry() = entry;
+        resp->mutable_entry()->set_etag(Etag(entry.revision()));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1426,91 +1382,81 @@ void PlanApp::UpdateEntry(const Caller& caller,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id, entry_id](storage::Transaction& tx,
-                                              absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "UpdateEntry", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireOpen(current));
-              const v1::Entry& in = req.entry();
-              ASSIGN_OR_RETURN(v1::Entry entry,
-                               OwnEntry(tx, c, plan_id, entry_id, "entry.name",
-                                        in.etag(), "entry.etag"));
-              bool intervention_changed = false;
-              for (const std::string& path : req.update_mask().paths()) {
-                if (path == "category") {
-                  entry.set_category(in.category());
-                } else if (path == "kind") {
-                  entry.set_kind(in.kind());
-                } else if (path == "text") {
-                  entry.set_text(in.text());
-                } else if (path == "intervention") {
-                  intervention_changed = true;
-                  if (in.has_intervention()) {
-                    *entry.mutable_intervention() = in.intervention();
-                  } else {
-                    entry.clear_intervention();
-                  }
-                } else if (path == "intervention.responsible_agency") {
-                  intervention_changed = true;
-                  entry.mutable_intervention()->set_responsible_agency(
-                      in.intervention().responsible_agency());
-                } else if (path == "intervention.order") {
-                  intervention_changed = true;
-                  entry.mutable_intervention()->set_order(
-                      in.intervention().order());
-                } else if (path == "intervention.start_date") {
-                  intervention_changed = true;
-                  if (in.intervention().has_start_date()) {
-                    *entry.mutable_intervention()->mutable_start_date() =
-                        in.intervention().start_date();
-                  } else {
-                    entry.mutable_intervention()->clear_start_date();
-                  }
-                } else if (path == "intervention.end_date") {
-                  intervention_changed = true;
-                  if (in.intervention().has_end_date()) {
-                    *entry.mutable_intervention()->mutable_end_date() =
-                        in.intervention().end_date();
-                  } else {
-                    entry.mutable_intervention()->clear_end_date();
-                  }
-                }
-              }
-              RETURN_IF_ERROR(ValidateEntryContent(entry, "entry"));
-              if (intervention_changed && entry.has_intervention()) {
-                RETURN_IF_ERROR(
-                    ReferencedAgency(
-                        tx,
-                        BareAgency(entry.intervention().responsible_agency()),
-                        false, "entry.intervention.responsible_agency")
-                        .status());
-              }
-              v1::Plan next = NextRevision(current, now);
-              RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                                     "entry changed", now));
-              entry.set_revision(next.revision());
-              entry.set_author(c.actor);
-              SetTimestamp(now, entry.mutable_update_time());
-              entry.clear_etag();
-              RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(),
-                  entry.name(), now,
-                  absl::StrCat(
-                      "changed in revision ", next.revision(), ": ",
-                      absl::StrJoin(req.update_mask().paths(), ", "))));
-              *resp->mutable_entry() = entry;
-              resp->mutable_entry()->set_etag(Etag(entry.revision()));
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "UpdateEntry", req, resp,
+      [this, resp, plan_id, entry_id](storage::Transaction& tx, const Caller& c,
+                                      const v1::UpdateEntryRequest& request,
+                                      absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireOpen(current));
+        const v1::Entry& in = request.entry();
+        ASSIGN_OR_RETURN(v1::Entry entry,
+                         OwnEntry(tx, c, plan_id, entry_id, "entry.name",
+                                  in.etag(), "entry.etag"));
+        bool intervention_changed = false;
+        for (const std::string& path : request.update_mask().paths()) {
+          if (path == "category") {
+            entry.set_category(in.category());
+          } else if (path == "kind") {
+            entry.set_kind(in.kind());
+          } else if (path == "text") {
+            entry.set_text(in.text());
+          } else if (path == "intervention") {
+            intervention_changed = true;
+            if (in.has_intervention()) {
+              *entry.mutable_intervention() = in.intervention();
+            } else {
+              entry.clear_intervention();
+            }
+          } else if (path == "intervention.responsible_agency") {
+            intervention_changed = true;
+            entry.mutable_intervention()->set_responsible_agency(
+                in.intervention().responsible_agency());
+          } else if (path == "intervention.order") {
+            intervention_changed = true;
+            entry.mutable_intervention()->set_order(in.intervention().order());
+          } else if (path == "intervention.start_date") {
+            intervention_changed = true;
+            if (in.intervention().has_start_date()) {
+              *entry.mutable_intervention()->mutable_start_date() =
+                  in.intervention().start_date();
+            } else {
+              entry.mutable_intervention()->clear_start_date();
+            }
+          } else if (path == "intervention.end_date") {
+            intervention_changed = true;
+            if (in.intervention().has_end_date()) {
+              *entry.mutable_intervention()->mutable_end_date() =
+                  in.intervention().end_date();
+            } else {
+              entry.mutable_intervention()->clear_end_date();
+            }
+          }
+        }
+        RETURN_IF_ERROR(ValidateEntryContent(entry, "entry"));
+        if (intervention_changed && entry.has_intervention()) {
+          RETURN_IF_ERROR(
+              ReferencedAgency(
+                  tx, BareAgency(entry.intervention().responsible_agency()),
+                  false, "entry.intervention.responsible_agency")
+                  .status());
+        }
+        v1::Plan next = NextRevision(current, now);
+        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                               "entry changed", now));
+        entry.set_revision(next.revision());
+        entry.set_author(c.actor);
+        SetTimestamp(now, entry.mutable_update_time());
+        entry.clear_etag();
+        RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(),
+            entry.name(), now,
+            absl::StrCat("changed in revision ", next.revision(), ": ",
+                         absl::StrJoin(request.update_mask().paths(), ", "))));
+        *resp->mutable_entry() = entry;
+        resp->mutable_entry()->set_etag(Etag(entry.revision()));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1534,39 +1480,32 @@ void PlanApp::DeleteEntry(const Caller& caller,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id, entry_id](storage::Transaction& tx,
-                                              absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "DeleteEntry", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireOpen(current));
-              ASSIGN_OR_RETURN(v1::Entry entry,
-                               OwnEntry(tx, c, plan_id, entry_id, "name",
-                                        req.etag(), "etag"));
-              v1::Plan next = NextRevision(current, now);
-              RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                                     "entry deleted", now));
-              entry.set_deleted(true);
-              entry.set_revision(next.revision());
-              entry.set_author(c.actor);
-              SetTimestamp(now, entry.mutable_update_time());
-              entry.clear_etag();
-              RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_ENTRY_DELETED, current.subject(),
-                  entry.name(), now,
-                  absl::StrCat("deleted in revision ", next.revision())));
-              *resp->mutable_entry() = entry;
-              resp->mutable_entry()->set_etag(Etag(entry.revision()));
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "DeleteEntry", req, resp,
+      [this, resp, plan_id, entry_id](storage::Transaction& tx, const Caller& c,
+                                      const v1::DeleteEntryRequest& request,
+                                      absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireOpen(current));
+        ASSIGN_OR_RETURN(
+            v1::Entry entry,
+            OwnEntry(tx, c, plan_id, entry_id, "name", request.etag(), "etag"));
+        v1::Plan next = NextRevision(current, now);
+        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                               "entry deleted", now));
+        entry.set_deleted(true);
+        entry.set_revision(next.revision());
+        entry.set_author(c.actor);
+        SetTimestamp(now, entry.mutable_update_time());
+        entry.clear_etag();
+        RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
+        RETURN_IF_ERROR(
+            AuditChange(tx, c, v1::AUDIT_ACTION_ENTRY_DELETED,
+                        current.subject(), entry.name(), now,
+                        absl::StrCat("deleted in revision ", next.revision())));
+        *resp->mutable_entry() = entry;
+        resp->mutable_entry()->set_etag(Etag(entry.revision()));
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1591,62 +1530,55 @@ void PlanApp::AddParticipant(const Caller& caller,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id, invited](storage::Transaction& tx,
-                                             absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "AddParticipant", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireLead(current, c));
-              RETURN_IF_ERROR(RequireOpen(current));
-              v1::Participant p = invited;
-              const bool is_agency = p.kind() == v1::PARTICIPANT_KIND_AGENCY;
-              if (is_agency) {
-                ASSIGN_OR_RETURN(v1::Agency agency,
-                                 ReferencedAgency(tx, BareAgency(p.agency()),
-                                                  true, "participant.agency"));
-                p.set_display_name(agency.display_name());
-              }
-              ASSIGN_OR_RETURN(std::vector<v1::Participant> active,
-                               tx.plans().ListParticipants(plan_id, false));
-              bool taken = is_agency && p.agency() == current.lead_agency();
-              for (const v1::Participant& other : active) {
-                if (is_agency && other.kind() == v1::PARTICIPANT_KIND_AGENCY &&
-                    other.agency() == p.agency()) {
-                  taken = true;
-                }
-                if (!is_agency && !p.identity_number().empty() &&
-                    other.identity_number() == p.identity_number()) {
-                  taken = true;
-                }
-              }
-              if (taken) {
-                return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
-                             is_agency ? "participant.agency"
-                                       : "participant.identity_number",
-                             "already takes part in the plan");
-              }
-              p.set_name(absl::StrCat(current.name(), "/participants/",
-                                      ctx_.ids->NewId()));
-              SetTimestamp(now, p.mutable_invite_time());
-              RETURN_IF_ERROR(tx.plans().AddParticipant(plan_id, p));
-              v1::Plan next = NextRevision(current, now);
-              RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                                     "participant added", now));
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_PARTICIPANT_ADDED, current.subject(),
-                  p.name(), now,
-                  absl::StrCat("added in revision ", next.revision(), ": ",
-                               v1::ParticipantKind_Name(p.kind()))));
-              *resp->mutable_participant() = p;
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "AddParticipant", req, resp,
+      [this, resp, plan_id, invited](storage::Transaction& tx, const Caller& c,
+                                     const v1::AddParticipantRequest& /*req*/,
+                                     absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireLead(current, c));
+        RETURN_IF_ERROR(RequireOpen(current));
+        v1::Participant p = invited;
+        const bool is_agency = p.kind() == v1::PARTICIPANT_KIND_AGENCY;
+        if (is_agency) {
+          ASSIGN_OR_RETURN(v1::Agency agency,
+                           ReferencedAgency(tx, BareAgency(p.agency()), true,
+                                            "participant.agency"));
+          p.set_display_name(agency.display_name());
+        }
+        ASSIGN_OR_RETURN(std::vector<v1::Participant> active,
+                         tx.plans().ListParticipants(plan_id, false));
+        bool taken = is_agency && p.agency() == current.lead_agency();
+        for (const v1::Participant& other : active) {
+          if (is_agency && other.kind() == v1::PARTICIPANT_KIND_AGENCY &&
+              other.agency() == p.agency()) {
+            taken = true;
+          }
+          if (!is_agency && !p.identity_number().empty() &&
+              other.identity_number() == p.identity_number()) {
+            taken = true;
+          }
+        }
+        if (taken) {
+          return Error(
+              absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+              is_agency ? "participant.agency" : "participant.identity_number",
+              "already takes part in the plan");
+        }
+        p.set_name(
+            absl::StrCat(current.name(), "/participants/", ctx_.ids->NewId()));
+        SetTimestamp(now, p.mutable_invite_time());
+        RETURN_IF_ERROR(tx.plans().AddParticipant(plan_id, p));
+        v1::Plan next = NextRevision(current, now);
+        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                               "participant added", now));
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_PARTICIPANT_ADDED, current.subject(),
+            p.name(), now,
+            absl::StrCat("added in revision ", next.revision(), ": ",
+                         v1::ParticipantKind_Name(p.kind()))));
+        *resp->mutable_participant() = p;
+        return absl::OkStatus();
       },
       std::move(done));
 }
@@ -1670,59 +1602,52 @@ void PlanApp::RemoveParticipant(const Caller& caller,
     return;
   }
 
-  Caller c = caller;
-  c.request_id = req.request_id();
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, c, req, resp, plan_id](storage::Transaction& tx,
-                                    absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return RunIdempotent(
-            tx, c, "RemoveParticipant", req, req.request_id(), resp,
-            [&]() -> absl::Status {
-              ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
-              RETURN_IF_ERROR(RequireLead(current, c));
-              RETURN_IF_ERROR(RequireOpen(current));
-              ASSIGN_OR_RETURN(std::vector<v1::Participant> all,
-                               tx.plans().ListParticipants(plan_id, true));
-              std::optional<v1::Participant> found;
-              for (v1::Participant& p : all) {
-                if (p.name() == req.name()) found = std::move(p);
-              }
-              if (!found.has_value()) {
-                return Error(absl::StatusCode::kNotFound, "NOT_FOUND", "name",
-                             "participant not found");
-              }
-              if (found->has_remove_time()) {
-                return Error(absl::StatusCode::kFailedPrecondition,
-                             "PARTICIPANT_REMOVED", "name",
-                             "the participant was already removed");
-              }
-              if (found->kind() == v1::PARTICIPANT_KIND_SUBJECT ||
-                  (found->kind() == v1::PARTICIPANT_KIND_AGENCY &&
-                   found->agency() == current.lead_agency())) {
-                return Error(absl::StatusCode::kFailedPrecondition,
-                             "PARTICIPANT_REQUIRED", "name",
-                             "the lead agency and the subject always take "
-                             "part in their plan");
-              }
-              const std::string participant_id =
-                  found->name().substr(found->name().rfind('/') + 1);
-              RETURN_IF_ERROR(
-                  tx.plans().RemoveParticipant(plan_id, participant_id, now));
-              SetTimestamp(now, found->mutable_remove_time());
-              v1::Plan next = NextRevision(current, now);
-              RETURN_IF_ERROR(tx.plans().AddRevision(
-                  next, c.agency_id, c.actor, "participant removed", now));
-              RETURN_IF_ERROR(AuditChange(
-                  tx, c, v1::AUDIT_ACTION_PARTICIPANT_REMOVED,
-                  current.subject(), found->name(), now,
-                  absl::StrCat("removed in revision ", next.revision(), ": ",
-                               v1::ParticipantKind_Name(found->kind()))));
-              *resp->mutable_participant() = *found;
-              return absl::OkStatus();
-            },
-            now);
+  SubmitWrite(
+      ctx_, caller, "RemoveParticipant", req, resp,
+      [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
+                            const v1::RemoveParticipantRequest& request,
+                            absl::Time now) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        RETURN_IF_ERROR(RequireLead(current, c));
+        RETURN_IF_ERROR(RequireOpen(current));
+        ASSIGN_OR_RETURN(std::vector<v1::Participant> all,
+                         tx.plans().ListParticipants(plan_id, true));
+        std::optional<v1::Participant> found;
+        for (v1::Participant& p : all) {
+          if (p.name() == request.name()) found = std::move(p);
+        }
+        if (!found.has_value()) {
+          return Error(absl::StatusCode::kNotFound, "NOT_FOUND", "name",
+                       "participant not found");
+        }
+        if (found->has_remove_time()) {
+          return Error(absl::StatusCode::kFailedPrecondition,
+                       "PARTICIPANT_REMOVED", "name",
+                       "the participant was already removed");
+        }
+        if (found->kind() == v1::PARTICIPANT_KIND_SUBJECT ||
+            (found->kind() == v1::PARTICIPANT_KIND_AGENCY &&
+             found->agency() == current.lead_agency())) {
+          return Error(absl::StatusCode::kFailedPrecondition,
+                       "PARTICIPANT_REQUIRED", "name",
+                       "the lead agency and the subject always take "
+                       "part in their plan");
+        }
+        const std::string participant_id =
+            found->name().substr(found->name().rfind('/') + 1);
+        RETURN_IF_ERROR(
+            tx.plans().RemoveParticipant(plan_id, participant_id, now));
+        SetTimestamp(now, found->mutable_remove_time());
+        v1::Plan next = NextRevision(current, now);
+        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
+                                               "participant removed", now));
+        RETURN_IF_ERROR(AuditChange(
+            tx, c, v1::AUDIT_ACTION_PARTICIPANT_REMOVED, current.subject(),
+            found->name(), now,
+            absl::StrCat("removed in revision ", next.revision(), ": ",
+                         v1::ParticipantKind_Name(found->kind()))));
+        *resp->mutable_participant() = *found;
+        return absl::OkStatus();
       },
       std::move(done));
 }

@@ -525,8 +525,7 @@ TEST_F(StoryTest, Example1OwnEntriesNeedNoConsent) {
   v1::GetPlanRequest get;
   get.set_name(plan_);
   v1::GetPlanResponse read;
-  ASSERT_THAT(Call(*bup_, &v1::PlanService::Stub::GetPlan, get, &read),
-              IsOk());
+  ASSERT_THAT(Call(*bup_, &v1::PlanService::Stub::GetPlan, get, &read), IsOk());
   EXPECT_THAT(read.entries(), SizeIs(2));
   EXPECT_THAT(read.withheld_entries(), IsEmpty());
   int own = 0;
