@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "common/errors.h"
+#include "common/proto_time.h"
 
 namespace samplan::client::cli {
 namespace {
@@ -510,8 +511,7 @@ void ToTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
 }
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) +
-         absl::Nanoseconds(timestamp.nanos());
+  return ToTime(timestamp);
 }
 
 std::string FormatDate(const google::type::Date& date) {

@@ -213,22 +213,6 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
   return raw.substr(scope.size() + 1);
 }
 
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t us = absl::ToUnixMicros(t);
-  int64_t s = us / 1000000;
-  int64_t rem = us % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --s;
-  }
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 void SetDate(absl::CivilDay day, google::type::Date* out) {
   out->set_year(static_cast<int32_t>(day.year()));
   out->set_month(day.month());

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/proto_time.h"
 #include "consent/engine.h"
 #include "server/caller.h"
 #include "server/commit_queue.h"
@@ -105,9 +106,7 @@ std::string EncodePageToken(absl::string_view scope, absl::string_view after);
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
                                             absl::string_view scope);
 
-// --- Time conversion. ---
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
-absl::Time ToTime(const google::protobuf::Timestamp& t);
+// --- Time conversion (Timestamp ones: common/proto_time.h). ---
 void SetDate(absl::CivilDay day, google::type::Date* out);
 
 // --- Idempotency. ---

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "consent/identity_number.h"
 #include "samplan/v1/audit.pb.h"
@@ -50,11 +51,6 @@ absl::Status CheckPeriod(const google::protobuf::Timestamp& from, bool has_from,
   return absl::OkStatus();
 }
 
-std::string Bare(const std::string& name) {
-  const size_t slash = name.rfind('/');
-  return slash == std::string::npos ? name : name.substr(slash + 1);
-}
-
 absl::Status Append(storage::Transaction& tx, const v1::AuditEvent& e) {
   return tx.audit().Append(e).status();
 }
@@ -74,7 +70,7 @@ absl::Status CheckScopeAgencies(storage::Transaction& tx,
                                 const v1::GrantScope& scope) {
   AgencyCache agencies(tx);
   for (int i = 0; i < scope.disclosing_agencies_size(); ++i) {
-    if (!agencies.Get(Bare(scope.disclosing_agencies(i))).ok()) {
+    if (!agencies.Get(BareId(scope.disclosing_agencies(i))).ok()) {
       return Error(absl::StatusCode::kFailedPrecondition,
                    "UNKNOWN_REFERENCED_AGENCY",
                    absl::StrCat("grant.scope.disclosing_agencies[", i, "]"),
@@ -82,7 +78,7 @@ absl::Status CheckScopeAgencies(storage::Transaction& tx,
     }
   }
   for (int i = 0; i < scope.receiving_agencies_size(); ++i) {
-    if (!agencies.Get(Bare(scope.receiving_agencies(i))).ok()) {
+    if (!agencies.Get(BareId(scope.receiving_agencies(i))).ok()) {
       return Error(absl::StatusCode::kFailedPrecondition,
                    "UNKNOWN_REFERENCED_AGENCY",
                    absl::StrCat("grant.scope.receiving_agencies[", i, "]"),
@@ -187,11 +183,11 @@ void ConsentApp::SearchCustodyFacts(const Caller& caller,
         ASSIGN_OR_RETURN(auto facts, tx.custody().ListCustody(subject));
         int shown = 0;
         for (const auto& f : facts) {
-          if (Bare(f.name()) <= after) continue;
+          if (BareId(f.name()) <= after) continue;
           if (shown == size) {
-            resp->set_next_page_token(
-                EncodePageToken("SearchCustodyFacts",
-                                Bare(resp->custody_facts().rbegin()->name())));
+            resp->set_next_page_token(EncodePageToken(
+                "SearchCustodyFacts",
+                BareId(resp->custody_facts().rbegin()->name())));
             break;
           }
           *resp->add_custody_facts() = f;
@@ -327,11 +323,11 @@ void ConsentApp::SearchRepresentations(
         ASSIGN_OR_RETURN(auto reps, tx.custody().ListRepresentations(subject));
         int shown = 0;
         for (const auto& r : reps) {
-          if (Bare(r.name()) <= after) continue;
+          if (BareId(r.name()) <= after) continue;
           if (shown == size) {
             resp->set_next_page_token(EncodePageToken(
                 "SearchRepresentations",
-                Bare(resp->representations().rbegin()->name())));
+                BareId(resp->representations().rbegin()->name())));
             break;
           }
           *resp->add_representations() = r;
@@ -455,7 +451,7 @@ void ConsentApp::CreateGrant(const Caller& caller,
         }
         RETURN_IF_ERROR(CheckScopeAgencies(tx, grant.scope()));
         if (!grant.scope().plan().empty()) {
-          auto plan = tx.plans().Get(Bare(grant.scope().plan()));
+          auto plan = tx.plans().Get(BareId(grant.scope().plan()));
           if (!plan.ok() || plan->subject() != grant.subject()) {
             return InvalidField("grant.scope.plan",
                                 "is not a plan about this subject");
@@ -505,7 +501,7 @@ void FillGrantPage(std::vector<v1::Grant> grants, int size, int state,
     if (state != 0 && g.state() != state) continue;
     if (shown == size) {
       resp->set_next_page_token(
-          EncodePageToken(scope, Bare(resp->grants().rbegin()->name())));
+          EncodePageToken(scope, BareId(resp->grants().rbegin()->name())));
       return;
     }
     *resp->add_grants() = std::move(g);

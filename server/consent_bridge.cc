@@ -3,36 +3,27 @@
 #include <utility>
 
 #include "common/errors.h"
+#include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/consent.pb.h"
 #include "server/app_support.h"
 
 namespace samplan::server {
-namespace {
-
-std::string BareAgency(const std::string& name) {
-  const size_t slash = name.rfind('/');
-  return slash == std::string::npos ? name : name.substr(slash + 1);
-}
-
-}  // namespace
-
 consent::Grant ToEngine(const v1::Grant& g) {
   consent::Grant out;
-  const size_t slash = g.name().rfind('/');
-  out.id = slash == std::string::npos ? g.name() : g.name().substr(slash + 1);
+  out.id = BareId(g.name());
   out.subject = g.subject();
   out.grantor_role = static_cast<consent::GrantorRole>(g.grantor_role());
   out.grantor = g.grantor_identity_number();
   for (const std::string& a : g.scope().disclosing_agencies()) {
-    out.scope.disclosing_agencies.push_back(BareAgency(a));
+    out.scope.disclosing_agencies.push_back(BareId(a));
   }
   for (int s : g.scope().disclosing_sectors()) {
     out.scope.disclosing_sectors.push_back(static_cast<consent::Sector>(s));
   }
   for (const std::string& a : g.scope().receiving_agencies()) {
-    out.scope.receiving_agencies.push_back(BareAgency(a));
+    out.scope.receiving_agencies.push_back(BareId(a));
   }
   for (int s : g.scope().receiving_sectors()) {
     out.scope.receiving_sectors.push_back(static_cast<consent::Sector>(s));
@@ -40,7 +31,7 @@ consent::Grant ToEngine(const v1::Grant& g) {
   for (int c : g.scope().categories()) {
     out.scope.categories.push_back(static_cast<consent::Category>(c));
   }
-  out.scope.plan = BareAgency(g.scope().plan());  // "plans/x" -> "x"
+  out.scope.plan = BareId(g.scope().plan());  // "plans/x" -> "x"
   out.valid_from =
       g.has_valid_from() ? ToTime(g.valid_from()) : absl::InfiniteFuture();
   out.valid_until =

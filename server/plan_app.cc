@@ -18,6 +18,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
+#include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "consent/engine.h"
 #include "consent/identity_number.h"
@@ -68,10 +69,6 @@ std::string PlanIdOf(absl::string_view plan_name) {
 }
 
 // "agencies/bup-1" -> "bup-1"; a bare id is returned as it is.
-std::string BareAgency(absl::string_view name) {
-  return std::string(absl::StripPrefix(name, "agencies/"));
-}
-
 // The etag of a plan or an entry: its revision, which every change bumps.
 std::string Etag(int64_t revision) { return std::to_string(revision); }
 
@@ -668,10 +665,10 @@ void PlanApp::CreatePlan(const Caller& caller, const v1::CreatePlanRequest& req,
           absl::Time now) -> absl::Status {
         const v1::Plan& in = request.plan();
         if (in.has_coordinator() && !in.coordinator().agency().empty()) {
-          RETURN_IF_ERROR(
-              ReferencedAgency(tx, BareAgency(in.coordinator().agency()), false,
-                               "plan.coordinator.agency")
-                  .status());
+          RETURN_IF_ERROR(ReferencedAgency(tx,
+                                           BareId(in.coordinator().agency()),
+                                           false, "plan.coordinator.agency")
+                              .status());
         }
         // The lead agency and the subject take part automatically.
         std::vector<v1::Participant> participants;
@@ -690,7 +687,7 @@ void PlanApp::CreatePlan(const Caller& caller, const v1::CreatePlanRequest& req,
           if (p.kind() == v1::PARTICIPANT_KIND_AGENCY) {
             ASSIGN_OR_RETURN(
                 v1::Agency agency,
-                ReferencedAgency(tx, BareAgency(p.agency()), true,
+                ReferencedAgency(tx, BareId(p.agency()), true,
                                  absl::StrCat("participants[", i, "].agency")));
             p.set_display_name(agency.display_name());
           }
@@ -836,7 +833,7 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
               static_cast<consent::Category>(entry.category());
           consent::Decision decision;
           absl::StatusOr<consent::Agency> owner =
-              agencies.Get(BareAgency(entry.owner_agency()));
+              agencies.Get(BareId(entry.owner_agency()));
           if (!owner.ok()) {
             if (owner.status().code() != absl::StatusCode::kNotFound) {
               return owner.status();
@@ -1064,8 +1061,8 @@ void PlanApp::UpdatePlan(const Caller& caller, const v1::UpdatePlanRequest& req,
               ValidateCoordinator(next.coordinator(), "plan.coordinator"));
           if (!next.coordinator().agency().empty()) {
             RETURN_IF_ERROR(
-                ReferencedAgency(tx, BareAgency(next.coordinator().agency()),
-                                 false, "plan.coordinator.agency")
+                ReferencedAgency(tx, BareId(next.coordinator().agency()), false,
+                                 "plan.coordinator.agency")
                     .status());
           }
         }
@@ -1282,9 +1279,9 @@ void PlanApp::CreateEntry(const Caller& caller,
         const v1::Entry& in = request.entry();
         if (in.has_intervention()) {
           RETURN_IF_ERROR(
-              ReferencedAgency(
-                  tx, BareAgency(in.intervention().responsible_agency()), false,
-                  "entry.intervention.responsible_agency")
+              ReferencedAgency(tx,
+                               BareId(in.intervention().responsible_agency()),
+                               false, "entry.intervention.responsible_agency")
                   .status());
         }
         v1::Plan next = NextRevision(current, now);
@@ -1435,11 +1432,11 @@ void PlanApp::UpdateEntry(const Caller& caller,
         }
         RETURN_IF_ERROR(ValidateEntryContent(entry, "entry"));
         if (intervention_changed && entry.has_intervention()) {
-          RETURN_IF_ERROR(
-              ReferencedAgency(
-                  tx, BareAgency(entry.intervention().responsible_agency()),
-                  false, "entry.intervention.responsible_agency")
-                  .status());
+          RETURN_IF_ERROR(ReferencedAgency(
+                              tx,
+                              BareId(entry.intervention().responsible_agency()),
+                              false, "entry.intervention.responsible_agency")
+                              .status());
         }
         v1::Plan next = NextRevision(current, now);
         RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
@@ -1542,7 +1539,7 @@ void PlanApp::AddParticipant(const Caller& caller,
         const bool is_agency = p.kind() == v1::PARTICIPANT_KIND_AGENCY;
         if (is_agency) {
           ASSIGN_OR_RETURN(v1::Agency agency,
-                           ReferencedAgency(tx, BareAgency(p.agency()), true,
+                           ReferencedAgency(tx, BareId(p.agency()), true,
                                             "participant.agency"));
           p.set_display_name(agency.display_name());
         }
@@ -1633,8 +1630,7 @@ void PlanApp::RemoveParticipant(const Caller& caller,
                        "the lead agency and the subject always take "
                        "part in their plan");
         }
-        const std::string participant_id =
-            found->name().substr(found->name().rfind('/') + 1);
+        const std::string participant_id = BareId(found->name());
         RETURN_IF_ERROR(
             tx.plans().RemoveParticipant(plan_id, participant_id, now));
         SetTimestamp(now, found->mutable_remove_time());

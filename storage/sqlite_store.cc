@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
+#include "common/proto_time.h"
+#include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
@@ -30,31 +32,8 @@ namespace {
 using ::google::protobuf::Timestamp;
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
-
-int64_t Micros(const Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
-
-void SetTime(absl::Time t, Timestamp* out) {
-  const int64_t us = absl::ToUnixMicros(t);
-  int64_t s = us / 1000000;
-  int64_t rem = us % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --s;
-  }
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
+int64_t Micros(const Timestamp& t) { return ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
-
-// "agencies/school-1" -> "school-1"; a bare id is returned as it is.
-std::string BareId(absl::string_view name) {
-  const size_t slash = name.rfind('/');
-  return std::string(slash == absl::string_view::npos ? name
-                                                      : name.substr(slash + 1));
-}
 
 // Maps a SQLite failure to the storage error model. Messages name the
 // operation and SQLite's own text (constraint and table names, never values).
@@ -384,7 +363,7 @@ class SqlitePlans final : public PlanRepository {
       }
       ASSIGN_OR_RETURN(v1::Participant p, ParseColumn<v1::Participant>(
                                               s.getColumn(0), "participant"));
-      SetTime(time, p.mutable_remove_time());
+      SetTimestamp(time, p.mutable_remove_time());
       auto& u = c_.Prepare(
           "UPDATE participants SET removed = 1, data = ?3 "
           "WHERE plan_id = ?1 AND participant_id = ?2");
@@ -695,7 +674,8 @@ class SqliteGrants final : public GrantStore {
       g.set_state(state);
       g.set_end_reason(s.getColumn(4).getString());
       if (first) {
-        SetTime(FromMicros(s.getColumn(3).getInt64()), g.mutable_end_time());
+        SetTimestamp(FromMicros(s.getColumn(3).getInt64()),
+                     g.mutable_end_time());
       }
       if (state == v1::GRANT_STATE_WITHDRAWN) {
         g.set_withdrawer_identity_number(s.getColumn(5).getString());
@@ -879,7 +859,7 @@ class SqliteCustody final : public CustodyStore {
     if (!s.getColumn(1).isNull()) {
       const int64_t end = s.getColumn(1).getInt64();
       if (!f.has_valid_until() || end < Micros(f.valid_until())) {
-        SetTime(FromMicros(end), f.mutable_valid_until());
+        SetTimestamp(FromMicros(end), f.mutable_valid_until());
       }
     }
     return f;
