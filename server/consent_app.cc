@@ -88,6 +88,26 @@ absl::Status CheckScopeAgencies(storage::Transaction& tx,
   return absl::OkStatus();
 }
 
+// Appends to `out` the items after the id `after` that `keep` accepts, at
+// most `size` of them, and sets `*next` to a token for `scope` when more
+// follow.
+template <typename T, typename Keep>
+void FillPage(std::vector<T> items, absl::string_view after, int size,
+              absl::string_view scope,
+              google::protobuf::RepeatedPtrField<T>* out, std::string* next,
+              Keep keep) {
+  for (T& item : items) {
+    if (BareId(item.name()) <= after || !keep(item)) continue;
+    if (out->size() == size) {
+      *next = EncodePageToken(scope, BareId(out->rbegin()->name()));
+      return;
+    }
+    *out->Add() = std::move(item);
+  }
+}
+
+auto AnyItem = [](const auto&) { return true; };
+
 }  // namespace
 
 // ---------------------------------------------------------------- custody
@@ -181,18 +201,9 @@ void ConsentApp::SearchCustodyFacts(const Caller& caller,
           storage::Transaction& tx, Outcome&) -> absl::Status {
         const absl::Time t = ctx_.clock->Now();
         ASSIGN_OR_RETURN(auto facts, tx.custody().ListCustody(subject));
-        int shown = 0;
-        for (const auto& f : facts) {
-          if (BareId(f.name()) <= after) continue;
-          if (shown == size) {
-            resp->set_next_page_token(EncodePageToken(
-                "SearchCustodyFacts",
-                BareId(resp->custody_facts().rbegin()->name())));
-            break;
-          }
-          *resp->add_custody_facts() = f;
-          ++shown;
-        }
+        FillPage(std::move(facts), after, size, "SearchCustodyFacts",
+                 resp->mutable_custody_facts(), resp->mutable_next_page_token(),
+                 AnyItem);
         return AuditRead(tx, caller, subject, "custodyFacts", t);
       },
       std::move(done));
@@ -321,18 +332,9 @@ void ConsentApp::SearchRepresentations(
           storage::Transaction& tx, Outcome&) -> absl::Status {
         const absl::Time t = ctx_.clock->Now();
         ASSIGN_OR_RETURN(auto reps, tx.custody().ListRepresentations(subject));
-        int shown = 0;
-        for (const auto& r : reps) {
-          if (BareId(r.name()) <= after) continue;
-          if (shown == size) {
-            resp->set_next_page_token(EncodePageToken(
-                "SearchRepresentations",
-                BareId(resp->representations().rbegin()->name())));
-            break;
-          }
-          *resp->add_representations() = r;
-          ++shown;
-        }
+        FillPage(std::move(reps), after, size, "SearchRepresentations",
+                 resp->mutable_representations(),
+                 resp->mutable_next_page_token(), AnyItem);
         return AuditRead(tx, caller, subject, "representations", t);
       },
       std::move(done));
@@ -490,27 +492,6 @@ void ConsentApp::GetGrant(const Caller& caller, const v1::GetGrantRequest& req,
       std::move(done));
 }
 
-namespace {
-
-// Fills a page of grants from `query` (limit is page size + 1).
-template <typename Resp>
-void FillGrantPage(std::vector<v1::Grant> grants, int size, int state,
-                   absl::string_view scope, Resp* resp) {
-  int shown = 0;
-  for (auto& g : grants) {
-    if (state != 0 && g.state() != state) continue;
-    if (shown == size) {
-      resp->set_next_page_token(
-          EncodePageToken(scope, BareId(resp->grants().rbegin()->name())));
-      return;
-    }
-    *resp->add_grants() = std::move(g);
-    ++shown;
-  }
-}
-
-}  // namespace
-
 void ConsentApp::ListGrants(const Caller& caller,
                             const v1::ListGrantsRequest& req,
                             v1::ListGrantsResponse* resp, Done done) {
@@ -542,7 +523,10 @@ void ConsentApp::ListGrants(const Caller& caller,
         q.after = after;
         q.limit = state == 0 ? size + 1 : ctx_.max_page_size * 4;
         ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
-        FillGrantPage(std::move(grants), size, state, scope, resp);
+        FillPage(std::move(grants), after, size, scope, resp->mutable_grants(),
+                 resp->mutable_next_page_token(), [state](const v1::Grant& g) {
+                   return state == 0 || g.state() == state;
+                 });
         auto header = tx.plans().Get(plan);
         return AuditRead(tx, caller, header.ok() ? header->subject() : "",
                          "plans/" + plan, t);
@@ -577,7 +561,10 @@ void ConsentApp::SearchGrants(const Caller& caller,
         q.after = after;
         q.limit = state == 0 ? size + 1 : ctx_.max_page_size * 4;
         ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
-        FillGrantPage(std::move(grants), size, state, scope, resp);
+        FillPage(std::move(grants), after, size, scope, resp->mutable_grants(),
+                 resp->mutable_next_page_token(), [state](const v1::Grant& g) {
+                   return state == 0 || g.state() == state;
+                 });
         return AuditRead(tx, caller, subject, "grants", t);
       },
       std::move(done));
