@@ -237,7 +237,11 @@ int Serve(const Args& a, bool check_only) {
   }
   SetUpLogging(cfg->log());
 
-  // Signals are taken by sigwait below, on this thread only.
+  // Signals are taken by sigwait below, on this thread only. A shell starts
+  // background jobs with SIGINT ignored, and an ignored signal never reaches
+  // sigwait: restore the defaults first.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
