@@ -521,12 +521,11 @@ void ConsentApp::ListGrants(const Caller& caller,
         storage::GrantQuery q;
         q.plan = plan;
         q.after = after;
-        q.limit = state == 0 ? size + 1 : ctx_.max_page_size * 4;
+        q.state = state;
+        q.limit = size + 1;
         ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
         FillPage(std::move(grants), after, size, scope, resp->mutable_grants(),
-                 resp->mutable_next_page_token(), [state](const v1::Grant& g) {
-                   return state == 0 || g.state() == state;
-                 });
+                 resp->mutable_next_page_token(), AnyItem);
         auto header = tx.plans().Get(plan);
         return AuditRead(tx, caller, header.ok() ? header->subject() : "",
                          "plans/" + plan, t);
@@ -559,12 +558,11 @@ void ConsentApp::SearchGrants(const Caller& caller,
         storage::GrantQuery q;
         q.subject = subject;
         q.after = after;
-        q.limit = state == 0 ? size + 1 : ctx_.max_page_size * 4;
+        q.state = state;
+        q.limit = size + 1;
         ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
         FillPage(std::move(grants), after, size, scope, resp->mutable_grants(),
-                 resp->mutable_next_page_token(), [state](const v1::Grant& g) {
-                   return state == 0 || g.state() == state;
-                 });
+                 resp->mutable_next_page_token(), AnyItem);
         return AuditRead(tx, caller, subject, "grants", t);
       },
       std::move(done));

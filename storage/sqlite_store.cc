@@ -617,6 +617,9 @@ class SqliteGrants final : public GrantStore {
               "  AND (?5 IS NULL OR valid_until < ?5) "
               "  AND ((?4 IS NULL AND ?5 IS NULL) OR NOT EXISTS "
               "       (SELECT 1 FROM grant_endings x WHERE x.grant_id = id)) "
+              "  AND (?7 = 0 OR COALESCE((SELECT x.state FROM grant_endings x "
+              "       WHERE x.grant_id = id ORDER BY x.seq DESC LIMIT 1), "
+              "       1) = ?7) "
               "  ORDER BY id LIMIT ?6) g "
               "LEFT JOIN grant_endings e ON e.grant_id = g.id "
               "ORDER BY g.id, e.seq");
@@ -634,6 +637,7 @@ class SqliteGrants final : public GrantStore {
             s.bind(5);
           }
           s.bind(6, q.limit);
+          s.bind(7, q.state);
           return Fold(s);
         });
   }

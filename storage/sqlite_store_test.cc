@@ -449,6 +449,20 @@ TEST_F(SqliteStoreTest, GrantQueriesAndLapsed) {
     // g0 (ends 2000) is revoked; g1 (3000) is the only active one in range.
     EXPECT_THAT(*soon, SizeIs(1));
     EXPECT_EQ(soon->front().name(), "grants/g1");
+    GrantQuery revoked;
+    revoked.subject = kChild;
+    revoked.state = v1::GRANT_STATE_REVOKED;
+    revoked.limit = 1;  // the state filter runs before the limit
+    auto only = tx.grants().List(revoked);
+    EXPECT_THAT(*only, SizeIs(1));
+    EXPECT_EQ(only->front().name(), "grants/g0");
+    GrantQuery active;
+    active.subject = kChild;
+    active.state = v1::GRANT_STATE_ACTIVE;
+    active.limit = 10;
+    EXPECT_THAT(*tx.grants().List(active), SizeIs(4));
+    active.limit = 1;  // g0, first by id, is revoked and must not use it up
+    EXPECT_EQ(tx.grants().List(active)->front().name(), "grants/g1");
     auto lapsed = tx.grants().ListLapsed(absl::FromUnixSeconds(4000), 10);
     EXPECT_THAT(*lapsed, SizeIs(2));  // g1 and g2; g0 is already ended
     return absl::OkStatus();

@@ -146,6 +146,9 @@ struct GrantQuery {
   // Active grants whose valid_until falls in [ends_after, ends_before).
   std::optional<absl::Time> ends_after;
   std::optional<absl::Time> ends_before;
+  // Only grants in this v1::GrantState (derived from the endings, as Get
+  // reports it); 0 means any. Applied before `limit`.
+  int state = 0;
   std::string after;  // grant id to continue after
   int limit = 100;
 };
