@@ -1,0 +1,60 @@
+#include "audit/leaf.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/proto_time.h"
+#include "google/protobuf/descriptor.h"
+#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/common.pb.h"
+
+namespace samplan::audit {
+namespace {
+
+// Appends "<name> <length> <value>\n".
+void AddRecord(absl::string_view name, absl::string_view value,
+               std::string* out) {
+  absl::StrAppend(out, name, " ", value.size(), " ", value, "\n");
+}
+
+// The enum value's name, or its decimal number when it has none.
+std::string EnumText(const google::protobuf::EnumDescriptor* type, int number) {
+  const google::protobuf::EnumValueDescriptor* value =
+      type->FindValueByNumber(number);
+  if (value == nullptr) return absl::StrCat(number);
+  return value->name();
+}
+
+}  // namespace
+
+std::string LeafData(const v1::AuditEvent& event) {
+  std::string out = absl::StrCat(kLeafDataHeader, "\n");
+  AddRecord("time", absl::StrCat(ToUnixMicros(event.time())), &out);
+  AddRecord("agency", event.agency(), &out);
+  AddRecord("actor", event.actor(), &out);
+  AddRecord("certificate", event.certificate(), &out);
+  AddRecord("action", EnumText(v1::AuditAction_descriptor(), event.action()),
+            &out);
+  AddRecord("subject", event.subject(), &out);
+  AddRecord("resource", event.resource(), &out);
+  AddRecord("decision", EnumText(v1::Decision_descriptor(), event.decision()),
+            &out);
+  for (int reason : event.reasons()) {
+    AddRecord("reason", EnumText(v1::DecisionReason_descriptor(), reason),
+              &out);
+  }
+  for (const std::string& grant : event.grants()) {
+    AddRecord("grant", grant, &out);
+  }
+  AddRecord("request_id", event.request_id(), &out);
+  AddRecord("detail", event.detail(), &out);
+  return out;
+}
+
+Hash EventLeafHash(const v1::AuditEvent& event) {
+  return HashLeaf(LeafData(event));
+}
+
+}  // namespace samplan::audit
