@@ -5,9 +5,13 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Exception.h"
+#include "SQLiteCpp/Statement.h"
 #include "SQLiteCpp/Transaction.h"
 #include "absl/strings/str_cat.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
 #include "common/errors.h"
+#include "samplan/v1/audit.pb.h"
 
 namespace samplan::storage {
 namespace {
@@ -207,8 +211,94 @@ CREATE TRIGGER custody_endings_no_update BEFORE UPDATE ON custody_endings
 CREATE TRIGGER custody_endings_no_delete BEFORE DELETE ON custody_endings
   BEGIN SELECT RAISE(ABORT, 'custody endings are append-only'); END;
 )sql",
+      // 3: the audit log as a Merkle tree (docs/audit.md). audit_nodes holds
+      // the hash of every complete subtree: (level, idx) covers the leaves
+      // [idx << level, (idx + 1) << level); level 0 holds the leaf hashes.
+      // audit_checkpoints holds the signed checkpoints. The resource column
+      // makes the resource filter an index lookup. BackfillAuditTree() below
+      // hashes the events written before this version.
+      R"sql(
+CREATE TABLE audit_nodes (
+  level  INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  hash   BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE audit_checkpoints (
+  tree_size    INTEGER PRIMARY KEY,
+  time         INTEGER NOT NULL,
+  root_hash    BLOB NOT NULL,
+  signed_note  TEXT NOT NULL
+) STRICT;
+ALTER TABLE audit_events ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_by_resource ON audit_events(resource, leaf_index);
+CREATE INDEX audit_by_actor ON audit_events(actor, leaf_index);
+CREATE TRIGGER audit_nodes_no_update BEFORE UPDATE ON audit_nodes
+  BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;
+CREATE TRIGGER audit_nodes_no_delete BEFORE DELETE ON audit_nodes
+  BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+)sql",
   };
   return *kMigrations;
+}
+
+// Migration 3's data step: the tree over the events already logged, and
+// their resource column. The append-only trigger is lifted for the update
+// inside the migration's transaction only.
+void BackfillAuditTree(SQLite::Database& db) {
+  db.exec("DROP TRIGGER audit_no_update");
+  SQLite::Statement events(db,
+                           "SELECT leaf_index, data FROM audit_events "
+                           "ORDER BY leaf_index");
+  SQLite::Statement set_resource(
+      db, "UPDATE audit_events SET resource = ?2 WHERE leaf_index = ?1");
+  SQLite::Statement read_node(
+      db, "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2");
+  SQLite::Statement write_node(
+      db, "INSERT INTO audit_nodes(level, idx, hash) VALUES(?1, ?2, ?3)");
+  int64_t size = 0;
+  while (events.executeStep()) {
+    if (events.getColumn(0).getInt64() != size) {
+      throw SQLite::Exception("audit_events has a gap in its leaf indexes");
+    }
+    v1::AuditEvent event;
+    if (!event.ParseFromArray(events.getColumn(1).getBlob(),
+                              events.getColumn(1).getBytes())) {
+      throw SQLite::Exception("a stored audit event does not parse");
+    }
+    set_resource.tryReset();
+    set_resource.bind(1, static_cast<int64_t>(size));
+    set_resource.bind(2, event.resource());
+    set_resource.exec();
+    absl::Status s = audit::AppendLeaf(
+        size, audit::EventLeafHash(event),
+        [&](int level, int64_t idx) -> absl::StatusOr<audit::Hash> {
+          read_node.tryReset();
+          read_node.bind(1, level);
+          read_node.bind(2, static_cast<int64_t>(idx));
+          if (!read_node.executeStep()) {
+            return absl::InternalError("audit tree node missing");
+          }
+          return audit::HashFromBytes(read_node.getColumn(0).getString());
+        },
+        [&](int level, int64_t idx, const audit::Hash& h) -> absl::Status {
+          write_node.tryReset();
+          write_node.bind(1, level);
+          write_node.bind(2, static_cast<int64_t>(idx));
+          write_node.bind(3, h.data(), static_cast<int>(h.size()));
+          write_node.exec();
+          return absl::OkStatus();
+        });
+    if (!s.ok()) throw SQLite::Exception(std::string(s.message()));
+    ++size;
+  }
+  db.exec(
+      "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_events "
+      "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END");
 }
 
 }  // namespace
@@ -216,6 +306,10 @@ CREATE TRIGGER custody_endings_no_delete BEFORE DELETE ON custody_endings
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
 absl::Status Migrate(SQLite::Database& db) {
+  return MigrateTo(db, LatestSchemaVersion());
+}
+
+absl::Status MigrateTo(SQLite::Database& db, int target) {
   int version = 0;
   try {
     version = db.execAndGet("PRAGMA user_version").getInt();
@@ -224,6 +318,7 @@ absl::Status Migrate(SQLite::Database& db) {
         absl::StrCat("reading the schema version failed: ", e.what()));
   }
   const int latest = LatestSchemaVersion();
+  if (target > latest) target = latest;
   if (version > latest) {
     return Error(absl::StatusCode::kFailedPrecondition, "SCHEMA_TOO_NEW", "",
                  absl::StrCat("the database has schema version ", version,
@@ -231,10 +326,11 @@ absl::Status Migrate(SQLite::Database& db) {
                               "; run a newer samplan or restore a "
                               "backup"));
   }
-  for (int v = version; v < latest; ++v) {
+  for (int v = version; v < target; ++v) {
     try {
       SQLite::Transaction tx(db);
       db.exec(Migrations()[v]);
+      if (v + 1 == 3) BackfillAuditTree(db);
       db.exec(absl::StrCat("PRAGMA user_version = ", v + 1));
       tx.commit();
     } catch (const SQLite::Exception& e) {

@@ -26,6 +26,10 @@ int LatestSchemaVersion();
 // REQUIRES: no transaction is open on `db`.
 absl::Status Migrate(SQLite::Database& db);
 
+// Migrates up to `version` only (at most the latest): for tests of a
+// migration's data step.
+absl::Status MigrateTo(SQLite::Database& db, int version);
+
 }  // namespace samplan::storage
 
 #endif  // SAMPLAN_STORAGE_MIGRATIONS_H_

@@ -3,10 +3,14 @@
 #include <string>
 
 #include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "samplan/v1/audit.pb.h"
 
 namespace samplan::storage {
 namespace {
@@ -26,7 +30,8 @@ TEST(MigrationsTest, BuildsTheSchemaFromEmpty) {
   for (const char* table :
        {"agencies", "plans", "plan_revisions", "entries", "participants",
         "approvals", "custody_facts", "representations", "grants",
-        "grant_endings", "audit_events", "requests", "custody_endings"}) {
+        "grant_endings", "audit_events", "requests", "custody_endings",
+        "audit_nodes", "audit_checkpoints"}) {
     EXPECT_TRUE(db.tableExists(table)) << table;
   }
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
@@ -52,6 +57,50 @@ TEST(MigrationsTest, RefusesANewerDatabaseUntouched) {
   EXPECT_EQ(ReasonOf(s), "SCHEMA_TOO_NEW");
   EXPECT_FALSE(db.tableExists("plans"));
   EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 999);
+}
+
+// Version 3 builds the Merkle tree over the events logged before it.
+TEST(MigrationsTest, Version3HashesTheEventsAlreadyLogged) {
+  SQLite::Database db = Memory();
+  ASSERT_THAT(MigrateTo(db, 2), IsOk());
+  audit::CompactRange expected;
+  for (int i = 0; i < 11; ++i) {
+    v1::AuditEvent e;
+    e.set_leaf_index(i);
+    e.mutable_time()->set_seconds(1700000000 + i);
+    e.set_agency("agencies/school-1");
+    e.set_action(v1::AUDIT_ACTION_PLAN_READ);
+    e.set_resource("plans/p" + std::to_string(i));
+    expected.Append(audit::EventLeafHash(e));
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO audit_events(leaf_index, time, agency, actor, action, "
+        "subject, decision, data) VALUES(?1, 0, 'school-1', '', 1, '', 0, ?2)");
+    const std::string data = e.SerializeAsString();
+    insert.bind(1, i);
+    insert.bind(2, data.data(), static_cast<int>(data.size()));
+    insert.exec();
+  }
+  ASSERT_THAT(Migrate(db), IsOk());
+  auto root = audit::RootAt(
+      11, [&](int level, int64_t idx) -> absl::StatusOr<audit::Hash> {
+        SQLite::Statement q(db,
+                            "SELECT hash FROM audit_nodes WHERE level = ?1 AND "
+                            "idx = ?2");
+        q.bind(1, level);
+        q.bind(2, static_cast<int64_t>(idx));
+        if (!q.executeStep()) return absl::NotFoundError("node");
+        return audit::HashFromBytes(q.getColumn(0).getString());
+      });
+  ASSERT_THAT(root, IsOk());
+  EXPECT_EQ(*root, expected.Root());
+  EXPECT_EQ(db.execAndGet("SELECT resource FROM audit_events WHERE "
+                          "leaf_index = 4")
+                .getString(),
+            "plans/p4");
+  // The append-only trigger is back.
+  EXPECT_THROW(db.exec("UPDATE audit_events SET actor = 'x'"),
+               SQLite::Exception);
 }
 
 }  // namespace

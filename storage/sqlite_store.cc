@@ -15,6 +15,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/resource_names.h"
@@ -881,32 +883,44 @@ class SqliteAudit final : public AuditLog {
       ASSIGN_OR_RETURN(const int64_t index, Size());
       v1::AuditEvent stored = event;
       stored.set_leaf_index(index);
+      stored.clear_leaf_hash();
+      // The leaf data keeps microseconds (audit/leaf.h); so does the store.
+      stored.mutable_time()->set_nanos(stored.time().nanos() / 1000 * 1000);
       auto& s = c_.Prepare(
           "INSERT INTO audit_events(leaf_index, time, agency, actor, action, "
-          "subject, decision, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+          "subject, decision, data, resource) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
       s.bind(1, static_cast<int64_t>(index));
-      s.bind(2, Micros(event.time()));
-      BindText(s, 3, BareId(event.agency()));
-      BindText(s, 4, event.actor());
-      s.bind(5, event.action());
-      BindText(s, 6, event.subject());
-      s.bind(7, event.decision());
+      s.bind(2, Micros(stored.time()));
+      BindText(s, 3, BareId(stored.agency()));
+      BindText(s, 4, stored.actor());
+      s.bind(5, stored.action());
+      BindText(s, 6, stored.subject());
+      s.bind(7, stored.decision());
       BindBlob(s, 8, stored);
+      BindText(s, 9, stored.resource());
       s.exec();
+      RETURN_IF_ERROR(audit::AppendLeaf(
+          index, audit::EventLeafHash(stored),
+          [&](int level, int64_t idx) { return Node(level, idx); },
+          [&](int level, int64_t idx, const audit::Hash& h) {
+            return WriteNode(level, idx, h);
+          }));
       return index;
     });
   }
 
   absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
     return Guard("get audit event", [&]() -> absl::StatusOr<v1::AuditEvent> {
-      auto& s =
-          c_.Prepare("SELECT data FROM audit_events WHERE leaf_index = ?1");
+      auto& s = c_.Prepare(
+          "SELECT e.data, n.hash FROM audit_events e JOIN audit_nodes n "
+          "ON n.level = 0 AND n.idx = e.leaf_index WHERE e.leaf_index = ?1");
       s.bind(1, static_cast<int64_t>(index));
       if (!s.executeStep()) {
         return WithReason(absl::NotFoundError("audit event not found"),
                           "NOT_FOUND");
       }
-      return ParseColumn<v1::AuditEvent>(s.getColumn(0), "audit event");
+      return ReadEvent(s);
     });
   }
 
@@ -922,42 +936,156 @@ class SqliteAudit final : public AuditLog {
 
   absl::StatusOr<std::vector<v1::AuditEvent>> Query(
       const AuditQuery& q) override {
-    return Guard("query audit log",
-                 [&]() -> absl::StatusOr<std::vector<v1::AuditEvent>> {
-                   // Built from fixed fragments only; every value is bound.
-                   std::string sql =
-                       "SELECT data FROM audit_events WHERE leaf_index > ?1";
-                   if (!q.subject.empty()) sql += " AND subject = ?2";
-                   if (!q.agency.empty()) sql += " AND agency = ?3";
-                   if (!q.actor.empty()) sql += " AND actor = ?4";
-                   if (q.action != 0) sql += " AND action = ?5";
-                   if (q.decision != 0) sql += " AND decision = ?6";
-                   if (q.start_time.has_value()) sql += " AND time >= ?7";
-                   if (q.end_time.has_value()) sql += " AND time < ?8";
-                   sql += " ORDER BY leaf_index LIMIT ?9";
-                   SQLite::Statement s(c_.db(), sql);
-                   s.bind(1, static_cast<int64_t>(q.after_index));
-                   if (!q.subject.empty()) BindText(s, 2, q.subject);
-                   if (!q.agency.empty()) BindText(s, 3, BareId(q.agency));
-                   if (!q.actor.empty()) BindText(s, 4, q.actor);
-                   if (q.action != 0) s.bind(5, q.action);
-                   if (q.decision != 0) s.bind(6, q.decision);
-                   if (q.start_time.has_value())
-                     s.bind(7, Micros(*q.start_time));
-                   if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
-                   s.bind(9, q.limit);
-                   std::vector<v1::AuditEvent> out;
-                   while (s.executeStep()) {
-                     ASSIGN_OR_RETURN(
-                         auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0),
-                                                             "audit event"));
-                     out.push_back(std::move(e));
+    return Guard(
+        "query audit log",
+        [&]() -> absl::StatusOr<std::vector<v1::AuditEvent>> {
+          // Built from fixed fragments only; every value is bound.
+          std::string sql =
+              "SELECT e.data, n.hash FROM audit_events e JOIN audit_nodes n "
+              "ON n.level = 0 AND n.idx = e.leaf_index WHERE e.leaf_index > ?1";
+          if (!q.subject.empty()) sql += " AND e.subject = ?2";
+          if (!q.agency.empty()) sql += " AND e.agency = ?3";
+          if (!q.actor.empty()) sql += " AND e.actor = ?4";
+          if (q.action != 0) sql += " AND e.action = ?5";
+          if (q.decision != 0) sql += " AND e.decision = ?6";
+          if (q.start_time.has_value()) sql += " AND e.time >= ?7";
+          if (q.end_time.has_value()) sql += " AND e.time < ?8";
+          if (!q.resource.empty()) {
+            sql +=
+                " AND (e.resource = ?10 OR "
+                "substr(e.resource, 1, length(?10) + 1) = ?10 || '/')";
+          }
+          if (q.before_index >= 0) sql += " AND e.leaf_index < ?11";
+          if (!q.any_action.empty()) {
+            sql += " AND e.action IN (";
+            for (size_t i = 0; i < q.any_action.size(); ++i) {
+              absl::StrAppend(&sql, i == 0 ? "" : ", ", q.any_action[i]);
+            }
+            sql += ")";
+          }
+          sql += " ORDER BY e.leaf_index LIMIT ?9";
+          SQLite::Statement s(c_.db(), sql);
+          s.bind(1, static_cast<int64_t>(q.after_index));
+          if (!q.subject.empty()) BindText(s, 2, q.subject);
+          if (!q.agency.empty()) BindText(s, 3, BareId(q.agency));
+          if (!q.actor.empty()) BindText(s, 4, q.actor);
+          if (q.action != 0) s.bind(5, q.action);
+          if (q.decision != 0) s.bind(6, q.decision);
+          if (q.start_time.has_value()) s.bind(7, Micros(*q.start_time));
+          if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
+          s.bind(9, q.limit);
+          if (!q.resource.empty()) BindText(s, 10, q.resource);
+          if (q.before_index >= 0)
+            s.bind(11, static_cast<int64_t>(q.before_index));
+          std::vector<v1::AuditEvent> out;
+          while (s.executeStep()) {
+            ASSIGN_OR_RETURN(auto e, ReadEvent(s));
+            out.push_back(std::move(e));
+          }
+          return out;
+        });
+  }
+
+  absl::StatusOr<audit::Hash> RootAt(int64_t size) override {
+    return Guard("audit root", [&]() -> absl::StatusOr<audit::Hash> {
+      RETURN_IF_ERROR(CheckSize(size));
+      return audit::RootAt(size,
+                           [this](int l, int64_t i) { return Node(l, i); });
+    });
+  }
+
+  absl::StatusOr<std::vector<audit::Hash>> InclusionProof(
+      int64_t index, int64_t size) override {
+    return Guard(
+        "inclusion proof", [&]() -> absl::StatusOr<std::vector<audit::Hash>> {
+          RETURN_IF_ERROR(CheckSize(size));
+          return audit::InclusionProof(
+              index, size, [this](int l, int64_t i) { return Node(l, i); });
+        });
+  }
+
+  absl::StatusOr<std::vector<audit::Hash>> ConsistencyProof(
+      int64_t first, int64_t second) override {
+    return Guard(
+        "consistency proof", [&]() -> absl::StatusOr<std::vector<audit::Hash>> {
+          RETURN_IF_ERROR(CheckSize(second));
+          return audit::ConsistencyProof(
+              first, second, [this](int l, int64_t i) { return Node(l, i); });
+        });
+  }
+
+  absl::Status AddCheckpoint(const StoredCheckpoint& c) override {
+    return Guard("add checkpoint", [&]() -> absl::Status {
+      auto& s = c_.Prepare(
+          "INSERT INTO audit_checkpoints(tree_size, time, root_hash, "
+          "signed_note) VALUES(?1, ?2, ?3, ?4)");
+      s.bind(1, static_cast<int64_t>(c.tree_size));
+      s.bind(2, Micros(c.time));
+      s.bind(3, c.root.data(), static_cast<int>(c.root.size()));
+      BindText(s, 4, c.signed_note);
+      s.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() override {
+    return Guard("latest checkpoint",
+                 [&]() -> absl::StatusOr<std::optional<StoredCheckpoint>> {
+                   auto& s = c_.Prepare(
+                       "SELECT tree_size, time, root_hash, signed_note FROM "
+                       "audit_checkpoints ORDER BY tree_size DESC LIMIT 1");
+                   if (!s.executeStep()) {
+                     return std::optional<StoredCheckpoint>();
                    }
-                   return out;
+                   StoredCheckpoint c;
+                   c.tree_size = s.getColumn(0).getInt64();
+                   c.time = FromMicros(s.getColumn(1).getInt64());
+                   ASSIGN_OR_RETURN(c.root, audit::HashFromBytes(
+                                                s.getColumn(2).getString()));
+                   c.signed_note = s.getColumn(3).getString();
+                   return std::optional<StoredCheckpoint>(std::move(c));
                  });
   }
 
  private:
+  static absl::StatusOr<v1::AuditEvent> ReadEvent(SQLite::Statement& s) {
+    ASSIGN_OR_RETURN(
+        auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0), "audit event"));
+    e.set_leaf_hash(s.getColumn(1).getString());
+    return e;
+  }
+
+  absl::Status CheckSize(int64_t size) {
+    ASSIGN_OR_RETURN(const int64_t current, Size());
+    if (size > current) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "tree size ", size, " exceeds the log's size ", current));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<audit::Hash> Node(int level, int64_t idx) {
+    auto& s = c_.Prepare(
+        "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2");
+    s.bind(1, level);
+    s.bind(2, static_cast<int64_t>(idx));
+    if (!s.executeStep()) {
+      return absl::DataLossError(absl::StrCat("storage: audit tree node (",
+                                              level, ", ", idx, ") missing"));
+    }
+    return audit::HashFromBytes(s.getColumn(0).getString());
+  }
+
+  absl::Status WriteNode(int level, int64_t idx, const audit::Hash& h) {
+    auto& s = c_.Prepare(
+        "INSERT INTO audit_nodes(level, idx, hash) VALUES(?1, ?2, ?3)");
+    s.bind(1, level);
+    s.bind(2, static_cast<int64_t>(idx));
+    s.bind(3, h.data(), static_cast<int>(h.size()));
+    s.exec();
+    return absl::OkStatus();
+  }
+
   Connection& c_;
 };
 

@@ -5,7 +5,10 @@
 #include <string>
 
 #include "SQLiteCpp/Database.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
 #include "common/errors.h"
+#include "common/status_macros.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -532,12 +535,20 @@ TEST_F(SqliteStoreTest, AuditAppendAndQuery) {
     EXPECT_EQ(*tx.audit().Size(), 6);
     v1::AuditEvent expected = MakeEvent(103, kChild, v1::DECISION_DENY);
     expected.set_leaf_index(3);
+    expected.set_leaf_hash(audit::ToBytes(audit::EventLeafHash(expected)));
     EXPECT_THAT(*tx.audit().Get(3), EqualsProto(expected));
     EXPECT_THAT(tx.audit().Get(6), StatusIs(absl::StatusCode::kNotFound));
     AuditQuery q;
     q.subject = kChild;
     auto child = tx.audit().Query(q);
     EXPECT_THAT(*child, SizeIs(3));
+    AuditQuery under;
+    under.resource = "plans/p";
+    EXPECT_THAT(*tx.audit().Query(under), SizeIs(0));  // not a prefix match
+    AuditQuery actions;
+    actions.any_action = {v1::AUDIT_ACTION_PLAN_READ};
+    actions.before_index = 2;
+    EXPECT_THAT(*tx.audit().Query(actions), SizeIs(2));
     q.decision = v1::DECISION_DENY;
     EXPECT_THAT(*tx.audit().Query(q), SizeIs(1));
     AuditQuery window;
@@ -757,6 +768,70 @@ TEST(SqliteFileTest, DataSurvivesReopen) {
   ASSERT_THAT(store, IsOk());
   ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
     EXPECT_THAT(tx.grants().Get("g1"), IsOk());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+// The Merkle tree is stored with the events: after a reopen the next append
+// continues the same tree, and checkpoints are kept.
+TEST(SqliteFileTest, AuditTreeContinuesAfterReopen) {
+  TempDir dir;
+  const std::string path = (dir.path() / "samplan.db").string();
+  audit::CompactRange expected;
+  auto append = [&](Store& store, int n) {
+    ASSERT_THAT(store.Write([&](Transaction& tx) -> absl::Status {
+      for (int i = 0; i < n; ++i) {
+        v1::AuditEvent e;
+        e.mutable_time()->set_seconds(1700000000 + expected.size());
+        e.mutable_time()->set_nanos(123456789);  // kept to the microsecond
+        e.set_resource("plans/a/entries/" + std::to_string(expected.size()));
+        auto index = tx.audit().Append(e);
+        if (!index.ok()) return index.status();
+        EXPECT_EQ(*index, expected.size());
+        e.mutable_time()->set_nanos(123456000);
+        expected.Append(audit::EventLeafHash(e));
+      }
+      return absl::OkStatus();
+    }),
+                IsOk());
+  };
+  {
+    auto store = OpenSqliteStore(SqliteOptions{path});
+    ASSERT_THAT(store, IsOk());
+    append(**store, 5);
+    ASSERT_THAT((*store)->Write([&](Transaction& tx) -> absl::Status {
+      StoredCheckpoint c;
+      c.tree_size = 5;
+      c.time = absl::FromUnixSeconds(5);
+      ASSIGN_OR_RETURN(c.root, tx.audit().RootAt(5));
+      c.signed_note = "note";
+      RETURN_IF_ERROR(tx.audit().AddCheckpoint(c));
+      EXPECT_THAT(tx.audit().AddCheckpoint(c),
+                  StatusIs(absl::StatusCode::kAlreadyExists));
+      return absl::OkStatus();
+    }),
+                IsOk());
+  }
+  const audit::Hash root5 = expected.Root();
+  auto store = OpenSqliteStore(SqliteOptions{path});
+  ASSERT_THAT(store, IsOk());
+  append(**store, 6);
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_EQ(*tx.audit().RootAt(11), expected.Root());
+    EXPECT_EQ(*tx.audit().RootAt(5), root5);
+    EXPECT_THAT(tx.audit().RootAt(12), StatusIs(absl::StatusCode::kOutOfRange));
+    auto latest = tx.audit().LatestCheckpoint();
+    EXPECT_THAT(latest, IsOk());
+    EXPECT_EQ((*latest)->tree_size, 5);
+    EXPECT_EQ((*latest)->root, root5);
+    auto proof = tx.audit().ConsistencyProof(5, 11);
+    EXPECT_THAT(proof, IsOk());
+    EXPECT_THAT(audit::VerifyConsistency(5, 11, root5, expected.Root(), *proof),
+                IsOk());
+    AuditQuery under;
+    under.resource = "plans/a";
+    EXPECT_THAT(*tx.audit().Query(under), SizeIs(11));
     return absl::OkStatus();
   }),
               IsOk());

@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "audit/merkle.h"
 
 namespace samplan::v1 {
 class Agency;
@@ -225,25 +226,59 @@ struct AuditQuery {
   std::string agency;
   std::string actor;
   int action = 0;
+  std::vector<int> any_action;  // when non-empty: one of these actions
   int decision = 0;
+  std::string resource;  // this resource or any under it ("plans/a" matches
+                         // "plans/a/entries/b")
   std::optional<absl::Time> start_time;  // inclusive
   std::optional<absl::Time> end_time;    // exclusive
   int64_t after_index = -1;              // continue after this leaf index
+  int64_t before_index = -1;  // when >= 0: only leaf indexes below it
   int limit = 100;
 };
 
-// The append-only audit log. Leaf indexes are 0, 1, 2, ... in append order.
+// A signed checkpoint as stored: the tree size, its root and the signed
+// note (audit/note.h).
+struct StoredCheckpoint {
+  int64_t tree_size = 0;
+  absl::Time time;
+  audit::Hash root{};
+  std::string signed_note;
+};
+
+// The append-only audit log and its Merkle tree (audit/merkle.h). Leaf
+// indexes are 0, 1, 2, ... in append order; every append stores the leaf
+// hash and the subtree hashes it completes in the same transaction, so the
+// tree always matches the events.
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
-  // Appends `event` (its leaf_index is ignored) and returns its index.
+  // Appends `event` (its leaf_index and leaf_hash are ignored; its time is
+  // truncated to microseconds) and returns its index.
   virtual absl::StatusOr<int64_t> Append(const v1::AuditEvent& event) = 0;
-  // NOT_FOUND if `index` >= Size().
+  // With leaf_index and leaf_hash set. NOT_FOUND if `index` >= Size().
   virtual absl::StatusOr<v1::AuditEvent> Get(int64_t index) = 0;
   virtual absl::StatusOr<int64_t> Size() = 0;
-  // Events matching `query`, in index order, with leaf_index set.
+  // Events matching `query`, in index order, with leaf_index and leaf_hash
+  // set (the leaf hash as stored in the tree at append time).
   virtual absl::StatusOr<std::vector<v1::AuditEvent>> Query(
       const AuditQuery& query) = 0;
+
+  // The root hash of the first `size` leaves; OUT_OF_RANGE if `size` >
+  // Size().
+  virtual absl::StatusOr<audit::Hash> RootAt(int64_t size) = 0;
+  // RFC 9162 proofs from the stored nodes; OUT_OF_RANGE if a size exceeds
+  // Size(), INVALID_ARGUMENT for impossible arguments.
+  virtual absl::StatusOr<std::vector<audit::Hash>> InclusionProof(
+      int64_t index, int64_t size) = 0;
+  virtual absl::StatusOr<std::vector<audit::Hash>> ConsistencyProof(
+      int64_t first, int64_t second) = 0;
+
+  // Stores a checkpoint. ALREADY_EXISTS if one of that size exists.
+  virtual absl::Status AddCheckpoint(const StoredCheckpoint& checkpoint) = 0;
+  // The checkpoint with the largest tree size, if any.
+  virtual absl::StatusOr<std::optional<StoredCheckpoint>>
+  LatestCheckpoint() = 0;
 };
 
 // The first answer to each write, by (agency, request id).
