@@ -47,6 +47,11 @@ void CommitQueue::Shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
+void CommitQueue::SetBatchTail(Job tail) {
+  absl::MutexLock lock(&mu_);
+  tail_ = std::move(tail);
+}
+
 int64_t CommitQueue::batches() const {
   absl::MutexLock lock(&mu_);
   return batches_;
@@ -59,6 +64,7 @@ int64_t CommitQueue::jobs() const {
 
 void CommitQueue::Loop() {
   std::vector<Item> batch;
+  Job tail;
   for (;;) {
     batch.clear();
     {
@@ -74,10 +80,12 @@ void CommitQueue::Loop() {
       }
       ++batches_;
       jobs_ += static_cast<int64_t>(batch.size());
+      tail = tail_;
     }
     std::vector<absl::FunctionRef<absl::Status(storage::Transaction&)>> fns;
-    fns.reserve(batch.size());
+    fns.reserve(batch.size() + 1);
     for (Item& item : batch) fns.emplace_back(item.job);
+    if (tail) fns.emplace_back(tail);
     std::vector<absl::Status> results = store_.WriteBatch(fns);
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i].done(std::move(results[i]));

@@ -51,6 +51,12 @@ class CommitQueue {
   // Stops accepting jobs and waits until the queued ones are done.
   void Shutdown();
 
+  // Runs `tail` as the last job of every batch, in its own savepoint, after
+  // the batch's jobs (for example to sign a checkpoint of the audit log once
+  // enough events were appended). A failing tail is logged by nobody and
+  // rolls back only itself. Call before the first Submit().
+  void SetBatchTail(Job tail);
+
   // Counters, for tests and benchmarks.
   int64_t batches() const;
   int64_t jobs() const;
@@ -68,6 +74,7 @@ class CommitQueue {
   mutable absl::Mutex mu_;
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Job tail_ ABSL_GUARDED_BY(mu_);
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t jobs_ ABSL_GUARDED_BY(mu_) = 0;
 

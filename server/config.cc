@@ -138,6 +138,38 @@ absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
   if (!config::v1::LogConfig::Format_IsValid(log->format())) {
     return InvalidField("log.format", "must be FORMAT_TEXT or FORMAT_JSON");
   }
+  auto* audit = c.mutable_audit();
+  if (audit->origin().empty()) {
+    return InvalidField("audit.origin",
+                        "is required, e.g. \"samplan.example.se/audit\"");
+  }
+  if (audit->origin().size() > 100) {
+    return InvalidField("audit.origin", "must be at most 100 characters");
+  }
+  for (char ch : audit->origin()) {
+    if (ch <= ' ' || ch > '~' || ch == '+') {
+      return InvalidField("audit.origin",
+                          "must be printable ASCII without spaces or '+'");
+    }
+  }
+  RETURN_IF_ERROR(CheckFile(audit->signing_key_file(), "audit.signing_key_file",
+                            check_files));
+  if (audit->checkpoint_every_events() == 0) {
+    audit->set_checkpoint_every_events(1000);
+  }
+  if (audit->checkpoint_every_events() < 1) {
+    return InvalidField("audit.checkpoint_every_events", "must be positive");
+  }
+  if (audit->checkpoint_every_seconds() == 0) {
+    audit->set_checkpoint_every_seconds(10);
+  }
+  if (audit->checkpoint_every_seconds() < 1) {
+    return InvalidField("audit.checkpoint_every_seconds", "must be positive");
+  }
+  if (audit->sweep_every_seconds() == 0) audit->set_sweep_every_seconds(60);
+  if (audit->sweep_every_seconds() < 1) {
+    return InvalidField("audit.sweep_every_seconds", "must be positive");
+  }
   return absl::OkStatus();
 }
 

@@ -56,6 +56,8 @@ TEST(ConfigTest, EveryProblemNamesItsField) {
       "tls { ca_file: \"a\" cert_file: \"b\" key_file: \"c\" } ";
   const std::string base = "api { address: \"127.0.0.1:0\" } " + tls +
                            "storage { sqlite_path: \"x.db\" } ";
+  const std::string audit =
+      "audit { origin: \"o.example/audit\" signing_key_file: \"k.pem\" ";
   const Case cases[] = {
       {"", "api.address"},
       {"api { address: \"nohostport\" }", "api.address"},
@@ -68,6 +70,15 @@ TEST(ConfigTest, EveryProblemNamesItsField) {
       {base + "limits { max_message_bytes: 10 }", "limits.max_message_bytes"},
       {base + "limits { max_page_size: -1 }", "limits.max_page_size"},
       {base + "log { level: \"loud\" }", "log.level"},
+      {base, "audit.origin"},
+      {base + "audit { origin: \"has space\" }", "audit.origin"},
+      {base + "audit { origin: \"a+b\" }", "audit.origin"},
+      {base + "audit { origin: \"o\" }", "audit.signing_key_file"},
+      {base + audit + "checkpoint_every_events: -1 }",
+       "audit.checkpoint_every_events"},
+      {base + audit + "checkpoint_every_seconds: -5 }",
+       "audit.checkpoint_every_seconds"},
+      {base + audit + "sweep_every_seconds: -1 }", "audit.sweep_every_seconds"},
   };
   for (const Case& c : cases) {
     config::v1::ServerConfig cfg;
@@ -80,9 +91,13 @@ TEST(ConfigTest, EveryProblemNamesItsField) {
     EXPECT_EQ(FieldOf(s), c.field) << c.text;
   }
   config::v1::ServerConfig ok;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(base, &ok));
+  ASSERT_TRUE(
+      google::protobuf::TextFormat::ParseFromString(base + audit + "}", &ok));
   EXPECT_THAT(FinishConfig(ok, false), IsOk());
   EXPECT_EQ(ok.limits().max_page_size(), 500);
+  EXPECT_EQ(ok.audit().checkpoint_every_events(), 1000);
+  EXPECT_EQ(ok.audit().checkpoint_every_seconds(), 10);
+  EXPECT_EQ(ok.audit().sweep_every_seconds(), 60);
   EXPECT_EQ(ok.log().level(), "info");
   // With file checks on, unreadable TLS files are named.
   EXPECT_THAT(

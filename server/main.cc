@@ -1,16 +1,21 @@
 // samplan-server: the SIP backend. See --help.
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "audit/note.h"
 #include "common/clock.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
@@ -33,14 +38,15 @@ Usage:
   samplan-server check-config --config FILE
   samplan-server register-agency --db PATH --id ID --sector SECTOR
                  --role ROLE [--name TEXT]
+  samplan-server keygen --out FILE --origin ORIGIN
   samplan-server --help
 
 Serving:
   Reads FILE (protobuf text format, samplan.config.v1.ServerConfig; see
   deploy/samplan.textproto for every field), applies the flags below over
   it, validates everything, opens the SQLite database (creating and
-  migrating it), and serves PlanService and ConsentService over mutual TLS
-  until SIGINT or SIGTERM. Then it stops accepting calls, lets in-flight
+  migrating it), and serves PlanService, ConsentService, AuditService and
+  AdminService over mutual TLS until SIGINT or SIGTERM. Then it stops accepting calls, lets in-flight
   calls finish, commits what is queued and closes the database.
 
   --config FILE        the configuration file (required)
@@ -68,18 +74,31 @@ register-agency:
   --name TEXT      display name (default: the id)
   Registering an id that exists already changes nothing and exits 0.
 
+keygen:
+  Makes the Ed25519 key that signs the audit log's checkpoints
+  (audit.signing_key_file). Writes FILE (the private key, PKCS#8 PEM, mode
+  0600), FILE.pub (the public key, PEM) and FILE.vkey (the verifier key
+  line, named after ORIGIN, which must equal audit.origin). Give auditors
+  FILE.vkey: `samplanctl audit verify --public-key FILE.vkey` checks
+  checkpoints with it. Never overwrites an existing FILE.
+  --out FILE       where to write the private key
+  --origin ORIGIN  the log's origin, e.g. samplan.example.se/audit
+
 Exit status: 0 success, 2 usage or configuration error, 1 failure.
 
 Example:
   deploy/dev-pki.sh var/pki
   samplan-server register-agency --db var/samplan.db --id school-1 \
       --sector SCHOOL --role AGENCY_SYSTEM --name "Ekskolan"
+  samplan-server keygen --out var/audit-key.pem \
+      --origin samplan.localhost/audit
   samplan-server --config var/samplan.textproto
 )";
 
 struct Args {
-  std::string command;  // "", "check-config", "register-agency"
+  std::string command;  // "", "check-config", "register-agency", "keygen"
   std::string config, listen, admin_listen, db, log_format, log_level;
+  std::string out, origin;
   std::string id, sector, role, name;
   bool help = false;
 };
@@ -94,7 +113,7 @@ bool Parse(int argc, char** argv, Args& a, std::string& error) {
   int i = 1;
   if (i < argc && argv[i][0] != '-') a.command = argv[i++];
   if (!a.command.empty() && a.command != "check-config" &&
-      a.command != "register-agency") {
+      a.command != "register-agency" && a.command != "keygen") {
     error = "unknown command '" + a.command + "'";
     return false;
   }
@@ -126,6 +145,8 @@ bool Parse(int argc, char** argv, Args& a, std::string& error) {
     if (flag == "--sector") target = &a.sector;
     if (flag == "--role") target = &a.role;
     if (flag == "--name") target = &a.name;
+    if (flag == "--out") target = &a.out;
+    if (flag == "--origin") target = &a.origin;
     if (target == nullptr) {
       error = "unknown flag " + flag;
       return false;
@@ -206,6 +227,51 @@ int RegisterAgency(const Args& a) {
   return 0;
 }
 
+// Writes `text` to a new file with `mode`; fails if the file exists.
+absl::Status WriteNewFile(const std::string& path, const std::string& text,
+                          mode_t mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create ", path, ": ", std::strerror(errno),
+        errno == EEXIST ? " (keygen never overwrites a key)" : ""));
+  }
+  const bool ok = write(fd, text.data(), text.size()) ==
+                      static_cast<ssize_t>(text.size()) &&
+                  fsync(fd) == 0;
+  close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+int Keygen(const Args& a) {
+  if (a.out.empty()) return UsageError("keygen needs --out FILE");
+  if (a.origin.empty()) return UsageError("keygen needs --origin ORIGIN");
+  auto pem = audit::GenerateSigningKeyPem();
+  absl::StatusOr<std::unique_ptr<audit::NoteSigner>> signer =
+      pem.ok()
+          ? audit::NoteSigner::FromPrivateKeyPem(*pem, a.origin)
+          : absl::StatusOr<std::unique_ptr<audit::NoteSigner>>(pem.status());
+  if (!signer.ok()) {
+    return UsageError(absl::StrCat("--origin: ", signer.status().message()));
+  }
+  for (const auto& [path, text, mode] :
+       {std::tuple<std::string, std::string, mode_t>{a.out, *pem, 0600},
+        {a.out + ".pub", (*signer)->PublicKeyPem(), 0644},
+        {a.out + ".vkey", (*signer)->VerifierKey() + "\n", 0644}}) {
+    if (absl::Status s = WriteNewFile(path, text, mode); !s.ok()) {
+      std::fprintf(stderr, "samplan-server: %s\n",
+                   std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  std::printf(
+      "wrote %s (private, 0600), %s.pub and %s.vkey\nverifier key: %s\n",
+      a.out.c_str(), a.out.c_str(), a.out.c_str(),
+      (*signer)->VerifierKey().c_str());
+  return 0;
+}
+
 int Serve(const Args& a, bool check_only) {
   if (a.config.empty()) return UsageError("--config FILE is required");
   auto cfg = LoadConfigFile(a.config);
@@ -283,5 +349,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args.command == "register-agency") return RegisterAgency(args);
+  if (args.command == "keygen") return Keygen(args);
   return Serve(args, args.command == "check-config");
 }

@@ -1,22 +1,28 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "audit/note.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "grpcpp/ext/channelz_service_plugin.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_builder_option.h"
+#include "server/admin_app.h"
+#include "server/audit_app.h"
 #include "server/auth.h"
+#include "server/checkpointer.h"
 #include "server/config.h"
 #include "server/consent_app.h"
 #include "server/grpc_status.h"
@@ -95,18 +101,59 @@ class Server::Impl {
   SystemClock system_clock;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<CommitQueue> queue;
+  std::unique_ptr<audit::NoteSigner> signer;
+  std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<PlanApp> plans;
   std::unique_ptr<ConsentApp> consents;
+  std::unique_ptr<AuditApp> audits;
+  std::unique_ptr<AdminApp> admins;
   std::unique_ptr<v1::PlanService::CallbackService> plan_service;
   std::unique_ptr<v1::ConsentService::CallbackService> consent_service;
+  std::unique_ptr<v1::AuditService::CallbackService> audit_service;
+  std::unique_ptr<v1::AdminService::CallbackService> admin_service;
   std::unique_ptr<grpc::Server> api;
   std::unique_ptr<grpc::Server> admin;
   int api_port = 0;
   int admin_port = 0;
 
+  const Clock* clock = nullptr;
+
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::Notification done;
+
+  // The maintenance thread: the expiry sweeper and time-based checkpoints.
+  absl::Notification stop_maintenance;
+  std::thread maintenance;
+
+  absl::Status Sweep() {
+    const absl::Time now = clock->Now();
+    return queue->Run([now](storage::Transaction& tx) {
+      return ExpireLapsedGrants(tx, nullptr, now, 500).status();
+    });
+  }
+  absl::Status CheckpointIfDue() {
+    const absl::Time now = clock->Now();
+    return queue->Run([this, now](storage::Transaction& tx) {
+      return checkpointer->Update(tx, now, false).status();
+    });
+  }
+  void MaintenanceLoop() {
+    const auto& a = options.config.audit();
+    const absl::Duration sweep_every = absl::Seconds(a.sweep_every_seconds());
+    const absl::Duration tick =
+        std::min(absl::Seconds(a.checkpoint_every_seconds()), sweep_every);
+    absl::Time next_sweep = absl::Now();
+    while (!stop_maintenance.WaitForNotificationWithTimeout(tick)) {
+      // Failures are retried on the next tick; decisions never depend on
+      // the sweeper, and every append re-checks whether a checkpoint is due.
+      if (absl::Now() >= next_sweep) {
+        (void)Sweep();
+        next_sweep = absl::Now() + sweep_every;
+      }
+      (void)CheckpointIfDue();
+    }
+  }
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -124,10 +171,32 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                                       : &impl->system_clock;
   if (impl->options.ids == nullptr) impl->options.ids = NewRandomIdGenerator();
 
+  impl->clock = clock;
   ASSIGN_OR_RETURN(consent::Policy policy, PolicyFromConfig(cfg));
+  {
+    auto signer = audit::NoteSigner::FromPrivateKeyFile(
+        cfg.audit().signing_key_file(), cfg.audit().origin());
+    if (!signer.ok()) {
+      return InvalidField("audit.signing_key_file", signer.status().message());
+    }
+    impl->signer = *std::move(signer);
+  }
+  impl->checkpointer = std::make_unique<Checkpointer>(
+      *impl->signer,
+      Checkpointer::Options{
+          cfg.audit().checkpoint_every_events(),
+          absl::Seconds(cfg.audit().checkpoint_every_seconds())});
   ASSIGN_OR_RETURN(impl->store, storage::OpenSqliteStore(storage::SqliteOptions{
                                     cfg.storage().sqlite_path()}));
   impl->queue = std::make_unique<CommitQueue>(*impl->store);
+  impl->queue->SetBatchTail(
+      [cp = impl->checkpointer.get(), clock](storage::Transaction& tx) {
+        return cp->Update(tx, clock->Now(), false).status();
+      });
+  // The first checkpoint of a new log, and a check that the key signs.
+  RETURN_IF_ERROR(impl->queue->Run([&](storage::Transaction& tx) {
+    return impl->checkpointer->Update(tx, clock->Now(), false).status();
+  }));
 
   AppContext ctx;
   ctx.store = impl->store.get();
@@ -138,8 +207,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ctx.max_page_size = cfg.limits().max_page_size();
   impl->plans = std::make_unique<PlanApp>(ctx);
   impl->consents = std::make_unique<ConsentApp>(ctx);
+  impl->audits = std::make_unique<AuditApp>(ctx, *impl->checkpointer);
+  impl->admins = std::make_unique<AdminApp>(ctx);
   impl->plan_service = NewPlanService(*impl->store, *impl->plans);
   impl->consent_service = NewConsentService(*impl->store, *impl->consents);
+  impl->audit_service = NewAuditService(*impl->store, *impl->audits);
+  impl->admin_service = NewAdminService(*impl->store, *impl->admins);
 
   ASSIGN_OR_RETURN(std::string ca,
                    ReadFile(cfg.tls().ca_file(), "tls.ca_file"));
@@ -160,6 +233,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                        &impl->api_port);
     b.RegisterService(impl->plan_service.get());
     b.RegisterService(impl->consent_service.get());
+    b.RegisterService(impl->audit_service.get());
+    b.RegisterService(impl->admin_service.get());
     ApplyLimits(b, cfg.limits());
     impl->api = b.BuildAndStart();
     if (impl->api == nullptr || impl->api_port == 0) {
@@ -185,7 +260,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                                         cfg.admin().address()));
     }
   }
+  Impl* raw = impl.get();
+  impl->maintenance = std::thread([raw] { raw->MaintenanceLoop(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+absl::Status Server::RunMaintenance() {
+  RETURN_IF_ERROR(impl_->Sweep());
+  return impl_->CheckpointIfDue();
 }
 
 void Server::Shutdown() {
@@ -198,6 +280,8 @@ void Server::Shutdown() {
       std::chrono::system_clock::now() +
       std::chrono::seconds(
           impl_->options.config.limits().shutdown_grace_seconds());
+  impl_->stop_maintenance.Notify();
+  if (impl_->maintenance.joinable()) impl_->maintenance.join();
   if (impl_->admin != nullptr) impl_->admin->Shutdown(grace);
   impl_->api->Shutdown(grace);  // in-flight calls finish through the queue
   impl_->queue->Shutdown();     // commits what is left

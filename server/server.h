@@ -1,7 +1,9 @@
-// samplan-server assembled: the SQLite store, the commit queue, the
-// application services, and the gRPC listeners over mutual TLS.
+// samplan-server assembled: the SQLite store, the commit queue, the audit
+// checkpoint signer, the application services, the maintenance thread (expiry
+// sweeper, time-based checkpoints) and the gRPC listeners over mutual TLS.
 //
-// The API listener serves PlanService, ConsentService and health checking;
+// The API listener serves PlanService, ConsentService, AuditService,
+// AdminService and health checking;
 // the optional admin listener serves health checking, reflection and
 // channelz to administrator certificates. Both require and verify client
 // certificates against the configured CA bundle (gRPC's TLS floor: 1.2).
@@ -49,6 +51,11 @@ class Server {
 
   // Blocks until Shutdown() has completed.
   void Wait();
+
+  // Runs the maintenance thread's work once, now: the expiry sweeper, then a
+  // checkpoint if one is due. For tests and operators; the thread does the
+  // same every audit.sweep_every_seconds / checkpoint_every_seconds.
+  absl::Status RunMaintenance();
 
   class Impl;
 

@@ -4,6 +4,9 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "common/status_macros.h"
+#include "samplan/v1/admin.pb.h"
+#include "samplan/v1/audit.pb.h"
 #include "server/auth.h"
 #include "server/grpc_status.h"
 
@@ -18,18 +21,22 @@ std::string ActorOf(const grpc::CallbackServerContext& ctx) {
   return std::string(it->second.data(), it->second.size());
 }
 
+// The caller of `ctx`, authenticated and authorized for `need`.
+absl::StatusOr<Caller> Authenticate(storage::Store& store,
+                                    grpc::CallbackServerContext* ctx,
+                                    const Requirement& need) {
+  ASSIGN_OR_RETURN(PeerIdentity peer,
+                   PeerFromAuthContext(*ctx->auth_context()));
+  return Authorize(store, peer, ActorOf(*ctx), need);
+}
+
 // Authenticates, then runs `call` with a `done` that finishes the reactor.
 template <typename Call>
 grpc::ServerUnaryReactor* Handle(storage::Store& store,
                                  grpc::CallbackServerContext* ctx,
                                  const Requirement& need, Call&& call) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto peer = PeerFromAuthContext(*ctx->auth_context());
-  if (!peer.ok()) {
-    reactor->Finish(ToGrpcStatus(peer.status()));
-    return reactor;
-  }
-  auto caller = Authorize(store, *peer, ActorOf(*ctx), need);
+  auto caller = Authenticate(store, ctx, need);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -37,6 +44,19 @@ grpc::ServerUnaryReactor* Handle(storage::Store& store,
   call(*caller,
        [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
   return reactor;
+}
+
+// Handle() for an application method of the usual shape.
+template <typename App, typename Request, typename Response>
+grpc::ServerUnaryReactor* Unary(
+    storage::Store& store, grpc::CallbackServerContext* ctx,
+    const Requirement& need, App& app,
+    void (App::*method)(const Caller&, const Request&, Response*, Done),
+    const Request* req, Response* resp) {
+  return Handle(store, ctx, need,
+                [&app, method, req, resp](const Caller& c, Done done) {
+                  (app.*method)(c, *req, resp, std::move(done));
+                });
 }
 
 class PlanServiceImpl final : public v1::PlanService::CallbackService {
@@ -279,6 +299,206 @@ class ConsentServiceImpl final : public v1::ConsentService::CallbackService {
   ConsentApp& app_;
 };
 
+constexpr Requirement kAuditor{Role::kAuditor, false};
+constexpr Requirement kAdministrator{Role::kAdministrator, false};
+
+// Streams the events of a cursor, 500 per message.
+class EventStream final
+    : public grpc::ServerWriteReactor<v1::StreamAuditEventsResponse> {
+ public:
+  explicit EventStream(AuditApp& app) : app_(app) {}
+  void Start(absl::StatusOr<AuditApp::Cursor> cursor) {
+    if (!cursor.ok()) return Finish(ToGrpcStatus(cursor.status()));
+    cursor_ = *std::move(cursor);
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::CANCELLED);
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() {
+    auto events = app_.Next(cursor_, 500);
+    if (!events.ok()) return Finish(ToGrpcStatus(events.status()));
+    if (events->empty()) return Finish(grpc::Status::OK);
+    response_.Clear();
+    for (auto& e : *events) *response_.add_audit_events() = std::move(e);
+    StartWrite(&response_);
+  }
+
+  AuditApp& app_;
+  AuditApp::Cursor cursor_;
+  v1::StreamAuditEventsResponse response_;
+};
+
+// Streams an export: JSON-lines chunks, the checkpoint in the first (which
+// is sent even when no event matches).
+class ExportStream final
+    : public grpc::ServerWriteReactor<v1::ExportAuditEventsResponse> {
+ public:
+  explicit ExportStream(AuditApp& app) : app_(app) {}
+  v1::Checkpoint* checkpoint() { return &checkpoint_; }
+  void Start(absl::StatusOr<AuditApp::Cursor> cursor) {
+    if (!cursor.ok()) return Finish(ToGrpcStatus(cursor.status()));
+    cursor_ = *std::move(cursor);
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::CANCELLED);
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() {
+    auto chunk = app_.NextChunk(cursor_);
+    if (!chunk.ok()) return Finish(ToGrpcStatus(chunk.status()));
+    if (!chunk->has_value() && !first_) return Finish(grpc::Status::OK);
+    response_.Clear();
+    if (chunk->has_value()) response_ = **std::move(chunk);
+    if (first_) *response_.mutable_checkpoint() = checkpoint_;
+    first_ = false;
+    StartWrite(&response_);
+  }
+
+  AuditApp& app_;
+  AuditApp::Cursor cursor_;
+  v1::Checkpoint checkpoint_;
+  v1::ExportAuditEventsResponse response_;
+  bool first_ = true;
+};
+
+class AuditServiceImpl final : public v1::AuditService::CallbackService {
+ public:
+  AuditServiceImpl(storage::Store& store, AuditApp& app)
+      : store_(store), app_(app) {}
+  grpc::ServerUnaryReactor* SearchAuditEvents(
+      grpc::CallbackServerContext* ctx, const v1::SearchAuditEventsRequest* req,
+      v1::SearchAuditEventsResponse* resp) override {
+    return Unary(store_, ctx, kAuditor, app_, &AuditApp::SearchAuditEvents, req,
+                 resp);
+  }
+  grpc::ServerWriteReactor<v1::StreamAuditEventsResponse>* StreamAuditEvents(
+      grpc::CallbackServerContext* ctx,
+      const v1::StreamAuditEventsRequest* req) override {
+    auto* stream = new EventStream(app_);
+    auto caller = Authenticate(store_, ctx, kAuditor);
+    if (!caller.ok()) {
+      stream->Start(caller.status());
+      return stream;
+    }
+    app_.StartStream(*caller, *req, [stream](auto cursor) {
+      stream->Start(std::move(cursor));
+    });
+    return stream;
+  }
+  grpc::ServerWriteReactor<v1::ExportAuditEventsResponse>* ExportAuditEvents(
+      grpc::CallbackServerContext* ctx,
+      const v1::ExportAuditEventsRequest* req) override {
+    auto* stream = new ExportStream(app_);
+    auto caller = Authenticate(store_, ctx, kAuditor);
+    if (!caller.ok()) {
+      stream->Start(caller.status());
+      return stream;
+    }
+    app_.StartExport(
+        *caller, *req, stream->checkpoint(),
+        [stream](auto cursor) { stream->Start(std::move(cursor)); });
+    return stream;
+  }
+  grpc::ServerUnaryReactor* GetLatestCheckpoint(
+      grpc::CallbackServerContext* ctx,
+      const v1::GetLatestCheckpointRequest* req,
+      v1::GetLatestCheckpointResponse* resp) override {
+    return Unary(store_, ctx, kAuditor, app_, &AuditApp::GetLatestCheckpoint,
+                 req, resp);
+  }
+  grpc::ServerUnaryReactor* GetInclusionProof(
+      grpc::CallbackServerContext* ctx, const v1::GetInclusionProofRequest* req,
+      v1::GetInclusionProofResponse* resp) override {
+    return Unary(store_, ctx, kAuditor, app_, &AuditApp::GetInclusionProof, req,
+                 resp);
+  }
+  grpc::ServerUnaryReactor* GetConsistencyProof(
+      grpc::CallbackServerContext* ctx,
+      const v1::GetConsistencyProofRequest* req,
+      v1::GetConsistencyProofResponse* resp) override {
+    return Unary(store_, ctx, kAuditor, app_, &AuditApp::GetConsistencyProof,
+                 req, resp);
+  }
+  grpc::ServerUnaryReactor* GetAccessExtract(
+      grpc::CallbackServerContext* ctx, const v1::GetAccessExtractRequest* req,
+      v1::GetAccessExtractResponse* resp) override {
+    return Unary(store_, ctx, kAuditor, app_, &AuditApp::GetAccessExtract, req,
+                 resp);
+  }
+
+ private:
+  storage::Store& store_;
+  AuditApp& app_;
+};
+
+class AdminServiceImpl final : public v1::AdminService::CallbackService {
+ public:
+  AdminServiceImpl(storage::Store& store, AdminApp& app)
+      : store_(store), app_(app) {}
+  grpc::ServerUnaryReactor* CreateAgency(
+      grpc::CallbackServerContext* ctx, const v1::CreateAgencyRequest* req,
+      v1::CreateAgencyResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::CreateAgency,
+                 req, resp);
+  }
+  grpc::ServerUnaryReactor* GetAgency(grpc::CallbackServerContext* ctx,
+                                      const v1::GetAgencyRequest* req,
+                                      v1::GetAgencyResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::GetAgency, req,
+                 resp);
+  }
+  grpc::ServerUnaryReactor* ListAgencies(
+      grpc::CallbackServerContext* ctx, const v1::ListAgenciesRequest* req,
+      v1::ListAgenciesResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::ListAgencies,
+                 req, resp);
+  }
+  grpc::ServerUnaryReactor* DisableAgency(
+      grpc::CallbackServerContext* ctx, const v1::DisableAgencyRequest* req,
+      v1::DisableAgencyResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::DisableAgency,
+                 req, resp);
+  }
+  grpc::ServerUnaryReactor* RevokeGrant(
+      grpc::CallbackServerContext* ctx, const v1::RevokeGrantRequest* req,
+      v1::RevokeGrantResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::RevokeGrant, req,
+                 resp);
+  }
+  grpc::ServerUnaryReactor* VoidGrant(grpc::CallbackServerContext* ctx,
+                                      const v1::VoidGrantRequest* req,
+                                      v1::VoidGrantResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::VoidGrant, req,
+                 resp);
+  }
+  grpc::ServerUnaryReactor* ExpireGrants(
+      grpc::CallbackServerContext* ctx, const v1::ExpireGrantsRequest* req,
+      v1::ExpireGrantsResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_, &AdminApp::ExpireGrants,
+                 req, resp);
+  }
+  grpc::ServerUnaryReactor* ListExpiringGrants(
+      grpc::CallbackServerContext* ctx,
+      const v1::ListExpiringGrantsRequest* req,
+      v1::ListExpiringGrantsResponse* resp) override {
+    return Unary(store_, ctx, kAdministrator, app_,
+                 &AdminApp::ListExpiringGrants, req, resp);
+  }
+
+ private:
+  storage::Store& store_;
+  AdminApp& app_;
+};
+
 }  // namespace
 
 std::unique_ptr<v1::PlanService::CallbackService> NewPlanService(
@@ -289,6 +509,16 @@ std::unique_ptr<v1::PlanService::CallbackService> NewPlanService(
 std::unique_ptr<v1::ConsentService::CallbackService> NewConsentService(
     storage::Store& store, ConsentApp& app) {
   return std::make_unique<ConsentServiceImpl>(store, app);
+}
+
+std::unique_ptr<v1::AuditService::CallbackService> NewAuditService(
+    storage::Store& store, AuditApp& app) {
+  return std::make_unique<AuditServiceImpl>(store, app);
+}
+
+std::unique_ptr<v1::AdminService::CallbackService> NewAdminService(
+    storage::Store& store, AdminApp& app) {
+  return std::make_unique<AdminServiceImpl>(store, app);
 }
 
 }  // namespace samplan::server

@@ -9,8 +9,12 @@
 
 #include <memory>
 
+#include "samplan/v1/admin.grpc.pb.h"
+#include "samplan/v1/audit.grpc.pb.h"
 #include "samplan/v1/consent.grpc.pb.h"
 #include "samplan/v1/plan.grpc.pb.h"
+#include "server/admin_app.h"
+#include "server/audit_app.h"
 #include "server/consent_app.h"
 #include "server/plan_app.h"
 #include "storage/store.h"
@@ -21,6 +25,10 @@ std::unique_ptr<v1::PlanService::CallbackService> NewPlanService(
     storage::Store& store, PlanApp& app);
 std::unique_ptr<v1::ConsentService::CallbackService> NewConsentService(
     storage::Store& store, ConsentApp& app);
+std::unique_ptr<v1::AuditService::CallbackService> NewAuditService(
+    storage::Store& store, AuditApp& app);
+std::unique_ptr<v1::AdminService::CallbackService> NewAdminService(
+    storage::Store& store, AdminApp& app);
 
 }  // namespace samplan::server
 

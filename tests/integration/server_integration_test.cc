@@ -14,6 +14,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/synchronization/notification.h"
+#include "audit/leaf.h"
+#include "audit/merkle.h"
+#include "audit/note.h"
+#include "audit/verify.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
@@ -23,8 +27,8 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "samplan/v1/admin.pb.h"
-#include "samplan/v1/audit.pb.h"
+#include "samplan/v1/admin.grpc.pb.h"
+#include "samplan/v1/audit.grpc.pb.h"
 #include "samplan/v1/consent.grpc.pb.h"
 #include "samplan/v1/plan.grpc.pb.h"
 #include "server/app_support.h"
@@ -89,6 +93,20 @@ class ServerTest : public ::testing::Test {
         (PkiDir() / "main" / "server.key").string());
     cfg.mutable_storage()->set_sqlite_path(db);
     cfg.mutable_limits()->set_shutdown_grace_seconds(1);
+    {
+      auto pem = audit::GenerateSigningKeyPem();
+      ASSERT_THAT(pem, IsOk());
+      std::ofstream(dir_ / "audit-key.pem") << *pem;
+      auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, kOrigin);
+      ASSERT_THAT(signer, IsOk());
+      auto verifier =
+          audit::NoteVerifier::FromVerifierKey((*signer)->VerifierKey());
+      ASSERT_THAT(verifier, IsOk());
+      verifier_ = std::make_unique<audit::NoteVerifier>(*verifier);
+    }
+    cfg.mutable_audit()->set_origin(kOrigin);
+    cfg.mutable_audit()->set_signing_key_file(
+        (dir_ / "audit-key.pem").string());
     Configure(cfg);
     ASSERT_THAT(FinishConfig(cfg), IsOk());
     ServerOptions options;
@@ -221,9 +239,21 @@ class ServerTest : public ::testing::Test {
   const std::string g1_ = Pnr("19850301", "111");
   const std::string g2_ = Pnr("19870712", "222");
 
+  static constexpr char kOrigin[] = "test.localhost/audit";
+
+  std::unique_ptr<v1::AuditService::Stub> Audits(
+      const std::string& agency = "auditor-1") {
+    return v1::AuditService::NewStub(Channel(agency));
+  }
+  std::unique_ptr<v1::AdminService::Stub> Admins(
+      const std::string& agency = "admin-1") {
+    return v1::AdminService::NewStub(Channel(agency));
+  }
+
   FakeClock clock_{Utc(2026, 6, 1, 10)};
   std::filesystem::path dir_;
   std::unique_ptr<Server> server_;
+  std::unique_ptr<audit::NoteVerifier> verifier_;
 };
 
 // ------------------------------------------------------ authentication
@@ -919,6 +949,206 @@ TEST_F(ServerTest, BadInputOnEveryMethodNamesTheFieldAndStoresNothing) {
     EXPECT_EQ(ReasonOf(c.status), "INVALID_FIELD") << c.method;
   }
   EXPECT_EQ(AuditSize(), before);
+}
+
+}  // namespace
+}  // namespace samplan::server
+
+namespace samplan::server {
+namespace {
+
+// ------------------------------------------------- audit and administration
+
+TEST_F(ServerTest, AgenciesCannotCallAuditOrAdminMethodsNorAuditorsAdmin) {
+  v1::SearchAuditEventsRequest search;
+  v1::SearchAuditEventsResponse found;
+  for (const char* agency : {"school-1", "admin-1"}) {
+    auto audits = Audits(agency);
+    absl::Status s = Call(*audits, &v1::AuditService::Stub::SearchAuditEvents,
+                          search, &found);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << agency;
+    EXPECT_EQ(ReasonOf(s), "WRONG_ROLE") << agency;
+  }
+  // Not even the stream, which fails before sending anything.
+  auto school = Audits("school-1");
+  auto ctx = Ctx();
+  v1::ExportAuditEventsRequest export_req;
+  auto reader = school->ExportAuditEvents(ctx.get(), export_req);
+  v1::ExportAuditEventsResponse chunk;
+  EXPECT_FALSE(reader->Read(&chunk));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  for (const char* agency : {"school-1", "auditor-1"}) {
+    auto admins = Admins(agency);
+    v1::ListAgenciesRequest list;
+    v1::ListAgenciesResponse listed;
+    absl::Status s =
+        Call(*admins, &v1::AdminService::Stub::ListAgencies, list, &listed);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << agency;
+  }
+}
+
+TEST_F(StoryTest, RevocationByAnAdministratorDeniesTheVeryNextRead) {
+  Grant(g1_, "grant-g1");
+  const std::string g2 = Grant(g2_, "grant-g2");
+  ASSERT_THAT(SchoolReads().entries(), SizeIs(1));
+  auto admins = Admins();
+  v1::RevokeGrantRequest revoke;
+  revoke.set_request_id("revoke-g2");
+  revoke.set_name(g2);
+  revoke.set_reason("the guardian asked the administration by phone");
+  v1::RevokeGrantResponse revoked;
+  ASSERT_THAT(Call(*admins, &v1::AdminService::Stub::RevokeGrant, revoke,
+                   &revoked, "admin-anna"),
+              IsOk());
+  EXPECT_EQ(revoked.grant().state(), v1::GRANT_STATE_REVOKED);
+  v1::GetPlanResponse read = SchoolReads();
+  EXPECT_THAT(read.entries(), IsEmpty());
+  bool saw = false;
+  for (const auto& wh : read.withheld_entries()) {
+    if (wh.category() == v1::INFORMATION_CATEGORY_INTERVENTIONS) {
+      EXPECT_EQ(wh.reason(), v1::DECISION_REASON_CONSENT_REVOKED);
+      saw = true;
+    }
+  }
+  EXPECT_TRUE(saw);
+  // The revocation is in the audit log with its reason and the administrator.
+  bool logged = false;
+  for (const auto& e : AuditEvents()) {
+    if (e.action() == v1::AUDIT_ACTION_GRANT_REVOKED) {
+      EXPECT_EQ(e.agency(), "agencies/admin-1");
+      EXPECT_EQ(e.actor(), "admin-anna");
+      EXPECT_EQ(e.resource(), g2);
+      EXPECT_EQ(e.subject(), child_);
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(StoryTest, TheSweeperMarksLapsedGrantsExpiredOnce) {
+  const std::string g1 = Grant(g1_, "grant-g1");
+  clock_.Set(Utc(2027, 3, 2));
+  ASSERT_THAT(server_->RunMaintenance(), IsOk());
+  ASSERT_THAT(server_->RunMaintenance(), IsOk());
+  v1::GetGrantRequest get;
+  get.set_name(g1);
+  v1::GetGrantResponse got;
+  ASSERT_THAT(Call(*consents_, &v1::ConsentService::Stub::GetGrant, get, &got),
+              IsOk());
+  EXPECT_EQ(got.grant().state(), v1::GRANT_STATE_EXPIRED);
+  int expired = 0;
+  for (const auto& e : AuditEvents()) {
+    if (e.action() == v1::AUDIT_ACTION_GRANT_EXPIRED) {
+      ++expired;
+      EXPECT_EQ(e.agency(), "");  // the server's own event
+      EXPECT_EQ(e.resource(), g1);
+    }
+  }
+  EXPECT_EQ(expired, 1);
+}
+
+// The auditor's whole path: a signed checkpoint, a proof for every event,
+// an export that verifies offline, and the child's access extract.
+TEST_F(StoryTest, AnAuditorProvesEveryEventAndTheExportVerifies) {
+  Grant(g1_, "grant-g1");
+  Grant(g2_, "grant-g2");
+  SchoolReads();
+  auto audits = Audits();
+  v1::GetLatestCheckpointRequest cp_req;
+  cp_req.set_refresh(true);
+  v1::GetLatestCheckpointResponse cp;
+  ASSERT_THAT(
+      Call(*audits, &v1::AuditService::Stub::GetLatestCheckpoint, cp_req, &cp),
+      IsOk());
+  auto body = audit::OpenCheckpoint(*verifier_, cp.checkpoint().signed_note());
+  ASSERT_THAT(body, IsOk());
+  EXPECT_EQ(body->origin, kOrigin);
+  const std::vector<v1::AuditEvent> events = AuditEvents();
+  ASSERT_GE(static_cast<int64_t>(events.size()), body->tree_size);
+  ASSERT_GT(body->tree_size, 10);
+  for (int64_t i = 0; i < body->tree_size; ++i) {
+    v1::GetInclusionProofRequest req;
+    req.set_leaf_index(i);
+    req.set_tree_size(body->tree_size);
+    v1::GetInclusionProofResponse proof;
+    ASSERT_THAT(
+        Call(*audits, &v1::AuditService::Stub::GetInclusionProof, req, &proof),
+        IsOk());
+    std::vector<audit::Hash> path;
+    for (const auto& h : proof.hashes())
+      path.push_back(*audit::HashFromBytes(h));
+    EXPECT_THAT(audit::VerifyInclusion(i, body->tree_size,
+                                       audit::EventLeafHash(events[i]), path,
+                                       body->root),
+                IsOk())
+        << "leaf " << i;
+  }
+
+  auto ctx = Ctx("revisor");
+  auto reader =
+      audits->ExportAuditEvents(ctx.get(), v1::ExportAuditEventsRequest());
+  v1::ExportAuditEventsResponse chunk;
+  std::string lines, note;
+  while (reader->Read(&chunk)) {
+    if (chunk.has_checkpoint()) note = chunk.checkpoint().signed_note();
+    lines += chunk.json_lines();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  std::istringstream in(lines);
+  audit::VerifyResult r =
+      audit::VerifyExport(in, note, *verifier_, cp.checkpoint().signed_note());
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_GT(r.events, body->tree_size);  // the export's own record too
+
+  v1::GetAccessExtractRequest extract;
+  extract.set_subject(child_);
+  v1::GetAccessExtractResponse records;
+  ASSERT_THAT(Call(*audits, &v1::AuditService::Stub::GetAccessExtract, extract,
+                   &records, "revisor"),
+              IsOk());
+  bool school_read_on_grants = false;
+  for (const auto& rec : records.records()) {
+    if (rec.agency() == "agencies/school-1" &&
+        rec.action() == v1::AUDIT_ACTION_ENTRY_READ &&
+        rec.decision() == v1::DECISION_ALLOW) {
+      school_read_on_grants = rec.grants_size() == 2;
+    }
+  }
+  EXPECT_TRUE(school_read_on_grants);
+  // Whoever exported and extracted is on record.
+  int queries = 0;
+  for (const auto& e : AuditEvents()) {
+    if (e.action() == v1::AUDIT_ACTION_AUDIT_QUERIED) {
+      EXPECT_EQ(e.agency(), "agencies/auditor-1");
+      ++queries;
+    }
+  }
+  EXPECT_EQ(queries, 2);
+}
+
+TEST_F(ServerTest, ACheckpointSignedByAnotherKeyIsRejected) {
+  auto audits = Audits();
+  v1::GetLatestCheckpointRequest req;
+  req.set_refresh(true);
+  v1::GetLatestCheckpointResponse cp;
+  ASSERT_THAT(
+      Call(*audits, &v1::AuditService::Stub::GetLatestCheckpoint, req, &cp),
+      IsOk());
+  auto pem = audit::GenerateSigningKeyPem();
+  auto other = audit::NoteSigner::FromPrivateKeyPem(*pem, kOrigin);
+  ASSERT_THAT(other, IsOk());
+  auto other_verifier =
+      audit::NoteVerifier::FromVerifierKey((*other)->VerifierKey());
+  ASSERT_THAT(other_verifier, IsOk());
+  EXPECT_THAT(
+      audit::OpenCheckpoint(*other_verifier, cp.checkpoint().signed_note()),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  // And a note the other key signed does not pass as the server's.
+  auto forged = (*other)->Sign(audit::FormatCheckpointBody(
+      audit::CheckpointBody{kOrigin, 1000, audit::Hash{}}));
+  ASSERT_THAT(forged, IsOk());
+  EXPECT_THAT(audit::OpenCheckpoint(*verifier_, *forged),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 }  // namespace
