@@ -49,6 +49,9 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitDenied = 3;
 // The server found the request invalid: INVALID_ARGUMENT.
 inline constexpr int kExitInvalid = 4;
+// Audit verification failed: an exported log, a checkpoint signature or a
+// proof does not match (samplanctl audit verify, prove, consistency).
+inline constexpr int kExitVerifyFailed = 5;
 
 // The exit status for a call that ended with `code` (kExitOk for OK).
 int ExitCodeFor(absl::StatusCode code);

@@ -16,6 +16,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/sync_stream.h"
 #include "server/grpc_status.h"
 
 namespace samplan::client {
@@ -55,7 +56,9 @@ Connection::Connection(ConnectionOptions opts,
     : options_(std::move(opts)),
       channel_(std::move(channel)),
       plans_(v1::PlanService::NewStub(channel_)),
-      consents_(v1::ConsentService::NewStub(channel_)) {}
+      consents_(v1::ConsentService::NewStub(channel_)),
+      audits_(v1::AuditService::NewStub(channel_)),
+      admins_(v1::AdminService::NewStub(channel_)) {}
 
 Connection::~Connection() = default;
 
@@ -71,6 +74,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   }
   if (opts.deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("deadline must be positive");
+  }
+  if (opts.stream_deadline <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("stream_deadline must be positive");
   }
   grpc::SslCredentialsOptions tls;
   if (!opts.ca_file.empty()) {
@@ -110,6 +116,14 @@ std::string Connection::NewRequestId() {
   return absl::StrCat("req-", absl::Hex(value, absl::kZeroPad16));
 }
 
+void Connection::PrepareContext(grpc::ClientContext* context,
+                                absl::Duration timeout) const {
+  if (!options_.actor.empty()) {
+    context->AddMetadata(kActorMetadataKey, options_.actor);
+  }
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
 template <typename Stub, typename Request, typename Response>
 absl::Status Connection::Call(Stub* stub,
                               grpc::Status (Stub::*method)(grpc::ClientContext*,
@@ -118,10 +132,7 @@ absl::Status Connection::Call(Stub* stub,
                               const Request& request,
                               Response* response) const {
   grpc::ClientContext context;
-  if (!options_.actor.empty()) {
-    context.AddMetadata(kActorMetadataKey, options_.actor);
-  }
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+  PrepareContext(&context, options_.deadline);
   if constexpr (requires(Request & r) {
                   r.request_id();
                   r.set_request_id(std::string());
@@ -134,6 +145,34 @@ absl::Status Connection::Call(Stub* stub,
     }
   }
   return server::FromGrpcStatus((stub->*method)(&context, request, response));
+}
+
+template <typename Stub, typename Request, typename Response>
+absl::Status Connection::ReadStream(
+    Stub* stub,
+    std::unique_ptr<grpc::ClientReader<Response>> (Stub::*method)(
+        grpc::ClientContext*, const Request&),
+    const Request& request,
+    const std::function<absl::Status(const Response&)>& on_message) const {
+  grpc::ClientContext context;
+  PrepareContext(&context, options_.stream_deadline);
+  std::unique_ptr<grpc::ClientReader<Response>> reader =
+      (stub->*method)(&context, request);
+  absl::Status stopped;
+  Response message;
+  while (reader->Read(&message)) {
+    stopped = on_message(message);
+    if (!stopped.ok()) {
+      context.TryCancel();
+      // Drain what is already on its way; Read fails soon after the cancel.
+      while (reader->Read(&message)) {
+      }
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (!stopped.ok()) return stopped;
+  return server::FromGrpcStatus(status);
 }
 
 // --- PlanService ---
@@ -310,6 +349,110 @@ absl::Status Connection::CheckAccess(const v1::CheckAccessRequest& request,
                                      v1::CheckAccessResponse* response) {
   return Call(consents_.get(), &v1::ConsentService::Stub::CheckAccess, request,
               response);
+}
+
+// --- AuditService ---
+
+absl::Status Connection::SearchAuditEvents(
+    const v1::SearchAuditEventsRequest& request,
+    v1::SearchAuditEventsResponse* response) {
+  return Call(audits_.get(), &v1::AuditService::Stub::SearchAuditEvents,
+              request, response);
+}
+
+absl::Status Connection::GetLatestCheckpoint(
+    const v1::GetLatestCheckpointRequest& request,
+    v1::GetLatestCheckpointResponse* response) {
+  return Call(audits_.get(), &v1::AuditService::Stub::GetLatestCheckpoint,
+              request, response);
+}
+
+absl::Status Connection::GetInclusionProof(
+    const v1::GetInclusionProofRequest& request,
+    v1::GetInclusionProofResponse* response) {
+  return Call(audits_.get(), &v1::AuditService::Stub::GetInclusionProof,
+              request, response);
+}
+
+absl::Status Connection::GetConsistencyProof(
+    const v1::GetConsistencyProofRequest& request,
+    v1::GetConsistencyProofResponse* response) {
+  return Call(audits_.get(), &v1::AuditService::Stub::GetConsistencyProof,
+              request, response);
+}
+
+absl::Status Connection::GetAccessExtract(
+    const v1::GetAccessExtractRequest& request,
+    v1::GetAccessExtractResponse* response) {
+  return Call(audits_.get(), &v1::AuditService::Stub::GetAccessExtract, request,
+              response);
+}
+
+absl::Status Connection::StreamAuditEvents(
+    const v1::StreamAuditEventsRequest& request,
+    const std::function<absl::Status(const v1::StreamAuditEventsResponse&)>&
+        on_batch) {
+  return ReadStream(audits_.get(), &v1::AuditService::Stub::StreamAuditEvents,
+                    request, on_batch);
+}
+
+absl::Status Connection::ExportAuditEvents(
+    const v1::ExportAuditEventsRequest& request,
+    const std::function<absl::Status(const v1::ExportAuditEventsResponse&)>&
+        on_chunk) {
+  return ReadStream(audits_.get(), &v1::AuditService::Stub::ExportAuditEvents,
+                    request, on_chunk);
+}
+
+// --- AdminService ---
+
+absl::Status Connection::CreateAgency(const v1::CreateAgencyRequest& request,
+                                      v1::CreateAgencyResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::CreateAgency, request,
+              response);
+}
+
+absl::Status Connection::GetAgency(const v1::GetAgencyRequest& request,
+                                   v1::GetAgencyResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::GetAgency, request,
+              response);
+}
+
+absl::Status Connection::ListAgencies(const v1::ListAgenciesRequest& request,
+                                      v1::ListAgenciesResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::ListAgencies, request,
+              response);
+}
+
+absl::Status Connection::DisableAgency(const v1::DisableAgencyRequest& request,
+                                       v1::DisableAgencyResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::DisableAgency, request,
+              response);
+}
+
+absl::Status Connection::RevokeGrant(const v1::RevokeGrantRequest& request,
+                                     v1::RevokeGrantResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::RevokeGrant, request,
+              response);
+}
+
+absl::Status Connection::VoidGrant(const v1::VoidGrantRequest& request,
+                                   v1::VoidGrantResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::VoidGrant, request,
+              response);
+}
+
+absl::Status Connection::ExpireGrants(const v1::ExpireGrantsRequest& request,
+                                      v1::ExpireGrantsResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::ExpireGrants, request,
+              response);
+}
+
+absl::Status Connection::ListExpiringGrants(
+    const v1::ListExpiringGrantsRequest& request,
+    v1::ListExpiringGrantsResponse* response) {
+  return Call(admins_.get(), &v1::AdminService::Stub::ListExpiringGrants,
+              request, response);
 }
 
 }  // namespace samplan::client

@@ -1,4 +1,5 @@
-// A typed client for samplan's PlanService and ConsentService over mutual TLS.
+// A typed client for samplan's four services (PlanService, ConsentService,
+// AuditService and AdminService) over mutual TLS.
 //
 //   ConnectionOptions options;
 //   options.target = "localhost:7443";
@@ -23,7 +24,15 @@
 // them with samplan::ReasonOf() and samplan::FieldOf() (common/errors.h).
 // Transport failures come back as gRPC reports them: UNAVAILABLE when the
 // server cannot be reached or the TLS handshake fails, DEADLINE_EXCEEDED when
-// the call took longer than `deadline`.
+// the call took longer than `deadline` (`stream_deadline` for the
+// server-streaming calls).
+//
+// Streams. StreamAuditEvents and ExportAuditEvents read a server stream with a
+// blocking grpc::ClientReader and hand each message to a callback, in order,
+// on the calling thread. When the callback returns an error, the call is
+// cancelled and that error is returned as it is (the caller can tell its own
+// error from the server's). A callback that has seen enough can stop the
+// stream this way. Otherwise the method returns the stream's final status.
 //
 // Request ids. Every write request (one with a `request_id` field) needs a
 // client-chosen idempotency key. When the caller leaves request_id empty, the
@@ -36,12 +45,15 @@
 #ifndef SAMPLAN_CLIENT_CLIENT_H_
 #define SAMPLAN_CLIENT_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "samplan/v1/admin.grpc.pb.h"
+#include "samplan/v1/audit.grpc.pb.h"
 #include "samplan/v1/consent.grpc.pb.h"
 #include "samplan/v1/plan.grpc.pb.h"
 
@@ -73,10 +85,15 @@ struct ConnectionOptions {
   std::string actor;
   // Time allowed for each call, from its start. Must be positive.
   absl::Duration deadline = absl::Seconds(10);
+  // Time allowed for each server-streaming call (StreamAuditEvents,
+  // ExportAuditEvents), from its start to the end of the stream, instead of
+  // `deadline`: exporting a large audit log takes longer than one answer.
+  // Must be positive.
+  absl::Duration stream_deadline = absl::Minutes(30);
 };
 
-// One channel to one samplan server, with stubs for PlanService and
-// ConsentService.
+// One channel to one samplan server, with stubs for PlanService,
+// ConsentService, AuditService and AdminService.
 //
 // Thread-safe: the options and stubs are constant after Open(), and each call
 // uses its own grpc::ClientContext, so any number of threads may call the
@@ -92,7 +109,7 @@ class Connection {
   // Returns NOT_FOUND, naming the file, when a file cannot be read;
   // INVALID_ARGUMENT when the target is empty, when only one of cert_file and
   // key_file is given, when a file holds no PEM block ("-----BEGIN "), or when
-  // the deadline is not positive.
+  // the deadline or the stream deadline is not positive.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const ConnectionOptions& options);
 
@@ -174,6 +191,54 @@ class Connection {
   absl::Status CheckAccess(const v1::CheckAccessRequest& request,
                            v1::CheckAccessResponse* response);
 
+  // --- AuditService (proto/samplan/v1/audit.proto). Same contract as above.
+
+  absl::Status SearchAuditEvents(const v1::SearchAuditEventsRequest& request,
+                                 v1::SearchAuditEventsResponse* response);
+  absl::Status GetLatestCheckpoint(
+      const v1::GetLatestCheckpointRequest& request,
+      v1::GetLatestCheckpointResponse* response);
+  absl::Status GetInclusionProof(const v1::GetInclusionProofRequest& request,
+                                 v1::GetInclusionProofResponse* response);
+  absl::Status GetConsistencyProof(
+      const v1::GetConsistencyProofRequest& request,
+      v1::GetConsistencyProofResponse* response);
+  absl::Status GetAccessExtract(const v1::GetAccessExtractRequest& request,
+                                v1::GetAccessExtractResponse* response);
+
+  // The server-streaming calls, with `stream_deadline` (see "Streams" in the
+  // file comment). `on_batch` / `on_chunk` is called once per message, in
+  // order; returning an error cancels the call and makes it the result.
+  absl::Status StreamAuditEvents(
+      const v1::StreamAuditEventsRequest& request,
+      const std::function<absl::Status(const v1::StreamAuditEventsResponse&)>&
+          on_batch);
+  absl::Status ExportAuditEvents(
+      const v1::ExportAuditEventsRequest& request,
+      const std::function<absl::Status(const v1::ExportAuditEventsResponse&)>&
+          on_chunk);
+
+  // --- AdminService (proto/samplan/v1/admin.proto). Same contract as above;
+  // the write methods (CreateAgency, DisableAgency, RevokeGrant, VoidGrant,
+  // ExpireGrants) fill an empty request_id.
+
+  absl::Status CreateAgency(const v1::CreateAgencyRequest& request,
+                            v1::CreateAgencyResponse* response);
+  absl::Status GetAgency(const v1::GetAgencyRequest& request,
+                         v1::GetAgencyResponse* response);
+  absl::Status ListAgencies(const v1::ListAgenciesRequest& request,
+                            v1::ListAgenciesResponse* response);
+  absl::Status DisableAgency(const v1::DisableAgencyRequest& request,
+                             v1::DisableAgencyResponse* response);
+  absl::Status RevokeGrant(const v1::RevokeGrantRequest& request,
+                           v1::RevokeGrantResponse* response);
+  absl::Status VoidGrant(const v1::VoidGrantRequest& request,
+                         v1::VoidGrantResponse* response);
+  absl::Status ExpireGrants(const v1::ExpireGrantsRequest& request,
+                            v1::ExpireGrantsResponse* response);
+  absl::Status ListExpiringGrants(const v1::ListExpiringGrantsRequest& request,
+                                  v1::ListExpiringGrantsResponse* response);
+
  private:
   Connection(ConnectionOptions options, std::shared_ptr<grpc::Channel> channel);
 
@@ -186,11 +251,28 @@ class Connection {
                                                  const Request&, Response*),
                     const Request& request, Response* response) const;
 
+  // Makes a ClientContext with the actor metadata and `stream_deadline`,
+  // starts the server stream `method` on `stub`, hands every message to
+  // `on_message` and converts the final status (see "Streams").
+  template <typename Stub, typename Request, typename Response>
+  absl::Status ReadStream(
+      Stub* stub,
+      std::unique_ptr<grpc::ClientReader<Response>> (Stub::*method)(
+          grpc::ClientContext*, const Request&),
+      const Request& request,
+      const std::function<absl::Status(const Response&)>& on_message) const;
+
+  // Adds the actor metadata and sets the deadline `timeout` from now.
+  void PrepareContext(grpc::ClientContext* context,
+                      absl::Duration timeout) const;
+
   // Constant after construction.
   const ConnectionOptions options_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::PlanService::Stub> plans_;
   const std::unique_ptr<v1::ConsentService::Stub> consents_;
+  const std::unique_ptr<v1::AuditService::Stub> audits_;
+  const std::unique_ptr<v1::AdminService::Stub> admins_;
 };
 
 }  // namespace samplan::client

@@ -66,6 +66,12 @@ TEST(ConnectionOpenTest, RejectsIncompleteOptions) {
   EXPECT_THAT(
       Connection::Open(options),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deadline")));
+
+  options.deadline = absl::Seconds(10);
+  options.stream_deadline = absl::ZeroDuration();
+  EXPECT_THAT(Connection::Open(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("stream_deadline")));
 }
 
 TEST(NewRequestIdTest, IsRandomAndValid) {
