@@ -147,7 +147,7 @@ VerifyResult VerifyExport(std::istream& export_lines,
     if (event.leaf_index() > index) {
       return fail(index, absl::StrCat(leaf, " is missing: line ", index + 1,
                                       " holds leaf ", event.leaf_index(),
-                                      " (an event was removed)"));
+                                      " (an event was removed or moved)"));
     }
     if (event.leaf_index() < index) {
       return fail(index,

@@ -74,7 +74,15 @@ tls {
   key_file: "$var/pki/server.key"
 }
 storage { sqlite_path: "$var/samplan.db" }
+audit {
+  origin: "samplan.localhost/audit"
+  signing_key_file: "$var/audit-key.pem"
+}
 CONF
+if [[ ! -f $var/audit-key.pem ]]; then
+  say "The audit log's signing key (Ed25519): $var/audit-key.pem"
+  "$SERVER_BIN" keygen --out "$var/audit-key.pem" --origin samplan.localhost/audit | sed 's/^/   /'
+fi
 "$SERVER_BIN" check-config --config "$config" >/dev/null
 
 say "Registering the sample agencies"
@@ -216,19 +224,22 @@ ctl school-1 anna.lind access check --subject "$teen" --owner bup-1 --reader sch
   --category needs --at "${birthday}T12:00:00+02:00" | indent
 note "From then on Noah grants (or refuses) consent himself: 'samplanctl grant create --grantor-role subject'."
 
-say "10. The access history: who read about Alva, when, and on what ground"
-note "(AuditService and 'samplanctl audit' are not built yet; this reads the audit table directly)"
-if command -v sqlite3 >/dev/null; then
-  TZ=Europe/Stockholm sqlite3 -separator '  ' "$var/samplan.db" "
-    SELECT strftime('%Y-%m-%d %H:%M:%S', time / 1000000, 'unixepoch', 'localtime'),
-           agency, actor,
-           CASE action WHEN 1 THEN 'plan read' WHEN 2 THEN 'entry read'
-                       WHEN 8 THEN 'entry written' ELSE 'action ' || action END,
-           CASE decision WHEN 1 THEN 'ALLOW' WHEN 2 THEN 'DENY' ELSE '' END
-    FROM audit_events
-    WHERE subject = '${child//-/}' AND action IN (1, 2)
-    ORDER BY leaf_index;" | indent
-fi
+say "10. An administrator revokes the mother's consent at her request; the next read is refused"
+grant_mother=$(ctl school-1 anna.lind grant search --subject "$child" --state active | first grants)
+ctl admin-1 lena.admin admin grant revoke --grant "$grant_mother" \
+  --reason "the guardian asked the administration by phone" | head -2 | indent
+ctl school-1 anna.lind plan get --plan "$plan" | grep -E "withheld" | indent
+
+say "11. The access extract (logutdrag): who read about Alva, when, and on what ground"
+note "(the auditor's query is itself logged)"
+ctl auditor-1 maja.revisor audit extract --subject "$child" | indent
+
+say "12. The auditor exports the whole audit log and verifies it offline"
+ctl auditor-1 maja.revisor audit export --out "$var/audit-export.jsonl" 2>&1 | indent
+note "Offline: only the export, its signed checkpoint and the server's public key"
+"$CTL_BIN" audit verify --public-key "$var/audit-key.pem.vkey" \
+  --export "$var/audit-export.jsonl" | indent
+note "Verify by hand: docs/audit.md"
 
 if [[ $demo_only -eq 1 ]]; then
   say "Demo complete. Stopping the server."

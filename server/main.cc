@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
+#include "server/admin_app.h"
 #include "server/app_support.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -192,14 +193,15 @@ int RegisterAgency(const Args& a) {
     return 1;
   }
   SystemClock clock;
-  v1::Agency agency;
-  agency.set_name("agencies/" + a.id);
-  agency.set_display_name(a.name.empty() ? a.id : a.name);
-  agency.set_sector(sector);
-  agency.set_role(role);
-  agency.set_state(v1::AGENCY_STATE_ACTIVE);
-  agency.set_certificate_identity("urn:samplan:agency:" + a.id);
-  SetTimestamp(clock.Now(), agency.mutable_create_time());
+  v1::Agency in;
+  in.set_display_name(a.name.empty() ? a.id : a.name);
+  in.set_sector(sector);
+  in.set_role(role);
+  auto built = NewAgency(a.id, in, clock.Now());
+  if (!built.ok()) {
+    return UsageError(std::string(built.status().message()));
+  }
+  const v1::Agency& agency = *built;
   bool existed = false;
   absl::Status s = (*store)->Write([&](storage::Transaction& tx) {
     if (tx.agencies().Get(a.id).ok()) {

@@ -23,7 +23,10 @@ expect "NOT_FOUND"                                       # not invited
 expect "withheld: agencies/bup-1 interventions (CONSENT_REVOKED)"
 expect "ALLOW (CONSENT_COVERS)"
 expect "DENY (GRANTOR_NOT_COMPETENT)"
-expect "social-1  sara.ek  plan read  DENY"              # access history
+expect "Revoked; no decision relies on the grant"         # administrator
+expect "Socialtjansten Norr (agencies/social-1)  sara.ek  plan-read"  # extract
+expect "DENY (NOT_PARTICIPANT)"
+expect "verified: "                                      # offline verify
 expect "Demo complete"
 # The service log must not contain the demo's identity numbers.
 if grep -qE '20160510-?2381|19850301-?1119' "$work/var/server.log"; then
