@@ -153,4 +153,16 @@ head -n $((events - 3)) "$work/export.jsonl" >"$t"
 expect_failure "truncated log" "leaf $((events - 3))" "$t"
 # The right export, checked with another key.
 expect_failure "another key" "signature" "$work/export.jsonl" "$work/other.pem.vkey"
+# docs/audit.md's "By hand" recipe, as written there, on the same export.
+if command -v python3 >/dev/null && command -v openssl >/dev/null; then
+  sed -n '/^```python/,/^```$/p' "$root/docs/audit.md" | sed '1d;$d' >"$work/verify_export.py"
+  python3 "$work/verify_export.py" "$work/export.jsonl" "$work/export.jsonl.checkpoint" ||
+    fail "the by-hand script of docs/audit.md does not verify the export"
+  head -n 3 "$work/export.jsonl.checkpoint" >"$work/body.txt"
+  tail -n 1 "$work/export.jsonl.checkpoint" | awk '{print $3}' | base64 -d | tail -c 64 >"$work/sig.bin"
+  openssl pkeyutl -verify -pubin -inkey "$work/key.pem.pub" -rawin -in "$work/body.txt" \
+    -sigfile "$work/sig.bin" >/dev/null || fail "openssl rejects the checkpoint signature"
+else
+  echo "audit e2e: python3 or openssl missing; the by-hand recipe was not run"
+fi
 echo "audit e2e: ok ($events events; saved checkpoint of $saved_size survived SIGKILL)"
