@@ -59,6 +59,11 @@ grpc::ServerUnaryReactor* Unary(
                 });
 }
 
+constexpr Requirement kAgencySystem{Role::kAgencySystem, false};
+constexpr Requirement kAgencySystemOrAdministrator{Role::kAgencySystem, true};
+constexpr Requirement kAuditor{Role::kAuditor, false};
+constexpr Requirement kAdministrator{Role::kAdministrator, false};
+
 class PlanServiceImpl final : public v1::PlanService::CallbackService {
  public:
   PlanServiceImpl(storage::Store& store, PlanApp& app)
@@ -66,107 +71,81 @@ class PlanServiceImpl final : public v1::PlanService::CallbackService {
   grpc::ServerUnaryReactor* CreatePlan(grpc::CallbackServerContext* ctx,
                                        const v1::CreatePlanRequest* req,
                                        v1::CreatePlanResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.CreatePlan(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::CreatePlan, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* GetPlan(grpc::CallbackServerContext* ctx,
                                     const v1::GetPlanRequest* req,
                                     v1::GetPlanResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.GetPlan(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::GetPlan, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* ListPlans(grpc::CallbackServerContext* ctx,
                                       const v1::ListPlansRequest* req,
                                       v1::ListPlansResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.ListPlans(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::ListPlans, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* SearchPlans(
       grpc::CallbackServerContext* ctx, const v1::SearchPlansRequest* req,
       v1::SearchPlansResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.SearchPlans(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::SearchPlans, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* UpdatePlan(grpc::CallbackServerContext* ctx,
                                        const v1::UpdatePlanRequest* req,
                                        v1::UpdatePlanResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.UpdatePlan(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::UpdatePlan, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* ApprovePlan(
       grpc::CallbackServerContext* ctx, const v1::ApprovePlanRequest* req,
       v1::ApprovePlanResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.ApprovePlan(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::ApprovePlan, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* ClosePlan(grpc::CallbackServerContext* ctx,
                                       const v1::ClosePlanRequest* req,
                                       v1::ClosePlanResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.ClosePlan(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::ClosePlan, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* CreateEntry(
       grpc::CallbackServerContext* ctx, const v1::CreateEntryRequest* req,
       v1::CreateEntryResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.CreateEntry(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::CreateEntry, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* UpdateEntry(
       grpc::CallbackServerContext* ctx, const v1::UpdateEntryRequest* req,
       v1::UpdateEntryResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.UpdateEntry(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::UpdateEntry, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* DeleteEntry(
       grpc::CallbackServerContext* ctx, const v1::DeleteEntryRequest* req,
       v1::DeleteEntryResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.DeleteEntry(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::DeleteEntry, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* AddParticipant(
       grpc::CallbackServerContext* ctx, const v1::AddParticipantRequest* req,
       v1::AddParticipantResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.AddParticipant(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::AddParticipant,
+                 req, resp);
   }
   grpc::ServerUnaryReactor* RemoveParticipant(
       grpc::CallbackServerContext* ctx, const v1::RemoveParticipantRequest* req,
       v1::RemoveParticipantResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.RemoveParticipant(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &PlanApp::RemoveParticipant,
+                 req, resp);
   }
   grpc::ServerUnaryReactor* ListUpcomingReviews(
       grpc::CallbackServerContext* ctx,
       const v1::ListUpcomingReviewsRequest* req,
       v1::ListUpcomingReviewsResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.ListUpcomingReviews(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &PlanApp::ListUpcomingReviews, req, resp);
   }
 
  private:
@@ -181,126 +160,95 @@ class ConsentServiceImpl final : public v1::ConsentService::CallbackService {
   grpc::ServerUnaryReactor* CreateCustodyFact(
       grpc::CallbackServerContext* ctx, const v1::CreateCustodyFactRequest* req,
       v1::CreateCustodyFactResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.CreateCustodyFact(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &ConsentApp::CreateCustodyFact, req, resp);
   }
   grpc::ServerUnaryReactor* GetCustodyFact(
       grpc::CallbackServerContext* ctx, const v1::GetCustodyFactRequest* req,
       v1::GetCustodyFactResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.GetCustodyFact(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &ConsentApp::GetCustodyFact,
+                 req, resp);
   }
   grpc::ServerUnaryReactor* SearchCustodyFacts(
       grpc::CallbackServerContext* ctx,
       const v1::SearchCustodyFactsRequest* req,
       v1::SearchCustodyFactsResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.SearchCustodyFacts(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &ConsentApp::SearchCustodyFacts, req, resp);
   }
   grpc::ServerUnaryReactor* EndCustodyFact(
       grpc::CallbackServerContext* ctx, const v1::EndCustodyFactRequest* req,
       v1::EndCustodyFactResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.EndCustodyFact(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &ConsentApp::EndCustodyFact,
+                 req, resp);
   }
   grpc::ServerUnaryReactor* CreateRepresentation(
       grpc::CallbackServerContext* ctx,
       const v1::CreateRepresentationRequest* req,
       v1::CreateRepresentationResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.CreateRepresentation(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &ConsentApp::CreateRepresentation, req, resp);
   }
   grpc::ServerUnaryReactor* GetRepresentation(
       grpc::CallbackServerContext* ctx, const v1::GetRepresentationRequest* req,
       v1::GetRepresentationResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.GetRepresentation(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &ConsentApp::GetRepresentation, req, resp);
   }
   grpc::ServerUnaryReactor* SearchRepresentations(
       grpc::CallbackServerContext* ctx,
       const v1::SearchRepresentationsRequest* req,
       v1::SearchRepresentationsResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.SearchRepresentations(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &ConsentApp::SearchRepresentations, req, resp);
   }
   grpc::ServerUnaryReactor* EndRepresentation(
       grpc::CallbackServerContext* ctx, const v1::EndRepresentationRequest* req,
       v1::EndRepresentationResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.EndRepresentation(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_,
+                 &ConsentApp::EndRepresentation, req, resp);
   }
   grpc::ServerUnaryReactor* CreateGrant(
       grpc::CallbackServerContext* ctx, const v1::CreateGrantRequest* req,
       v1::CreateGrantResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.CreateGrant(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &ConsentApp::CreateGrant,
+                 req, resp);
   }
   grpc::ServerUnaryReactor* GetGrant(grpc::CallbackServerContext* ctx,
                                      const v1::GetGrantRequest* req,
                                      v1::GetGrantResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, true},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.GetGrant(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystemOrAdministrator, app_,
+                 &ConsentApp::GetGrant, req, resp);
   }
   grpc::ServerUnaryReactor* ListGrants(grpc::CallbackServerContext* ctx,
                                        const v1::ListGrantsRequest* req,
                                        v1::ListGrantsResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.ListGrants(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &ConsentApp::ListGrants, req,
+                 resp);
   }
   grpc::ServerUnaryReactor* SearchGrants(
       grpc::CallbackServerContext* ctx, const v1::SearchGrantsRequest* req,
       v1::SearchGrantsResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, true},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.SearchGrants(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystemOrAdministrator, app_,
+                 &ConsentApp::SearchGrants, req, resp);
   }
   grpc::ServerUnaryReactor* WithdrawGrant(
       grpc::CallbackServerContext* ctx, const v1::WithdrawGrantRequest* req,
       v1::WithdrawGrantResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.WithdrawGrant(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &ConsentApp::WithdrawGrant,
+                 req, resp);
   }
   grpc::ServerUnaryReactor* CheckAccess(
       grpc::CallbackServerContext* ctx, const v1::CheckAccessRequest* req,
       v1::CheckAccessResponse* resp) override {
-    return Handle(store_, ctx, Requirement{Role::kAgencySystem, false},
-                  [this, req, resp](const Caller& c, Done done) {
-                    app_.CheckAccess(c, *req, resp, std::move(done));
-                  });
+    return Unary(store_, ctx, kAgencySystem, app_, &ConsentApp::CheckAccess,
+                 req, resp);
   }
 
  private:
   storage::Store& store_;
   ConsentApp& app_;
 };
-
-constexpr Requirement kAuditor{Role::kAuditor, false};
-constexpr Requirement kAdministrator{Role::kAdministrator, false};
 
 // Streams the events of a cursor, 500 per message.
 class EventStream final
