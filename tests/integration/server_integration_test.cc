@@ -817,6 +817,8 @@ TEST_F(StoryTest, RetriedWritesReturnTheFirstResult) {
 // ---------------------------------------------- bad input on every method
 
 TEST_F(ServerTest, BadInputOnEveryMethodNamesTheFieldAndStoresNothing) {
+  // Every unary method of the four services; the audit streams are in
+  // AuditStreamsValidateBeforeSendingOrStoring.
   auto plans = Plans("school-1");
   auto consents = Consents("school-1");
   const int64_t before = AuditSize();
@@ -826,8 +828,22 @@ TEST_F(ServerTest, BadInputOnEveryMethodNamesTheFieldAndStoresNothing) {
   auto C = [&](auto method, auto req, auto resp) {
     return Call(*consents, method, req, &resp);
   };
+  auto audits = Audits();
+  auto admins = Admins();
+  auto A = [&](auto method, auto req, auto resp) {
+    return Call(*audits, method, req, &resp);
+  };
+  auto D = [&](auto method, auto req, auto resp) {
+    return Call(*admins, method, req, &resp);
+  };
   using PS = v1::PlanService::Stub;
   using CS = v1::ConsentService::Stub;
+  using AS = v1::AuditService::Stub;
+  using DS = v1::AdminService::Stub;
+  v1::SearchAuditEventsRequest search_audit;
+  search_audit.mutable_filter()->set_subject("1234");
+  v1::ListAgenciesRequest list_agencies;
+  list_agencies.set_state(static_cast<v1::AgencyState>(99));
   struct Case {
     const char* method;
     absl::Status status;
@@ -940,6 +956,49 @@ TEST_F(ServerTest, BadInputOnEveryMethodNamesTheFieldAndStoresNothing) {
        "request_id"},
       {"CheckAccess", C(&CS::CheckAccess, check, v1::CheckAccessResponse()),
        "owner_agency"},
+      {"SearchAuditEvents",
+       A(&AS::SearchAuditEvents, search_audit, v1::SearchAuditEventsResponse()),
+       "filter.subject"},
+      {"GetInclusionProof",
+       A(&AS::GetInclusionProof, v1::GetInclusionProofRequest(),
+         v1::GetInclusionProofResponse()),
+       "tree_size"},
+      {"GetConsistencyProof",
+       A(&AS::GetConsistencyProof, v1::GetConsistencyProofRequest(),
+         v1::GetConsistencyProofResponse()),
+       "first_size"},
+      {"GetAccessExtract",
+       A(&AS::GetAccessExtract, v1::GetAccessExtractRequest(),
+         v1::GetAccessExtractResponse()),
+       "subject"},
+      {"CreateAgency",
+       D(&DS::CreateAgency, v1::CreateAgencyRequest(),
+         v1::CreateAgencyResponse()),
+       "request_id"},
+      {"GetAgency",
+       D(&DS::GetAgency, v1::GetAgencyRequest(), v1::GetAgencyResponse()),
+       "name"},
+      {"ListAgencies",
+       D(&DS::ListAgencies, list_agencies, v1::ListAgenciesResponse()),
+       "state"},
+      {"DisableAgency",
+       D(&DS::DisableAgency, v1::DisableAgencyRequest(),
+         v1::DisableAgencyResponse()),
+       "request_id"},
+      {"RevokeGrant",
+       D(&DS::RevokeGrant, v1::RevokeGrantRequest(), v1::RevokeGrantResponse()),
+       "request_id"},
+      {"VoidGrant",
+       D(&DS::VoidGrant, v1::VoidGrantRequest(), v1::VoidGrantResponse()),
+       "request_id"},
+      {"ExpireGrants",
+       D(&DS::ExpireGrants, v1::ExpireGrantsRequest(),
+         v1::ExpireGrantsResponse()),
+       "request_id"},
+      {"ListExpiringGrants",
+       D(&DS::ListExpiringGrants, v1::ListExpiringGrantsRequest(),
+         v1::ListExpiringGrantsResponse()),
+       "within_days"},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(c.status, StatusIs(absl::StatusCode::kInvalidArgument,
@@ -1124,6 +1183,55 @@ TEST_F(StoryTest, AnAuditorProvesEveryEventAndTheExportVerifies) {
     }
   }
   EXPECT_EQ(queries, 2);
+}
+
+TEST_F(ServerTest, AuditStreamsValidateBeforeSendingOrStoring) {
+  auto audits = Audits();
+  const int64_t before = AuditSize();
+  {
+    v1::StreamAuditEventsRequest req;
+    req.set_start_leaf_index(-1);
+    auto ctx = Ctx();
+    auto reader = audits->StreamAuditEvents(ctx.get(), req);
+    v1::StreamAuditEventsResponse batch;
+    EXPECT_FALSE(reader->Read(&batch));
+    absl::Status s = FromGrpcStatus(reader->Finish());
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_EQ(FieldOf(s), "start_leaf_index");
+  }
+  {
+    v1::ExportAuditEventsRequest req;
+    req.mutable_filter()->set_agency("school-1");  // not agencies/school-1
+    auto ctx = Ctx();
+    auto reader = audits->ExportAuditEvents(ctx.get(), req);
+    v1::ExportAuditEventsResponse chunk;
+    EXPECT_FALSE(reader->Read(&chunk));
+    absl::Status s = FromGrpcStatus(reader->Finish());
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_EQ(FieldOf(s), "filter.agency");
+  }
+  EXPECT_EQ(AuditSize(), before);
+  // A valid stream sends the events in order, and is itself audited. Three
+  // searches first, so that there are events (each search is one).
+  for (int i = 0; i < 3; ++i) {
+    v1::SearchAuditEventsResponse found;
+    ASSERT_THAT(Call(*audits, &v1::AuditService::Stub::SearchAuditEvents,
+                     v1::SearchAuditEventsRequest(), &found),
+                IsOk());
+  }
+  ASSERT_EQ(AuditSize(), before + 3);
+  v1::StreamAuditEventsRequest all;
+  auto ctx = Ctx();
+  auto reader = audits->StreamAuditEvents(ctx.get(), all);
+  v1::StreamAuditEventsResponse batch;
+  int64_t next = 0;
+  while (reader->Read(&batch)) {
+    for (const auto& e : batch.audit_events())
+      EXPECT_EQ(e.leaf_index(), next++);
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(next, before + 3);  // up to, not including, its own record
+  EXPECT_EQ(AuditSize(), before + 4);
 }
 
 TEST_F(ServerTest, ACheckpointSignedByAnotherKeyIsRejected) {
