@@ -119,6 +119,13 @@ class Connection {
     return s;
   }
 
+  // Resets every cached statement. A statement left mid-result keeps its
+  // read snapshot open after COMMIT: later transactions would not see other
+  // connections' writes, and the WAL could not be checkpointed past it.
+  void ResetAll() {
+    for (auto& [sql, statement] : cache_) statement->tryReset();
+  }
+
  private:
   SQLite::Database db_;
   absl::flat_hash_map<const char*, std::unique_ptr<SQLite::Statement>> cache_;
@@ -874,6 +881,22 @@ class SqliteCustody final : public CustodyStore {
   Connection& c_;
 };
 
+// The leaf hash of event `e`, as a correlated subquery: a JOIN would let
+// SQLite drive the query from audit_nodes and sort, reading every row up to
+// the page for each page of an export.
+#define LEAF_HASH_COLUMN \
+  "(SELECT hash FROM audit_nodes WHERE level = 0 AND idx = e.leaf_index)"
+
+// A hash read from the database; a wrong length is corruption (DATA_LOSS),
+// never the caller's fault.
+absl::StatusOr<audit::Hash> StoredHash(const SQLite::Column& column) {
+  auto hash = audit::HashFromBytes(column.getString());
+  if (!hash.ok()) {
+    return absl::DataLossError("storage: a stored audit hash is not 32 bytes");
+  }
+  return hash;
+}
+
 class SqliteAudit final : public AuditLog {
  public:
   explicit SqliteAudit(Connection& c) : c_(c) {}
@@ -885,7 +908,7 @@ class SqliteAudit final : public AuditLog {
       stored.set_leaf_index(index);
       stored.clear_leaf_hash();
       // The leaf data keeps microseconds (audit/leaf.h); so does the store.
-      stored.mutable_time()->set_nanos(stored.time().nanos() / 1000 * 1000);
+      SetTimestamp(FromMicros(Micros(stored.time())), stored.mutable_time());
       auto& s = c_.Prepare(
           "INSERT INTO audit_events(leaf_index, time, agency, actor, action, "
           "subject, decision, data, resource) "
@@ -912,9 +935,8 @@ class SqliteAudit final : public AuditLog {
 
   absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
     return Guard("get audit event", [&]() -> absl::StatusOr<v1::AuditEvent> {
-      auto& s = c_.Prepare(
-          "SELECT e.data, n.hash FROM audit_events e JOIN audit_nodes n "
-          "ON n.level = 0 AND n.idx = e.leaf_index WHERE e.leaf_index = ?1");
+      auto& s = c_.Prepare("SELECT e.data, " LEAF_HASH_COLUMN
+                           " FROM audit_events e WHERE e.leaf_index = ?1");
       s.bind(1, static_cast<int64_t>(index));
       if (!s.executeStep()) {
         return WithReason(absl::NotFoundError("audit event not found"),
@@ -939,10 +961,10 @@ class SqliteAudit final : public AuditLog {
     return Guard(
         "query audit log",
         [&]() -> absl::StatusOr<std::vector<v1::AuditEvent>> {
-          // Built from fixed fragments only; every value is bound.
-          std::string sql =
-              "SELECT e.data, n.hash FROM audit_events e JOIN audit_nodes n "
-              "ON n.level = 0 AND n.idx = e.leaf_index WHERE e.leaf_index > ?1";
+          // Built from fixed fragments; every value is bound except the
+          // action numbers, which are ints.
+          std::string sql = "SELECT e.data, " LEAF_HASH_COLUMN
+                            " FROM audit_events e WHERE e.leaf_index > ?1";
           if (!q.subject.empty()) sql += " AND e.subject = ?2";
           if (!q.agency.empty()) sql += " AND e.agency = ?3";
           if (!q.actor.empty()) sql += " AND e.actor = ?4";
@@ -953,7 +975,7 @@ class SqliteAudit final : public AuditLog {
           if (!q.resource.empty()) {
             sql +=
                 " AND (e.resource = ?10 OR "
-                "substr(e.resource, 1, length(?10) + 1) = ?10 || '/')";
+                "(e.resource >= ?10 || '/' AND e.resource < ?10 || '0'))";
           }
           if (q.before_index >= 0) sql += " AND e.leaf_index < ?11";
           if (!q.any_action.empty()) {
@@ -1040,15 +1062,19 @@ class SqliteAudit final : public AuditLog {
                    StoredCheckpoint c;
                    c.tree_size = s.getColumn(0).getInt64();
                    c.time = FromMicros(s.getColumn(1).getInt64());
-                   ASSIGN_OR_RETURN(c.root, audit::HashFromBytes(
-                                                s.getColumn(2).getString()));
+                   ASSIGN_OR_RETURN(c.root,
+                                    StoredHash(s.getColumn(2)));
                    c.signed_note = s.getColumn(3).getString();
                    return std::optional<StoredCheckpoint>(std::move(c));
                  });
   }
 
  private:
+  // Column 1 is LEAF_HASH_COLUMN: NULL if the event has no leaf in the tree.
   static absl::StatusOr<v1::AuditEvent> ReadEvent(SQLite::Statement& s) {
+    if (s.getColumn(1).isNull()) {
+      return absl::DataLossError("storage: an audit event has no leaf hash");
+    }
     ASSIGN_OR_RETURN(
         auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0), "audit event"));
     e.set_leaf_hash(s.getColumn(1).getString());
@@ -1073,7 +1099,7 @@ class SqliteAudit final : public AuditLog {
       return absl::DataLossError(absl::StrCat("storage: audit tree node (",
                                               level, ", ", idx, ") missing"));
     }
-    return audit::HashFromBytes(s.getColumn(0).getString());
+    return StoredHash(s.getColumn(0));
   }
 
   absl::Status WriteNode(int level, int64_t idx, const audit::Hash& h) {
@@ -1088,6 +1114,8 @@ class SqliteAudit final : public AuditLog {
 
   Connection& c_;
 };
+
+#undef LEAF_HASH_COLUMN
 
 class SqliteRequests final : public RequestLog {
  public:
@@ -1198,6 +1226,7 @@ class SqliteStore final : public Store {
         return out;
       }
     }
+    conn_.ResetAll();
     absl::Status commit = Exec("COMMIT");
     if (!commit.ok()) {
       Rollback();
@@ -1237,6 +1266,7 @@ class SqliteStore final : public Store {
       status = absl::InternalError(
           absl::StrCat("storage: transaction failed: ", e.what()));
     }
+    conn_.ResetAll();
     if (!status.ok()) {
       Rollback();
       return status;
@@ -1252,6 +1282,7 @@ class SqliteStore final : public Store {
   }
 
   void Rollback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    conn_.ResetAll();
     if (sqlite3_get_autocommit(conn_.db().getHandle()) == 0) {
       (void)Exec("ROLLBACK");
     }

@@ -545,6 +545,8 @@ TEST_F(SqliteStoreTest, AuditAppendAndQuery) {
     AuditQuery under;
     under.resource = "plans/p";
     EXPECT_THAT(*tx.audit().Query(under), SizeIs(0));  // not a prefix match
+    under.resource = "plans/p1";                       // the exact name
+    EXPECT_THAT(*tx.audit().Query(under), SizeIs(6));
     AuditQuery actions;
     actions.any_action = {v1::AUDIT_ACTION_PLAN_READ};
     actions.before_index = 2;
@@ -729,16 +731,23 @@ TEST(SqliteFileTest, AppendOnlyTablesRefuseUpdatesAndDeletes) {
     ASSERT_THAT((*store)->Write([&](Transaction& tx) -> absl::Status {
       absl::Status s = tx.grants().Insert(MakeGrant("g1", 1, 2));
       if (!s.ok()) return s;
-      return tx.audit()
-          .Append(MakeEvent(1, kChild, v1::DECISION_ALLOW))
-          .status();
+      s = tx.audit().Append(MakeEvent(1, kChild, v1::DECISION_ALLOW)).status();
+      if (!s.ok()) return s;
+      StoredCheckpoint c;
+      c.tree_size = 1;
+      c.signed_note = "note";
+      return tx.audit().AddCheckpoint(c);
     }),
                 IsOk());
   }
   SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM audit_nodes").getInt(), 1);
   for (const char* sql :
        {"UPDATE grants SET subject = 'x'", "DELETE FROM grants",
         "UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events",
+        "UPDATE audit_nodes SET hash = x'00'", "DELETE FROM audit_nodes",
+        "UPDATE audit_checkpoints SET signed_note = 'x'",
+        "DELETE FROM audit_checkpoints",
         "INSERT INTO grant_endings(grant_id, seq, state, time, reason, "
         "agency, actor) VALUES('g1', 1, 2, 0, '', '', '')"}) {
     if (std::string(sql).rfind("INSERT", 0) == 0) {
@@ -751,6 +760,24 @@ TEST(SqliteFileTest, AppendOnlyTablesRefuseUpdatesAndDeletes) {
     EXPECT_THROW(raw.exec(sql), SQLite::Exception) << sql;
   }
   EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");
+  // A tree corrupted behind the triggers' back is DATA_LOSS, not the
+  // caller's fault; an event without its leaf is too.
+  raw.exec("DROP TRIGGER audit_nodes_no_update");
+  raw.exec("UPDATE audit_nodes SET hash = x'00'");
+  auto store = OpenSqliteStore(SqliteOptions{path});
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.audit().RootAt(1), StatusIs(absl::StatusCode::kDataLoss));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  raw.exec("DROP TRIGGER audit_nodes_no_delete");
+  raw.exec("DELETE FROM audit_nodes");
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.audit().Get(0), StatusIs(absl::StatusCode::kDataLoss));
+    return absl::OkStatus();
+  }),
+              IsOk());
 }
 
 TEST(SqliteFileTest, DataSurvivesReopen) {
