@@ -156,9 +156,11 @@ VerifyResult VerifyExport(std::istream& export_lines,
                                " (events were reordered or inserted)"));
     }
     const Hash leaf_hash = EventLeafHash(event);
-    if (!event.leaf_hash().empty() &&
-        (event.leaf_hash() != ToBytes(leaf_hash) ||
-         !CanonicalLeafHash(line, event.leaf_hash()))) {
+    if (event.leaf_hash().empty()) {
+      return fail(index, absl::StrCat(leaf, " has no leafHash"));
+    }
+    if (event.leaf_hash() != ToBytes(leaf_hash) ||
+        !CanonicalLeafHash(line, event.leaf_hash())) {
       return fail(index, absl::StrCat(leaf,
                                       " was altered: its content does not "
                                       "match its leaf hash"));

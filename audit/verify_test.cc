@@ -254,19 +254,26 @@ TEST_F(VerifyTest, AlteredContentNamesTheLeaf) {
   EXPECT_EQ(r.events, 10);
 }
 
-TEST_F(VerifyTest, AlteredEventWithoutLeafHashBreaksTheRoot) {
+TEST_F(VerifyTest, ALineWithoutLeafHashIsNamed) {
   std::vector<v1::AuditEvent> events = events_;
   std::vector<std::string> lines = lines_;
-  for (size_t i = 0; i < events.size(); ++i) {
-    events[i].clear_leaf_hash();  // lines without leafHash are allowed
-    lines[i] = JsonLine(events[i]);
-  }
-  VerifyResult r = Verify(absl::StrJoin(lines, ""));
-  EXPECT_TRUE(r.ok) << r.problem;
+  events[6].clear_leaf_hash();
+  lines[6] = JsonLine(events[6]);
+  const VerifyResult r = Verify(absl::StrJoin(lines, ""));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failed_index, 6);
+  EXPECT_EQ(r.problem, "leaf 6 has no leafHash");
+}
 
+// An event altered with its leafHash recomputed passes the per-line checks;
+// only the signed root catches it, and it cannot say which leaf.
+TEST_F(VerifyTest, AlteredEventWithRecomputedLeafHashBreaksTheRoot) {
+  std::vector<v1::AuditEvent> events = events_;
+  std::vector<std::string> lines = lines_;
   events[10].set_resource("plans/other");
+  events[10].set_leaf_hash(ToBytes(EventLeafHash(events[10])));
   lines[10] = JsonLine(events[10]);
-  r = Verify(absl::StrJoin(lines, ""));
+  const VerifyResult r = Verify(absl::StrJoin(lines, ""));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.failed_index, -1);
   EXPECT_EQ(r.problem,
