@@ -47,17 +47,6 @@ absl::Status CheckReason(absl::string_view reason, absl::string_view field) {
   return absl::OkStatus();
 }
 
-// The agency `id`; NOT_FOUND (reason NOT_FOUND) if unknown.
-absl::StatusOr<v1::Agency> FindAgency(storage::Transaction& tx,
-                                      absl::string_view id) {
-  auto agency = tx.agencies().Get(id);
-  if (absl::IsNotFound(agency.status())) {
-    return Error(absl::StatusCode::kNotFound, "NOT_FOUND", "",
-                 "agency not found");
-  }
-  return agency;
-}
-
 // The audit event of an administrator ending a grant.
 v1::AuditEvent GrantEndingEvent(const Caller& c, v1::AuditAction action,
                                 const v1::Grant& grant,
@@ -203,6 +192,25 @@ absl::StatusOr<int64_t> ExpireLapsedGrants(storage::Transaction& tx,
 
 // ---------------------------------------------------------------- agencies
 
+absl::Status RegisterAgency(storage::Transaction& tx, const Caller& by,
+                            const v1::Agency& agency, absl::Time now) {
+  // Taken ids stay taken, also by disabled agencies: a certificate issued
+  // for the old agency must never name a new one.
+  auto existing = tx.agencies().Get(BareId(agency.name()));
+  if (existing.ok()) {
+    return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+                 "agency_id", "is taken by a registered agency");
+  }
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  RETURN_IF_ERROR(tx.agencies().Create(agency));
+  v1::AuditEvent e =
+      NewEvent(by, v1::AUDIT_ACTION_AGENCY_REGISTERED, "", agency.name(), now);
+  e.set_decision(v1::DECISION_ALLOW);
+  e.set_detail(absl::StrCat("role ", v1::AgencyRole_Name(agency.role()),
+                            ", sector ", v1::Sector_Name(agency.sector())));
+  return Append(tx, e);
+}
+
 void AdminApp::CreateAgency(const Caller& caller,
                             const v1::CreateAgencyRequest& req,
                             v1::CreateAgencyResponse* resp, Done done) {
@@ -218,22 +226,7 @@ void AdminApp::CreateAgency(const Caller& caller,
           const v1::CreateAgencyRequest& /*req*/,
           absl::Time t) mutable -> absl::Status {
         SetTimestamp(t, agency.mutable_create_time());
-        // Taken ids stay taken, also by disabled agencies: a certificate
-        // issued for the old agency must never name a new one.
-        auto existing = tx.agencies().Get(BareId(agency.name()));
-        if (existing.ok()) {
-          return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
-                       "agency_id", "is taken by a registered agency");
-        }
-        if (!absl::IsNotFound(existing.status())) return existing.status();
-        RETURN_IF_ERROR(tx.agencies().Create(agency));
-        v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_AGENCY_REGISTERED, "",
-                                    agency.name(), t);
-        e.set_decision(v1::DECISION_ALLOW);
-        e.set_detail(absl::StrCat("role ", v1::AgencyRole_Name(agency.role()),
-                                  ", sector ",
-                                  v1::Sector_Name(agency.sector())));
-        RETURN_IF_ERROR(Append(tx, e));
+        RETURN_IF_ERROR(RegisterAgency(tx, c, agency, t));
         *resp->mutable_agency() = agency;
         return absl::OkStatus();
       },
@@ -251,7 +244,7 @@ void AdminApp::GetAgency(const Caller& caller, const v1::GetAgencyRequest& req,
   SubmitWithOutcome(
       *ctx_.queue,
       [id = *id, resp](storage::Transaction& tx, Outcome&) -> absl::Status {
-        ASSIGN_OR_RETURN(*resp->mutable_agency(), FindAgency(tx, id));
+        ASSIGN_OR_RETURN(*resp->mutable_agency(), tx.agencies().Get(id));
         return absl::OkStatus();
       },
       std::move(done));
@@ -339,7 +332,7 @@ void AdminApp::DisableAgency(const Caller& caller,
       [id = *id, resp](storage::Transaction& tx, const Caller& c,
                        const v1::DisableAgencyRequest& request,
                        absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Agency agency, FindAgency(tx, id));
+        ASSIGN_OR_RETURN(v1::Agency agency, tx.agencies().Get(id));
         if (agency.state() == v1::AGENCY_STATE_DISABLED) {
           return Error(absl::StatusCode::kFailedPrecondition, "AGENCY_DISABLED",
                        "name", "the agency is already disabled");

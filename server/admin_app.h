@@ -66,6 +66,12 @@ inline constexpr int kExpireBatch = 200;
 absl::StatusOr<v1::Agency> NewAgency(absl::string_view agency_id,
                                      const v1::Agency& in, absl::Time now);
 
+// Stores a new agency (made by NewAgency) with its AGENCY_REGISTERED audit
+// event by `by`. ALREADY_EXISTS (field agency_id) if the id is taken, even
+// by a disabled agency. CreateAgency and `samplan-server register-agency`.
+absl::Status RegisterAgency(storage::Transaction& tx, const Caller& by,
+                            const v1::Agency& agency, absl::Time now);
+
 // True when `text` holds something that parses as a Swedish identity number
 // (consent::IdentityNumber): a run of 12 or 10 digits standing alone
 // (not part of a longer run of digits), or 8 or 6 digits, '-' or '+', and 4

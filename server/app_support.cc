@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
+#include "openssl/evp.h"
+#include "openssl/hmac.h"
 #include "openssl/rand.h"
 #include "openssl/sha.h"
 #include "samplan/v1/audit.pb.h"
@@ -192,8 +195,39 @@ absl::Status CheckText(absl::string_view text, size_t max, bool required,
 
 absl::StatusOr<int> PageSize(int32_t page_size, int max) {
   if (page_size < 0) return InvalidField("page_size", "may not be negative");
-  if (page_size == 0) return std::min(50, max);
+  max = std::min(max, kMaxPageSize);
+  if (page_size == 0) return std::min(kDefaultPageSize, max);
   return std::min<int>(page_size, max);
+}
+
+namespace {
+
+// A random key for this process: see KeyedTag().
+const std::string& PageTokenKey() {
+  static const std::string* const key = [] {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+      std::fprintf(stderr, "samplan: RAND_bytes failed\n");
+      std::abort();
+    }
+    return new std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes));
+  }();
+  return *key;
+}
+
+}  // namespace
+
+std::string KeyedTag(absl::string_view text) {
+  const std::string& key = PageTokenKey();
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+           mac, &length) == nullptr) {
+    return "-";
+  }
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(mac), std::min(length, 12u)));
 }
 
 std::string EncodePageToken(absl::string_view scope, absl::string_view after) {

@@ -95,11 +95,19 @@ absl::Status CheckEvidence(const v1::Evidence& e, bool present,
 // At most `max` characters (bytes of UTF-8); `required` means non-empty.
 absl::Status CheckText(absl::string_view text, size_t max, bool required,
                        absl::string_view field);
-// page_size: 0 means the default (50), negative is invalid, larger than
-// `max` is clamped.
+// page_size as every List and Search request defines it: 0 means 100,
+// negative is invalid, larger than 1000 or than `max`
+// (limits.max_page_size) is clamped.
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
 absl::StatusOr<int> PageSize(int32_t page_size, int max);
 
 // --- Page tokens: opaque, tied to the method and filter they came from. ---
+// 24 hex digits of HMAC-SHA-256(a random per-process key, text): binds a
+// token to a filter holding an identity number without carrying it. Unlike
+// a plain hash of a 12-digit number it cannot be reversed by trying every
+// number. Tokens do not survive a restart (INVALID_PAGE_TOKEN).
+std::string KeyedTag(absl::string_view text);
 std::string EncodePageToken(absl::string_view scope, absl::string_view after);
 // INVALID_ARGUMENT (reason INVALID_PAGE_TOKEN) if `token` was not made by
 // EncodePageToken for the same scope. An empty token gives "".

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "audit/merkle.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
@@ -21,24 +22,25 @@
 namespace samplan::server {
 namespace {
 
-using Outcome = absl::Status;
-
-constexpr int kMaxPage = 1000;
-constexpr int kDefaultPage = 100;
 constexpr size_t kMaxChunkBytes = 1 << 20;
 constexpr int kExportBatch = 200;
 
-// page_size as the audit protos define it: 0 means 100, at most 1000.
-absl::StatusOr<int> AuditPageSize(int32_t page_size) {
-  if (page_size < 0) return InvalidField("page_size", "may not be negative");
-  if (page_size == 0) return kDefaultPage;
-  return std::min(page_size, kMaxPage);
-}
-
-absl::Status CheckTimes(const storage::AuditQuery& q, absl::string_view field) {
+// start_time (inclusive) and end_time (exclusive), each optional, into `q`;
+// INVALID_ARGUMENT naming `prefix` + the field.
+absl::Status ParsePeriod(const google::protobuf::Timestamp& start,
+                         bool has_start, const google::protobuf::Timestamp& end,
+                         bool has_end, const std::string& prefix,
+                         storage::AuditQuery& q) {
+  if (has_start) {
+    ASSIGN_OR_RETURN(q.start_time,
+                     ParseTime(start, true, prefix + "start_time"));
+  }
+  if (has_end) {
+    ASSIGN_OR_RETURN(q.end_time, ParseTime(end, true, prefix + "end_time"));
+  }
   if (q.start_time.has_value() && q.end_time.has_value() &&
       *q.end_time <= *q.start_time) {
-    return InvalidField(field, "must be after start_time");
+    return InvalidField(prefix + "end_time", "must be after start_time");
   }
   return absl::OkStatus();
 }
@@ -65,15 +67,8 @@ absl::StatusOr<storage::AuditQuery> ParseFilter(const v1::AuditEventFilter& f,
   q.decision = f.decision();
   RETURN_IF_ERROR(CheckText(f.resource(), 300, false, prefix + "resource"));
   q.resource = f.resource();
-  if (f.has_start_time()) {
-    ASSIGN_OR_RETURN(q.start_time,
-                     ParseTime(f.start_time(), true, prefix + "start_time"));
-  }
-  if (f.has_end_time()) {
-    ASSIGN_OR_RETURN(q.end_time,
-                     ParseTime(f.end_time(), true, prefix + "end_time"));
-  }
-  RETURN_IF_ERROR(CheckTimes(q, prefix + "end_time"));
+  RETURN_IF_ERROR(ParsePeriod(f.start_time(), f.has_start_time(), f.end_time(),
+                              f.has_end_time(), prefix, q));
   return q;
 }
 
@@ -94,10 +89,12 @@ std::string Describe(absl::string_view method, const storage::AuditQuery& q) {
   }
   if (!q.resource.empty()) absl::StrAppend(&d, " resource=", q.resource);
   if (q.start_time.has_value()) {
-    absl::StrAppend(&d, " since=", absl::FormatTime(*q.start_time));
+    absl::StrAppend(
+        &d, " since=", absl::FormatTime(*q.start_time, absl::UTCTimeZone()));
   }
   if (q.end_time.has_value()) {
-    absl::StrAppend(&d, " until=", absl::FormatTime(*q.end_time));
+    absl::StrAppend(
+        &d, " until=", absl::FormatTime(*q.end_time, absl::UTCTimeZone()));
   }
   if (q.after_index >= 0) absl::StrAppend(&d, " after=", q.after_index);
   return d;
@@ -117,22 +114,53 @@ absl::StatusOr<int64_t> AuditQuery(storage::Transaction& tx,
 }
 
 // A page-token scope bound to the method and the exact filter, without
-// carrying the filter (it may hold an identity number).
+// carrying the filter (it may hold an identity number): a keyed hash.
 std::string Scope(absl::string_view method,
                   const google::protobuf::Message& m) {
-  return absl::StrCat(method, ":", absl::BytesToHexString(Fingerprint(m)));
+  return absl::StrCat(method, ":", KeyedTag(Fingerprint(m)));
 }
 
-absl::StatusOr<int64_t> DecodeIndex(absl::string_view token,
-                                    absl::string_view scope) {
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(token, scope));
-  if (after.empty()) return -1;
-  int64_t index = 0;
-  if (!absl::SimpleAtoi(after, &index) || index < 0) {
+// Where a search stands: after `after`, below `end`. `end` is the first
+// page's own AUDIT_QUERIED record, so that later pages do not see the
+// records their earlier pages added; -1 on the first page.
+struct PagePosition {
+  int64_t after = -1;
+  int64_t end = -1;
+};
+
+absl::StatusOr<PagePosition> DecodePosition(absl::string_view token,
+                                            absl::string_view scope) {
+  ASSIGN_OR_RETURN(std::string raw, DecodePageToken(token, scope));
+  PagePosition p;
+  if (raw.empty()) return p;
+  std::pair<std::string, std::string> parts =
+      absl::StrSplit(raw, absl::MaxSplits(':', 1));
+  if (!absl::SimpleAtoi(parts.first, &p.after) ||
+      !absl::SimpleAtoi(parts.second, &p.end) || p.after < 0 ||
+      p.end <= p.after) {
     return Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
                  "page_token", "is not a token this method returned");
   }
-  return index;
+  return p;
+}
+
+// Appends the call's AUDIT_QUERIED record, then reads one page of `q` at
+// `pos`: at most `size` events, and the token of the next page, if any.
+absl::StatusOr<std::vector<v1::AuditEvent>> AuditedPage(
+    storage::Transaction& tx, const Caller& caller, absl::string_view method,
+    storage::AuditQuery q, PagePosition pos, int size, absl::string_view scope,
+    absl::Time now, std::string* next_page_token) {
+  ASSIGN_OR_RETURN(const int64_t own, AuditQuery(tx, caller, method, q, now));
+  q.after_index = pos.after;
+  q.before_index = pos.end >= 0 ? pos.end : own;
+  q.limit = size + 1;
+  ASSIGN_OR_RETURN(auto events, tx.audit().Query(q));
+  if (static_cast<int>(events.size()) > size) {
+    events.resize(size);
+    *next_page_token = EncodePageToken(
+        scope, absl::StrCat(events.back().leaf_index(), ":", q.before_index));
+  }
+  return events;
 }
 
 // Storage's OUT_OF_RANGE for a size beyond the log, as the API reports it.
@@ -142,8 +170,8 @@ absl::Status SizeError(const absl::Status& s, absl::string_view field) {
                s.message());
 }
 
-}  // namespace
-
+// The actions a person's access extract lists: reads of information about
+// the person, including audit queries about them.
 const std::vector<int>& ReadActions() {
   static const auto* const kActions = new std::vector<int>{
       v1::AUDIT_ACTION_PLAN_READ,      v1::AUDIT_ACTION_ENTRY_READ,
@@ -153,6 +181,8 @@ const std::vector<int>& ReadActions() {
   return *kActions;
 }
 
+// One event as an export line: its proto3 JSON mapping (with leafIndex and
+// leafHash) and "\n".
 absl::StatusOr<std::string> ExportLine(const v1::AuditEvent& event) {
   std::string line;
   auto s = google::protobuf::util::MessageToJsonString(event, &line);
@@ -164,34 +194,37 @@ absl::StatusOr<std::string> ExportLine(const v1::AuditEvent& event) {
   return line;
 }
 
+// The `done` of a stream's start job: the cursor once committed.
+CommitQueue::Done HandOver(std::shared_ptr<AuditApp::Cursor> cursor,
+                           AuditApp::Started started) {
+  return [cursor = std::move(cursor),
+          started = std::move(started)](absl::Status s) {
+    if (!s.ok()) return started(s);
+    started(*cursor);
+  };
+}
+
+}  // namespace
+
 void AuditApp::SearchAuditEvents(const Caller& caller,
                                  const v1::SearchAuditEventsRequest& req,
                                  v1::SearchAuditEventsResponse* resp,
                                  Done done) {
   auto q = ParseFilter(req.filter(), "filter.");
   if (!q.ok()) return done(q.status());
-  auto size = AuditPageSize(req.page_size());
+  auto size = PageSize(req.page_size(), ctx_.max_page_size);
   if (!size.ok()) return done(size.status());
   const std::string scope = Scope("SearchAuditEvents", req.filter());
-  auto after = DecodeIndex(req.page_token(), scope);
-  if (!after.ok()) return done(after.status());
-  q->after_index = *after;
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, q = *q, size = *size, scope, resp](
-          storage::Transaction& tx, Outcome&) mutable -> absl::Status {
-        ASSIGN_OR_RETURN(
-            const int64_t own,
-            AuditQuery(tx, caller, "SearchAuditEvents", q, ctx_.clock->Now()));
-        q.before_index = own;
-        q.limit = size + 1;
-        ASSIGN_OR_RETURN(auto events, tx.audit().Query(q));
+  auto pos = DecodePosition(req.page_token(), scope);
+  if (!pos.ok()) return done(pos.status());
+  ctx_.queue->Submit(
+      [this, caller, q = *q, pos = *pos, size = *size, scope,
+       resp](storage::Transaction& tx) -> absl::Status {
         resp->Clear();
-        if (static_cast<int>(events.size()) > size) {
-          events.resize(size);
-          resp->set_next_page_token(
-              EncodePageToken(scope, absl::StrCat(events.back().leaf_index())));
-        }
+        ASSIGN_OR_RETURN(
+            auto events,
+            AuditedPage(tx, caller, "SearchAuditEvents", q, pos, size, scope,
+                        ctx_.clock->Now(), resp->mutable_next_page_token()));
         for (auto& e : events) *resp->add_audit_events() = std::move(e);
         return absl::OkStatus();
       },
@@ -202,10 +235,9 @@ void AuditApp::GetLatestCheckpoint(const Caller&,
                                    const v1::GetLatestCheckpointRequest& req,
                                    v1::GetLatestCheckpointResponse* resp,
                                    Done done) {
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, refresh = req.refresh(), resp](storage::Transaction& tx,
-                                            Outcome&) -> absl::Status {
+  ctx_.queue->Submit(
+      [this, refresh = req.refresh(),
+       resp](storage::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(auto stored,
                          checkpointer_.Update(tx, ctx_.clock->Now(), refresh));
         checkpointer_.ToProto(stored, resp->mutable_checkpoint());
@@ -268,43 +300,26 @@ void AuditApp::GetAccessExtract(const Caller& caller,
   auto subject = ParseIdentity(req.subject(), "subject");
   if (!subject.ok()) return done(subject.status());
   q.subject = *subject;
-  if (req.has_start_time()) {
-    auto t = ParseTime(req.start_time(), true, "start_time");
-    if (!t.ok()) return done(t.status());
-    q.start_time = *t;
-  }
-  if (req.has_end_time()) {
-    auto t = ParseTime(req.end_time(), true, "end_time");
-    if (!t.ok()) return done(t.status());
-    q.end_time = *t;
-  }
-  if (absl::Status s = CheckTimes(q, "end_time"); !s.ok()) return done(s);
+  absl::Status period = ParsePeriod(req.start_time(), req.has_start_time(),
+                                    req.end_time(), req.has_end_time(), "", q);
+  if (!period.ok()) return done(period);
   q.any_action = ReadActions();
-  auto size = AuditPageSize(req.page_size());
+  auto size = PageSize(req.page_size(), ctx_.max_page_size);
   if (!size.ok()) return done(size.status());
   v1::GetAccessExtractRequest fields = req;
   fields.clear_page_size();
   fields.clear_page_token();
   const std::string scope = Scope("GetAccessExtract", fields);
-  auto after = DecodeIndex(req.page_token(), scope);
-  if (!after.ok()) return done(after.status());
-  q.after_index = *after;
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, q, size = *size, scope, resp](
-          storage::Transaction& tx, Outcome&) mutable -> absl::Status {
-        ASSIGN_OR_RETURN(
-            const int64_t own,
-            AuditQuery(tx, caller, "GetAccessExtract", q, ctx_.clock->Now()));
-        q.before_index = own;
-        q.limit = size + 1;
-        ASSIGN_OR_RETURN(auto events, tx.audit().Query(q));
+  auto pos = DecodePosition(req.page_token(), scope);
+  if (!pos.ok()) return done(pos.status());
+  ctx_.queue->Submit(
+      [this, caller, q, pos = *pos, size = *size, scope,
+       resp](storage::Transaction& tx) -> absl::Status {
         resp->Clear();
-        if (static_cast<int>(events.size()) > size) {
-          events.resize(size);
-          resp->set_next_page_token(
-              EncodePageToken(scope, absl::StrCat(events.back().leaf_index())));
-        }
+        ASSIGN_OR_RETURN(
+            auto events,
+            AuditedPage(tx, caller, "GetAccessExtract", q, pos, size, scope,
+                        ctx_.clock->Now(), resp->mutable_next_page_token()));
         absl::flat_hash_map<std::string, std::string> names;
         for (const v1::AuditEvent& e : events) {
           v1::AccessRecord* r = resp->add_records();
@@ -343,19 +358,14 @@ void AuditApp::StartStream(const Caller& caller,
   q->after_index = req.start_leaf_index() - 1;
   auto cursor = std::make_shared<Cursor>();
   cursor->query = *std::move(q);
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, cursor](storage::Transaction& tx,
-                             Outcome&) -> absl::Status {
+  ctx_.queue->Submit(
+      [this, caller, cursor](storage::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(cursor->query.before_index,
                          AuditQuery(tx, caller, "StreamAuditEvents",
                                     cursor->query, ctx_.clock->Now()));
         return absl::OkStatus();
       },
-      [cursor, started = std::move(started)](absl::Status s) {
-        if (!s.ok()) return started(s);
-        started(*cursor);
-      });
+      HandOver(cursor, std::move(started)));
 }
 
 void AuditApp::StartExport(const Caller& caller,
@@ -365,10 +375,9 @@ void AuditApp::StartExport(const Caller& caller,
   if (!q.ok()) return started(q.status());
   auto cursor = std::make_shared<Cursor>();
   cursor->query = *std::move(q);
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, cursor, checkpoint](storage::Transaction& tx,
-                                         Outcome&) -> absl::Status {
+  ctx_.queue->Submit(
+      [this, caller, cursor,
+       checkpoint](storage::Transaction& tx) -> absl::Status {
         const absl::Time now = ctx_.clock->Now();
         RETURN_IF_ERROR(
             AuditQuery(tx, caller, "ExportAuditEvents", cursor->query, now)
@@ -379,10 +388,7 @@ void AuditApp::StartExport(const Caller& caller,
         cursor->query.before_index = stored.tree_size;
         return absl::OkStatus();
       },
-      [cursor, started = std::move(started)](absl::Status s) {
-        if (!s.ok()) return started(s);
-        started(*cursor);
-      });
+      HandOver(cursor, std::move(started)));
 }
 
 absl::StatusOr<std::vector<v1::AuditEvent>> AuditApp::Next(Cursor& cursor,

@@ -93,14 +93,6 @@ class AuditApp {
   const Checkpointer& checkpointer_;
 };
 
-// One event as an export line: its proto3 JSON mapping (with leafIndex and
-// leafHash) and "\n".
-absl::StatusOr<std::string> ExportLine(const v1::AuditEvent& event);
-
-// The actions a person's access extract lists: reads of information about
-// the person, including audit queries about them.
-const std::vector<int>& ReadActions();
-
 }  // namespace samplan::server
 
 #endif  // SAMPLAN_SERVER_AUDIT_APP_H_

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "audit/leaf.h"
@@ -93,7 +94,7 @@ class AuditAppTest : public ::testing::Test {
         SetTimestamp(clock_.Now(), e.mutable_time());
         e.set_agency(i % 2 == 0 ? "agencies/school-1" : "agencies/bup-1");
         e.set_actor(absl::StrCat("staff-", i % 3));
-        e.set_action(i % 4 == 3 ? v1::AUDIT_ACTION_GRANT_RECORDED
+        e.set_action(i % 4 == 2 ? v1::AUDIT_ACTION_GRANT_RECORDED
                                 : v1::AUDIT_ACTION_PLAN_READ);
         e.set_subject(i % 2 == 0 ? child_ : other_);
         e.set_resource(absl::StrCat("plans/p", i % 5));
@@ -245,9 +246,16 @@ TEST_F(AuditAppTest, ProofArgumentsAreChecked) {
   con.set_second_size(2);
   v1::GetConsistencyProofResponse con_resp;
   s = Call(&AuditApp::GetConsistencyProof, con, &con_resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "second_size");
+  con.set_second_size(5);
+  s = Call(&AuditApp::GetConsistencyProof, con, &con_resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_EQ(ReasonOf(s), "TREE_SIZE_OUT_OF_RANGE");
   EXPECT_EQ(FieldOf(s), "second_size");
   con.set_first_size(0);
   s = Call(&AuditApp::GetConsistencyProof, con, &con_resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(FieldOf(s), "first_size");
 }
 
@@ -281,11 +289,13 @@ TEST_F(AuditAppTest, SearchFiltersPagesAndIsAudited) {
       seen.push_back(e.leaf_index());
     }
     if (resp.next_page_token().empty()) break;
-    EXPECT_THAT(resp.next_page_token(), ::testing::Not(HasSubstr(child_)));
+    std::string raw;
+    ASSERT_TRUE(absl::WebSafeBase64Unescape(resp.next_page_token(), &raw));
+    EXPECT_THAT(raw, ::testing::Not(HasSubstr(child_)));
     req.set_page_token(resp.next_page_token());
   }
-  // Even indexes are the child's; every fourth is a grant record.
-  EXPECT_THAT(seen, ElementsAre(0, 2, 4, 6, 8, 10, 12, 14, 16, 18));
+  // Even indexes are the child's; 2, 6, 10... are grant records.
+  EXPECT_THAT(seen, ElementsAre(0, 4, 8, 12, 16));
   // A token is bound to its filter.
   req.mutable_filter()->set_subject(other_);
   v1::SearchAuditEventsResponse resp;
@@ -295,7 +305,7 @@ TEST_F(AuditAppTest, SearchFiltersPagesAndIsAudited) {
   v1::SearchAuditEventsRequest queries;
   queries.mutable_filter()->set_action(v1::AUDIT_ACTION_AUDIT_QUERIED);
   ASSERT_THAT(Call(&AuditApp::SearchAuditEvents, queries, &resp), IsOk());
-  ASSERT_THAT(resp.audit_events(), SizeIs(4));
+  ASSERT_THAT(resp.audit_events(), SizeIs(2));  // two pages
   EXPECT_EQ(resp.audit_events(0).subject(), child_);
   EXPECT_EQ(resp.audit_events(0).agency(), "agencies/auditor-1");
   EXPECT_EQ(resp.audit_events(0).actor(), "revisor");
@@ -303,12 +313,83 @@ TEST_F(AuditAppTest, SearchFiltersPagesAndIsAudited) {
               HasSubstr("SearchAuditEvents action=AUDIT_ACTION_PLAN_READ"));
 }
 
+// Every page records its own query; a later page must not see the records
+// of the earlier ones, or paging would never end.
+TEST_F(AuditAppTest, PagingEndsAlthoughEveryPageIsAudited) {
+  AppendEvents(6);
+  for (bool extract : {false, true}) {
+    std::string token;
+    int pages = 0;
+    do {
+      ASSERT_LT(++pages, 20) << "paging does not end";
+      if (extract) {
+        v1::GetAccessExtractRequest req;
+        req.set_subject(child_);
+        req.set_page_size(1);
+        req.set_page_token(token);
+        v1::GetAccessExtractResponse resp;
+        ASSERT_THAT(Call(&AuditApp::GetAccessExtract, req, &resp), IsOk());
+        token = resp.next_page_token();
+      } else {
+        v1::SearchAuditEventsRequest req;
+        req.mutable_filter()->set_subject(child_);
+        req.set_page_size(1);
+        req.set_page_token(token);
+        v1::SearchAuditEventsResponse resp;
+        ASSERT_THAT(Call(&AuditApp::SearchAuditEvents, req, &resp), IsOk());
+        token = resp.next_page_token();
+      }
+    } while (!token.empty());
+    // The child's 3 events (0, 2, 4); the extract lists reads only (0, 4),
+    // plus the searches made before it began.
+    EXPECT_EQ(pages, extract ? 2 + 3 : 3) << extract;
+  }
+}
+
+TEST_F(AuditAppTest, PageArgumentsAreChecked) {
+  AppendEvents(3);
+  v1::SearchAuditEventsRequest req;
+  req.set_page_size(-1);
+  v1::SearchAuditEventsResponse resp;
+  absl::Status s = Call(&AuditApp::SearchAuditEvents, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "page_size");
+  req.set_page_size(0);
+  req.set_page_token(
+      absl::WebSafeBase64Escape("SearchAuditEvents:x\nnot-a-number"));
+  s = Call(&AuditApp::SearchAuditEvents, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(ReasonOf(s), "INVALID_PAGE_TOKEN");
+  // A token of a search is no token of an extract.
+  req.clear_page_token();
+  req.set_page_size(1);
+  ASSERT_THAT(Call(&AuditApp::SearchAuditEvents, req, &resp), IsOk());
+  ASSERT_FALSE(resp.next_page_token().empty());
+  v1::GetAccessExtractRequest extract;
+  extract.set_subject(child_);
+  extract.set_page_token(resp.next_page_token());
+  v1::GetAccessExtractResponse records;
+  s = Call(&AuditApp::GetAccessExtract, extract, &records);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(ReasonOf(s), "INVALID_PAGE_TOKEN");
+  extract.clear_page_token();
+  SetTimestamp(absl::FromUnixSeconds(100), extract.mutable_start_time());
+  SetTimestamp(absl::FromUnixSeconds(100), extract.mutable_end_time());
+  s = Call(&AuditApp::GetAccessExtract, extract, &records);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "end_time");
+  extract.mutable_start_time()->set_nanos(-1);
+  s = Call(&AuditApp::GetAccessExtract, extract, &records);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "start_time");
+}
+
 TEST_F(AuditAppTest, FilterErrorsNameTheField) {
   struct Case {
     v1::AuditEventFilter filter;
     std::string field;
   };
-  std::vector<Case> cases(5);
+  std::vector<Case> cases(8);
   cases[0].filter.set_subject("20140312-0000");
   cases[0].field = "filter.subject";
   cases[1].filter.set_agency("school-1");
@@ -321,6 +402,12 @@ TEST_F(AuditAppTest, FilterErrorsNameTheField) {
                cases[4].filter.mutable_start_time());
   SetTimestamp(absl::FromUnixSeconds(50), cases[4].filter.mutable_end_time());
   cases[4].field = "filter.end_time";
+  cases[5].filter.set_decision(static_cast<v1::Decision>(77));
+  cases[5].field = "filter.decision";
+  cases[6].filter.set_resource(std::string(301, 'r'));
+  cases[6].field = "filter.resource";
+  cases[7].filter.mutable_start_time()->set_seconds(-100000000000);
+  cases[7].field = "filter.start_time";
   for (const Case& c : cases) {
     v1::SearchAuditEventsRequest req;
     *req.mutable_filter() = c.filter;
@@ -345,41 +432,52 @@ TEST_F(AuditAppTest, AccessExtractListsReadsAboutOnePersonWithNames) {
   req.set_subject(child_);
   v1::GetAccessExtractResponse resp;
   ASSERT_THAT(Call(&AuditApp::GetAccessExtract, req, &resp), IsOk());
-  // The child's events are 0, 2, ..., 10; 3 is a grant record (other
-  // subject) and 7 too, so all six of the child's are reads.
-  ASSERT_THAT(resp.records(), SizeIs(6));
+  // The child's events are 0, 2, ..., 10; 2, 6 and 10 record grants, which
+  // are not reads, so 0, 4 and 8 are listed.
+  ASSERT_THAT(resp.records(), SizeIs(3));
   EXPECT_EQ(resp.records(0).agency(), "agencies/school-1");
   EXPECT_EQ(resp.records(0).agency_display_name(), "Ekskolan");
-  EXPECT_EQ(resp.records(1).leaf_index(), 2);
-  EXPECT_EQ(resp.records(1).grants(0), "grants/g2");
+  EXPECT_EQ(resp.records(1).leaf_index(), 4);
+  EXPECT_EQ(resp.records(1).grants(0), "grants/g4");
   // The extract itself is now a read about the child, listed next time.
   ASSERT_THAT(Call(&AuditApp::GetAccessExtract, req, &resp), IsOk());
-  ASSERT_THAT(resp.records(), SizeIs(7));
-  EXPECT_EQ(resp.records(6).action(), v1::AUDIT_ACTION_AUDIT_QUERIED);
-  EXPECT_EQ(resp.records(6).actor(), "revisor");
+  ASSERT_THAT(resp.records(), SizeIs(4));
+  EXPECT_EQ(resp.records(3).action(), v1::AUDIT_ACTION_AUDIT_QUERIED);
+  EXPECT_EQ(resp.records(3).actor(), "revisor");
   req.set_subject("1234");
   absl::Status s = Call(&AuditApp::GetAccessExtract, req, &resp);
   EXPECT_EQ(FieldOf(s), "subject");
 }
 
+// The checkpoint as stored, without running the checkpointer.
 TEST_F(AuditAppTest, CheckpointsFollowTheSchedule) {
+  auto stored = [&]() -> int64_t {
+    int64_t size = -1;
+    EXPECT_THAT(store_->Read([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(auto c, tx.audit().LatestCheckpoint());
+      if (c.has_value()) size = c->tree_size;
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return size;
+  };
   queue_->SetBatchTail([this](storage::Transaction& tx) {
     return checkpointer_->Update(tx, clock_.Now(), false).status();
   });
   // The first batch signs the first checkpoint.
   AppendEvents(1);
-  EXPECT_EQ(LatestCheckpoint(false).tree_size(), 1);
+  EXPECT_EQ(stored(), 1);
   // Every 5 events (one per batch here) a new one.
   AppendEvents(4);
-  EXPECT_EQ(LatestCheckpoint(false).tree_size(), 1);
+  EXPECT_EQ(stored(), 1);
   AppendEvents(1);
-  EXPECT_EQ(LatestCheckpoint(false).tree_size(), 6);
+  EXPECT_EQ(stored(), 6);
   // Or when 10 seconds passed since the last and the tree grew.
   AppendEvents(1);
-  EXPECT_EQ(LatestCheckpoint(false).tree_size(), 6);
+  EXPECT_EQ(stored(), 6);
   clock_.Advance(absl::Seconds(10));
   AppendEvents(1);
-  EXPECT_EQ(LatestCheckpoint(false).tree_size(), 8);
+  EXPECT_EQ(stored(), 8);
   // On demand.
   AppendEvents(1);
   EXPECT_EQ(LatestCheckpoint(true).tree_size(), 9);

@@ -41,9 +41,9 @@ absl::Status CommitQueue::Run(Job job) {
 void CommitQueue::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
+  absl::MutexLock lock(&join_mu_);  // two callers must not both join
   if (thread_.joinable()) thread_.join();
 }
 
@@ -64,9 +64,11 @@ int64_t CommitQueue::jobs() const {
 
 void CommitQueue::Loop() {
   std::vector<Item> batch;
+  std::vector<absl::FunctionRef<absl::Status(storage::Transaction&)>> fns;
   Job tail;
   for (;;) {
     batch.clear();
+    fns.clear();
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -82,8 +84,6 @@ void CommitQueue::Loop() {
       jobs_ += static_cast<int64_t>(batch.size());
       tail = tail_;
     }
-    std::vector<absl::FunctionRef<absl::Status(storage::Transaction&)>> fns;
-    fns.reserve(batch.size() + 1);
     for (Item& item : batch) fns.emplace_back(item.job);
     if (tail) fns.emplace_back(tail);
     std::vector<absl::Status> results = store_.WriteBatch(fns);

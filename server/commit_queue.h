@@ -75,6 +75,7 @@ class CommitQueue {
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Job tail_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex join_mu_;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t jobs_ ABSL_GUARDED_BY(mu_) = 0;
 

@@ -70,6 +70,23 @@ absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
   return config;
 }
 
+absl::Status CheckOrigin(absl::string_view origin, absl::string_view field) {
+  if (origin.empty()) {
+    return InvalidField(field,
+                        "is required, e.g. \"samplan.example.se/audit\"");
+  }
+  if (origin.size() > 100) {
+    return InvalidField(field, "must be at most 100 characters");
+  }
+  for (char ch : origin) {
+    if (ch <= ' ' || ch > '~' || ch == '+') {
+      return InvalidField(field,
+                          "must be printable ASCII without spaces or '+'");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
   if (c.api().address().empty()) {
     return InvalidField("api.address", "is required, e.g. \"127.0.0.1:7443\"");
@@ -139,19 +156,7 @@ absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
     return InvalidField("log.format", "must be FORMAT_TEXT or FORMAT_JSON");
   }
   auto* audit = c.mutable_audit();
-  if (audit->origin().empty()) {
-    return InvalidField("audit.origin",
-                        "is required, e.g. \"samplan.example.se/audit\"");
-  }
-  if (audit->origin().size() > 100) {
-    return InvalidField("audit.origin", "must be at most 100 characters");
-  }
-  for (char ch : audit->origin()) {
-    if (ch <= ' ' || ch > '~' || ch == '+') {
-      return InvalidField("audit.origin",
-                          "must be printable ASCII without spaces or '+'");
-    }
-  }
+  RETURN_IF_ERROR(CheckOrigin(audit->origin(), "audit.origin"));
   RETURN_IF_ERROR(CheckFile(audit->signing_key_file(), "audit.signing_key_file",
                             check_files));
   if (audit->checkpoint_every_events() == 0) {

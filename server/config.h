@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "consent/engine.h"
 #include "samplan/config/v1/config.pb.h"
 
@@ -24,6 +25,11 @@ absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
 // `check_files` also opens the TLS files.
 absl::Status FinishConfig(config::v1::ServerConfig& config,
                           bool check_files = true);
+
+// An audit log origin (audit.origin, and the checkpoint key's name): 1-100
+// printable ASCII characters without spaces or '+'. INVALID_ARGUMENT naming
+// `field` otherwise.
+absl::Status CheckOrigin(absl::string_view origin, absl::string_view field);
 
 // The consent policy the configuration asks for, with zone
 // Europe/Stockholm. FAILED_PRECONDITION if the zone cannot be loaded.

@@ -11,10 +11,8 @@
 #include <memory>
 #include <string>
 #include <tuple>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "audit/note.h"
 #include "common/clock.h"
 #include "samplan/v1/admin.pb.h"
@@ -202,22 +200,14 @@ int RegisterAgency(const Args& a) {
     return UsageError(std::string(built.status().message()));
   }
   const v1::Agency& agency = *built;
-  bool existed = false;
+  Caller operator_caller;
+  operator_caller.agency_id = a.id;
+  operator_caller.actor = "local-operator";
   absl::Status s = (*store)->Write([&](storage::Transaction& tx) {
-    if (tx.agencies().Get(a.id).ok()) {
-      existed = true;
-      return absl::OkStatus();
-    }
-    absl::Status created = tx.agencies().Create(agency);
-    if (!created.ok()) return created;
-    Caller operator_caller;
-    operator_caller.agency_id = a.id;
-    operator_caller.actor = "local-operator";
-    return tx.audit()
-        .Append(NewEvent(operator_caller, v1::AUDIT_ACTION_AGENCY_REGISTERED,
-                         "", agency.name(), clock.Now()))
-        .status();
+    return RegisterAgency(tx, operator_caller, agency, clock.Now());
   });
+  const bool existed = absl::IsAlreadyExists(s);
+  if (existed) s = absl::OkStatus();
   if (!s.ok()) {
     std::fprintf(stderr, "samplan-server: %s\n",
                  std::string(s.message()).c_str());
@@ -249,13 +239,20 @@ absl::Status WriteNewFile(const std::string& path, const std::string& text,
 int Keygen(const Args& a) {
   if (a.out.empty()) return UsageError("keygen needs --out FILE");
   if (a.origin.empty()) return UsageError("keygen needs --origin ORIGIN");
+  if (absl::Status s = CheckOrigin(a.origin, "--origin"); !s.ok()) {
+    return UsageError(std::string(s.message()));
+  }
   auto pem = audit::GenerateSigningKeyPem();
-  absl::StatusOr<std::unique_ptr<audit::NoteSigner>> signer =
-      pem.ok()
-          ? audit::NoteSigner::FromPrivateKeyPem(*pem, a.origin)
-          : absl::StatusOr<std::unique_ptr<audit::NoteSigner>>(pem.status());
+  if (!pem.ok()) {
+    std::fprintf(stderr, "samplan-server: %s\n",
+                 std::string(pem.status().message()).c_str());
+    return 1;
+  }
+  auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, a.origin);
   if (!signer.ok()) {
-    return UsageError(absl::StrCat("--origin: ", signer.status().message()));
+    std::fprintf(stderr, "samplan-server: %s\n",
+                 std::string(signer.status().message()).c_str());
+    return 1;
   }
   for (const auto& [path, text, mode] :
        {std::tuple<std::string, std::string, mode_t>{a.out, *pem, 0600},

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,9 +25,6 @@
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
-#include "openssl/evp.h"
-#include "openssl/hmac.h"
-#include "openssl/rand.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
@@ -94,38 +90,6 @@ std::string QuotedPath(absl::string_view path) {
     }
   }
   return absl::StrCat("\"", path, "\"");
-}
-
-// --- Page tokens that must not carry an identity number. ---
-
-// A random key for this process: tokens bound to a subject carry a keyed
-// hash of it, which (unlike a plain hash of a 12-digit number) cannot be
-// reversed by trying every number. Tokens do not survive a restart; an old
-// one is refused as INVALID_PAGE_TOKEN.
-const std::string& PageTokenKey() {
-  static const std::string* const key = [] {
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-      std::fprintf(stderr, "samplan: RAND_bytes failed\n");
-      std::abort();
-    }
-    return new std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes));
-  }();
-  return *key;
-}
-
-// 24 hex digits of HMAC-SHA-256(process key, subject).
-std::string SubjectTag(absl::string_view subject) {
-  const std::string& key = PageTokenKey();
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(subject.data()),
-           subject.size(), mac, &length) == nullptr) {
-    return "-";
-  }
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(mac), std::min(length, 12u)));
 }
 
 // --- Validation of request values. Each returns INVALID_ARGUMENT naming
@@ -944,9 +908,8 @@ void PlanApp::SearchPlans(const Caller& caller,
     }
     ASSIGN_OR_RETURN(limit, PageSize(req.page_size(), ctx_.max_page_size));
     // The token is bound to the subject without carrying it.
-    scope =
-        absl::StrCat("SearchPlans:", caller.agency_id, ":",
-                     static_cast<int>(req.state()), ":", SubjectTag(subject));
+    scope = absl::StrCat("SearchPlans:", caller.agency_id, ":",
+                         static_cast<int>(req.state()), ":", KeyedTag(subject));
     ASSIGN_OR_RETURN(after, DecodePageToken(req.page_token(), scope));
     return absl::OkStatus();
   }();

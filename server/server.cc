@@ -28,6 +28,7 @@
 #include "server/grpc_status.h"
 #include "server/plan_app.h"
 #include "server/services.h"
+#include "spdlog/spdlog.h"
 #include "storage/sqlite_store.h"
 
 namespace samplan::server {
@@ -99,10 +100,11 @@ class Server::Impl {
  public:
   ServerOptions options;
   SystemClock system_clock;
-  std::unique_ptr<storage::Store> store;
-  std::unique_ptr<CommitQueue> queue;
+  // Before the queue, whose batch tail uses them until it is destroyed.
   std::unique_ptr<audit::NoteSigner> signer;
   std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<CommitQueue> queue;
   std::unique_ptr<PlanApp> plans;
   std::unique_ptr<ConsentApp> consents;
   std::unique_ptr<AuditApp> audits;
@@ -129,14 +131,12 @@ class Server::Impl {
   absl::Status Sweep() {
     const absl::Time now = clock->Now();
     return queue->Run([now](storage::Transaction& tx) {
-      return ExpireLapsedGrants(tx, nullptr, now, 500).status();
+      return ExpireLapsedGrants(tx, nullptr, now, kExpireBatch).status();
     });
   }
+  // An empty batch: its tail signs a checkpoint if one is due by time.
   absl::Status CheckpointIfDue() {
-    const absl::Time now = clock->Now();
-    return queue->Run([this, now](storage::Transaction& tx) {
-      return checkpointer->Update(tx, now, false).status();
-    });
+    return queue->Run([](storage::Transaction&) { return absl::OkStatus(); });
   }
   void MaintenanceLoop() {
     const auto& a = options.config.audit();
@@ -145,13 +145,17 @@ class Server::Impl {
         std::min(absl::Seconds(a.checkpoint_every_seconds()), sweep_every);
     absl::Time next_sweep = absl::Now();
     while (!stop_maintenance.WaitForNotificationWithTimeout(tick)) {
-      // Failures are retried on the next tick; decisions never depend on
-      // the sweeper, and every append re-checks whether a checkpoint is due.
+      // A failure is logged and retried on the next tick; decisions never
+      // depend on the sweeper. The sweep's batch also runs the tail, so a
+      // tick that sweeps needs no second batch.
       if (absl::Now() >= next_sweep) {
-        (void)Sweep();
+        if (absl::Status s = Sweep(); !s.ok()) {
+          spdlog::error("expiry sweep failed: {}", std::string(s.message()));
+        }
         next_sweep = absl::Now() + sweep_every;
+      } else if (absl::Status s = CheckpointIfDue(); !s.ok()) {
+        spdlog::error("maintenance batch failed: {}", std::string(s.message()));
       }
-      (void)CheckpointIfDue();
     }
   }
 };
@@ -191,7 +195,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl->queue = std::make_unique<CommitQueue>(*impl->store);
   impl->queue->SetBatchTail(
       [cp = impl->checkpointer.get(), clock](storage::Transaction& tx) {
-        return cp->Update(tx, clock->Now(), false).status();
+        // The batch's own jobs are not affected by a failure here: the
+        // tail has its own savepoint. Storage messages carry no values.
+        absl::Status s = cp->Update(tx, clock->Now(), false).status();
+        if (!s.ok()) {
+          spdlog::error("audit checkpoint not signed: {}",
+                        std::string(s.message()));
+        }
+        return s;
       });
   // The first checkpoint of a new log, and a check that the key signs.
   RETURN_IF_ERROR(impl->queue->Run([&](storage::Transaction& tx) {
@@ -266,6 +277,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 }
 
 absl::Status Server::RunMaintenance() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->shut_down) {
+      return absl::FailedPreconditionError("the server is shut down");
+    }
+  }
   RETURN_IF_ERROR(impl_->Sweep());
   return impl_->CheckpointIfDue();
 }

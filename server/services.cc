@@ -1,9 +1,10 @@
 #include "server/services.h"
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
-#include "absl/strings/string_view.h"
 #include "common/status_macros.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
@@ -30,33 +31,24 @@ absl::StatusOr<Caller> Authenticate(storage::Store& store,
   return Authorize(store, peer, ActorOf(*ctx), need);
 }
 
-// Authenticates, then runs `call` with a `done` that finishes the reactor.
-template <typename Call>
-grpc::ServerUnaryReactor* Handle(storage::Store& store,
-                                 grpc::CallbackServerContext* ctx,
-                                 const Requirement& need, Call&& call) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto caller = Authenticate(store, ctx, need);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  call(*caller,
-       [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-  return reactor;
-}
-
-// Handle() for an application method of the usual shape.
+// Authenticates, then runs the application `method`; its `done` finishes
+// the reactor (after the durable commit, on the commit queue's thread).
 template <typename App, typename Request, typename Response>
 grpc::ServerUnaryReactor* Unary(
     storage::Store& store, grpc::CallbackServerContext* ctx,
     const Requirement& need, App& app,
     void (App::*method)(const Caller&, const Request&, Response*, Done),
     const Request* req, Response* resp) {
-  return Handle(store, ctx, need,
-                [&app, method, req, resp](const Caller& c, Done done) {
-                  (app.*method)(c, *req, resp, std::move(done));
-                });
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto caller = Authenticate(store, ctx, need);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  (app.*method)(*caller, *req, resp, [reactor](absl::Status s) {
+    reactor->Finish(ToGrpcStatus(s));
+  });
+  return reactor;
 }
 
 constexpr Requirement kAgencySystem{Role::kAgencySystem, false};
@@ -250,72 +242,40 @@ class ConsentServiceImpl final : public v1::ConsentService::CallbackService {
   ConsentApp& app_;
 };
 
-// Streams the events of a cursor, 500 per message.
-class EventStream final
-    : public grpc::ServerWriteReactor<v1::StreamAuditEventsResponse> {
+// A server stream over an audit cursor. Start() runs on the commit queue's
+// thread once the call's own audit record is committed, so it only sends
+// the initial metadata; every read and write happens in the reactions, on
+// gRPC's threads. `fill` puts the next message into its argument and says
+// whether there was one.
+template <typename Response>
+class AuditStream final : public grpc::ServerWriteReactor<Response> {
  public:
-  explicit EventStream(AuditApp& app) : app_(app) {}
+  using Fill =
+      std::function<absl::StatusOr<bool>(AuditApp::Cursor&, Response*)>;
+  explicit AuditStream(Fill fill) : fill_(std::move(fill)) {}
+
   void Start(absl::StatusOr<AuditApp::Cursor> cursor) {
-    if (!cursor.ok()) return Finish(ToGrpcStatus(cursor.status()));
+    if (!cursor.ok()) return this->Finish(ToGrpcStatus(cursor.status()));
     cursor_ = *std::move(cursor);
-    WriteNext();
+    this->StartSendInitialMetadata();
   }
-  void OnWriteDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status::CANCELLED);
-    WriteNext();
-  }
+  void OnSendInitialMetadataDone(bool ok) override { Next(ok); }
+  void OnWriteDone(bool ok) override { Next(ok); }
   void OnDone() override { delete this; }
 
  private:
-  void WriteNext() {
-    auto events = app_.Next(cursor_, 500);
-    if (!events.ok()) return Finish(ToGrpcStatus(events.status()));
-    if (events->empty()) return Finish(grpc::Status::OK);
+  void Next(bool ok) {
+    if (!ok) return this->Finish(grpc::Status::CANCELLED);
     response_.Clear();
-    for (auto& e : *events) *response_.add_audit_events() = std::move(e);
-    StartWrite(&response_);
+    absl::StatusOr<bool> more = fill_(cursor_, &response_);
+    if (!more.ok()) return this->Finish(ToGrpcStatus(more.status()));
+    if (!*more) return this->Finish(grpc::Status::OK);
+    this->StartWrite(&response_);
   }
 
-  AuditApp& app_;
+  Fill fill_;
   AuditApp::Cursor cursor_;
-  v1::StreamAuditEventsResponse response_;
-};
-
-// Streams an export: JSON-lines chunks, the checkpoint in the first (which
-// is sent even when no event matches).
-class ExportStream final
-    : public grpc::ServerWriteReactor<v1::ExportAuditEventsResponse> {
- public:
-  explicit ExportStream(AuditApp& app) : app_(app) {}
-  v1::Checkpoint* checkpoint() { return &checkpoint_; }
-  void Start(absl::StatusOr<AuditApp::Cursor> cursor) {
-    if (!cursor.ok()) return Finish(ToGrpcStatus(cursor.status()));
-    cursor_ = *std::move(cursor);
-    WriteNext();
-  }
-  void OnWriteDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status::CANCELLED);
-    WriteNext();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  void WriteNext() {
-    auto chunk = app_.NextChunk(cursor_);
-    if (!chunk.ok()) return Finish(ToGrpcStatus(chunk.status()));
-    if (!chunk->has_value() && !first_) return Finish(grpc::Status::OK);
-    response_.Clear();
-    if (chunk->has_value()) response_ = **std::move(chunk);
-    if (first_) *response_.mutable_checkpoint() = checkpoint_;
-    first_ = false;
-    StartWrite(&response_);
-  }
-
-  AuditApp& app_;
-  AuditApp::Cursor cursor_;
-  v1::Checkpoint checkpoint_;
-  v1::ExportAuditEventsResponse response_;
-  bool first_ = true;
+  Response response_;
 };
 
 class AuditServiceImpl final : public v1::AuditService::CallbackService {
@@ -331,7 +291,13 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
   grpc::ServerWriteReactor<v1::StreamAuditEventsResponse>* StreamAuditEvents(
       grpc::CallbackServerContext* ctx,
       const v1::StreamAuditEventsRequest* req) override {
-    auto* stream = new EventStream(app_);
+    auto* stream = new AuditStream<v1::StreamAuditEventsResponse>(
+        [this](AuditApp::Cursor& cursor,
+               v1::StreamAuditEventsResponse* out) -> absl::StatusOr<bool> {
+          ASSIGN_OR_RETURN(auto events, app_.Next(cursor, 500));
+          for (auto& e : events) *out->add_audit_events() = std::move(e);
+          return !events.empty();
+        });
     auto caller = Authenticate(store_, ctx, kAuditor);
     if (!caller.ok()) {
       stream->Start(caller.status());
@@ -345,15 +311,30 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
   grpc::ServerWriteReactor<v1::ExportAuditEventsResponse>* ExportAuditEvents(
       grpc::CallbackServerContext* ctx,
       const v1::ExportAuditEventsRequest* req) override {
-    auto* stream = new ExportStream(app_);
+    // The checkpoint goes into the first chunk, which is sent even when no
+    // event matches.
+    auto checkpoint = std::make_shared<v1::Checkpoint>();
+    auto* stream = new AuditStream<v1::ExportAuditEventsResponse>(
+        [this, checkpoint, first = true](
+            AuditApp::Cursor& cursor,
+            v1::ExportAuditEventsResponse* out) mutable
+        -> absl::StatusOr<bool> {
+          ASSIGN_OR_RETURN(auto chunk, app_.NextChunk(cursor));
+          if (!chunk.has_value() && !first) return false;
+          if (chunk.has_value()) *out = *std::move(chunk);
+          if (first) *out->mutable_checkpoint() = *checkpoint;
+          first = false;
+          return true;
+        });
     auto caller = Authenticate(store_, ctx, kAuditor);
     if (!caller.ok()) {
       stream->Start(caller.status());
       return stream;
     }
-    app_.StartExport(
-        *caller, *req, stream->checkpoint(),
-        [stream](auto cursor) { stream->Start(std::move(cursor)); });
+    app_.StartExport(*caller, *req, checkpoint.get(),
+                     [stream, checkpoint](auto cursor) {
+                       stream->Start(std::move(cursor));
+                     });
     return stream;
   }
   grpc::ServerUnaryReactor* GetLatestCheckpoint(
