@@ -500,19 +500,7 @@ std::string EnumLabels(const google::protobuf::EnumDescriptor* e) {
 
 }  // namespace internal
 
-// --- Conversions and formatting ---
-
-void ToTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t seconds = absl::ToUnixSeconds(time);
-  const int64_t nanos =
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds));
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(nanos));
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
-  return ToTime(timestamp);
-}
+// --- Formatting ---
 
 std::string FormatDate(const google::type::Date& date) {
   if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "-";
@@ -524,7 +512,7 @@ std::string FormatDate(const google::type::Date& date) {
 std::string FormatInstant(const google::protobuf::Timestamp& timestamp,
                           absl::TimeZone zone) {
   if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
-  const absl::Time time = FromTimestamp(timestamp);
+  const absl::Time time = samplan::ToTime(timestamp);
   const absl::CivilSecond civil = absl::ToCivilSecond(time, zone);
   std::string out = absl::FormatTime(
       civil.second() != 0 ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", time, zone);

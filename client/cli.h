@@ -262,10 +262,10 @@ std::string EnumChoices() {
   return internal::EnumLabels(google::protobuf::GetEnumDescriptor<E>());
 }
 
-// --- Conversions and formatting ---
-
-void ToTimestamp(absl::Time time, google::protobuf::Timestamp* out);
-absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp);
+// --- Formatting ---
+//
+// Timestamps convert with samplan::SetTimestamp and samplan::ToTime
+// (common/proto_time.h).
 
 // "YYYY-MM-DD", zero-padded; an unset date (all zero) gives "-".
 std::string FormatDate(const google::type::Date& date);

@@ -2,7 +2,6 @@
 // (create, get, list, disable) and admin grant (revoke, void, expire,
 // expiring).
 
-#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,10 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "client/cli.h"
 #include "client/client.h"
 #include "client/samplanctl.h"
+#include "common/resource_names.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/consent.pb.h"
@@ -24,8 +23,6 @@ namespace {
 
 using cli::EnumCode;
 using cli::EnumLabel;
-
-constexpr absl::string_view kAgencyPrefix = "agencies/";
 
 // ---------------------------------------------------------------------------
 // Human-readable output.
@@ -63,7 +60,7 @@ void PrintAgencyLine(const v1::Agency& a) {
 int AgencyCreate(Invocation& in) {
   v1::CreateAgencyRequest req;
   const std::string name = in.Agency("--id", Need::kRequired);
-  if (!name.empty()) req.set_agency_id(name.substr(kAgencyPrefix.size()));
+  if (!name.empty()) req.set_agency_id(samplan::BareId(name));
   v1::Agency* agency = req.mutable_agency();
   agency->set_display_name(in.Text("--display-name", Need::kRequired));
   agency->set_role(in.Enum<v1::AgencyRole>("--role", Need::kRequired));
@@ -195,22 +192,9 @@ int GrantExpiring(Invocation& in) {
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::ListExpiringGrantsResponse resp;
-  return in.Finish(c->ListExpiringGrants(req, &resp), resp,
-                   [](const v1::ListExpiringGrantsResponse& r) {
-                     // The server pages in grant id order; each page is
-                     // shown soonest end first.
-                     std::vector<const v1::Grant*> grants;
-                     for (const v1::Grant& g : r.grants()) grants.push_back(&g);
-                     std::stable_sort(
-                         grants.begin(), grants.end(),
-                         [](const v1::Grant* a, const v1::Grant* b) {
-                           return cli::FromTimestamp(a->valid_until()) <
-                                  cli::FromTimestamp(b->valid_until());
-                         });
-                     if (grants.empty()) Print("No grants.");
-                     for (const v1::Grant* g : grants) PrintGrantLine(*g);
-                     PrintMore(r.next_page_token());
-                   });
+  return in.Finish(
+      c->ListExpiringGrants(req, &resp), resp,
+      [](const v1::ListExpiringGrantsResponse& r) { PrintGrants(r); });
 }
 
 }  // namespace
@@ -319,8 +303,7 @@ void AddAdminCommands(std::vector<Command>* commands) {
        true},
       {"admin grant", "expiring", "list consents that end soon",
        "Lists the active grants whose period ends within the given number of "
-       "days.\nThe server pages them in grant id order; each page is shown "
-       "soonest end first\n(--json keeps the server's order).",
+       "days,\nin grant id order.",
        WithPaging({
            {"--within-days", "N", Need::kRequired,
             "the horizon in days from now, 1-366"},

@@ -28,6 +28,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "audit/leaf.h"
@@ -37,6 +38,7 @@
 #include "client/cli.h"
 #include "client/client.h"
 #include "client/samplanctl.h"
+#include "common/proto_time.h"
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -201,8 +203,23 @@ std::string TwelveDigits(std::string pnr) {
   return pnr;
 }
 
-std::string Hex(absl::string_view bytes) {
-  return absl::BytesToHexString(bytes);
+// `text` broken at spaces into lines of at most `width` columns (a longer
+// word gets a line of its own).
+std::string WrapWords(absl::string_view text, size_t width) {
+  std::string out;
+  size_t column = 0;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (column > 0 && column + 1 + word.size() > width) {
+      out += '\n';
+      column = 0;
+    } else if (column > 0) {
+      out += ' ';
+      ++column;
+    }
+    out.append(word.data(), word.size());
+    column += word.size();
+  }
+  return out;
 }
 
 // The first line of a note: the checkpoint's origin, which samplan also uses
@@ -326,6 +343,24 @@ std::vector<FlagDoc> WithFilter(std::vector<FlagDoc> flags) {
   return out;
 }
 
+// Reads --since and --until into the start_time and end_time of *message (a
+// filter or a request), leaving each unset when its flag is absent; records a
+// usage error unless --until is after --since.
+template <typename Message>
+void ReadTimeRange(Invocation& in, Message* message) {
+  const bool since =
+      in.Instant("--since", Need::kOptional, message->mutable_start_time());
+  if (!since) message->clear_start_time();
+  const bool until =
+      in.Instant("--until", Need::kOptional, message->mutable_end_time());
+  if (!until) message->clear_end_time();
+  if (since && until &&
+      samplan::ToTime(message->end_time()) <=
+          samplan::ToTime(message->start_time())) {
+    in.Fail("--until: must be after --since");
+  }
+}
+
 // Reads the filter flags of WithFilter into *filter.
 void ReadFilter(Invocation& in, v1::AuditEventFilter* filter) {
   filter->set_subject(TwelveDigits(in.Pnr("--subject", Need::kOptional)));
@@ -343,17 +378,7 @@ void ReadFilter(Invocation& in, v1::AuditEventFilter* filter) {
   if (in.Given("--resource")) {
     filter->set_resource(in.Text("--resource", Need::kRequired));
   }
-  const bool since =
-      in.Instant("--since", Need::kOptional, filter->mutable_start_time());
-  if (!since) filter->clear_start_time();
-  const bool until =
-      in.Instant("--until", Need::kOptional, filter->mutable_end_time());
-  if (!until) filter->clear_end_time();
-  if (since && until &&
-      cli::FromTimestamp(filter->end_time()) <=
-          cli::FromTimestamp(filter->start_time())) {
-    in.Fail("--until: must be after --since");
-  }
+  ReadTimeRange(in, filter);
 }
 
 // What an export brought.
@@ -408,6 +433,16 @@ int VerificationFailed(const Invocation& in, absl::string_view problem) {
   return cli::kExitVerifyFailed;
 }
 
+// --origin, the name of a PEM key: nullopt when absent; records a usage
+// error when given empty.
+std::optional<std::string> Origin(Invocation& in) {
+  std::optional<std::string> origin = in.Value("--origin", Need::kOptional);
+  if (origin.has_value() && origin->empty()) {
+    in.Fail("--origin: give the log's origin, e.g. samplan.example.se/audit");
+  }
+  return origin;
+}
+
 // The verifier for --public-key, named `key_name` (needed for a PEM key).
 absl::StatusOr<audit::NoteVerifier> LoadKey(const std::string& path,
                                             const std::string& key_name) {
@@ -455,17 +490,7 @@ int AuditSearch(Invocation& in) {
 int AuditExtract(Invocation& in) {
   v1::GetAccessExtractRequest req;
   req.set_subject(TwelveDigits(in.Pnr("--subject", Need::kRequired)));
-  const bool since =
-      in.Instant("--since", Need::kOptional, req.mutable_start_time());
-  if (!since) req.clear_start_time();
-  const bool until =
-      in.Instant("--until", Need::kOptional, req.mutable_end_time());
-  if (!until) req.clear_end_time();
-  if (since && until &&
-      cli::FromTimestamp(req.end_time()) <=
-          cli::FromTimestamp(req.start_time())) {
-    in.Fail("--until: must be after --since");
-  }
+  ReadTimeRange(in, &req);
   in.Paging(&req);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
@@ -559,7 +584,8 @@ int AuditExport(Invocation& in) {
         .Number("firstLeafIndex", totals.first_leaf)
         .Number("lastLeafIndex", totals.last_leaf)
         .Number("treeSize", tree_size)
-        .String("rootHash", Hex(totals.checkpoint->root_hash()))
+        .String("rootHash",
+                absl::BytesToHexString(totals.checkpoint->root_hash()))
         .String("out", out_path)
         .String("checkpointOut", checkpoint_path)
         .Print();
@@ -597,10 +623,21 @@ int AuditCheckpoint(Invocation& in) {
                           cli::kExitFailure);
     }
   }
-  if (in.json()) return Invocation::PrintJson(resp);
+  if (in.json()) {
+    // Flat, with numbers and a hex root hash, like the other audit commands'
+    // --json output (the response message would give treeSize as a string).
+    JsonObject out;
+    out.String("origin", checkpoint.origin())
+        .Number("treeSize", checkpoint.tree_size())
+        .String("rootHash", absl::BytesToHexString(checkpoint.root_hash()))
+        .String("signedNote", checkpoint.signed_note());
+    if (!out_path.empty()) out.String("out", out_path);
+    return out.Print();
+  }
   Print(absl::StrCat("Checkpoint of ", checkpoint.origin()));
   Print(absl::StrCat("  tree size:  ", checkpoint.tree_size()));
-  Print(absl::StrCat("  root hash:  ", Hex(checkpoint.root_hash())));
+  Print(absl::StrCat("  root hash:  ",
+                     absl::BytesToHexString(checkpoint.root_hash())));
   Print("Signed note (not verified here; use audit consistency or verify):");
   absl::string_view note = checkpoint.signed_note();
   absl::ConsumeSuffix(&note, "\n");
@@ -615,11 +652,7 @@ int AuditVerify(Invocation& in) {
   const std::string export_path = in.Path("--export", Need::kOptional);
   std::string checkpoint_path = in.Path("--checkpoint", Need::kOptional);
   const std::string saved_path = in.Path("--saved-checkpoint", Need::kOptional);
-  const std::optional<std::string> origin =
-      in.Value("--origin", Need::kOptional);
-  if (origin.has_value() && origin->empty()) {
-    in.Fail("--origin: give the log's origin, e.g. samplan.example.se/audit");
-  }
+  const std::optional<std::string> origin = Origin(in);
   if (!checkpoint_path.empty() && export_path.empty()) {
     in.Fail(
         "--checkpoint goes with --export; without --export the export and "
@@ -814,11 +847,7 @@ int AuditProve(Invocation& in) {
   const std::string event_path = in.Path("--event-file", Need::kOptional);
   const std::string key_path = in.Path("--public-key", Need::kOptional);
   const std::string checkpoint_path = in.Path("--checkpoint", Need::kOptional);
-  const std::optional<std::string> origin =
-      in.Value("--origin", Need::kOptional);
-  if (origin.has_value() && origin->empty()) {
-    in.Fail("--origin: give the log's origin, e.g. samplan.example.se/audit");
-  }
+  const std::optional<std::string> origin = Origin(in);
   if (in.ok() && !leaf.has_value() && event_path.empty()) {
     in.Fail(
         "--leaf-index is required (or give --event-file with one event from "
@@ -998,10 +1027,16 @@ int AuditProve(Invocation& in) {
   } else {
     Print(absl::StrCat("  checkpoint: ", body.origin,
                        ", NOT authenticated: no --public-key was given, so "
-                       "the root is"));
-    Print(
-        "              the server's word; give --public-key to check the "
-        "signature");
+                       "the root"));
+    if (checkpoint_path.empty()) {
+      Print(
+          "              is the server's word; give --public-key to check the "
+          "signature");
+    } else {
+      Print(absl::StrCat("              comes from ", checkpoint_path,
+                         " and is unchecked; give --public-key to check the "
+                         "signature"));
+    }
   }
   return cli::kExitOk;
 }
@@ -1009,11 +1044,7 @@ int AuditProve(Invocation& in) {
 int AuditConsistency(Invocation& in) {
   const std::string saved_path = in.Path("--saved-checkpoint", Need::kRequired);
   const std::string key_path = in.Path("--public-key", Need::kRequired);
-  const std::optional<std::string> origin =
-      in.Value("--origin", Need::kOptional);
-  if (origin.has_value() && origin->empty()) {
-    in.Fail("--origin: give the log's origin, e.g. samplan.example.se/audit");
-  }
+  const std::optional<std::string> origin = Origin(in);
   if (!in.ok()) return in.UsageExit();
 
   absl::StatusOr<std::string> saved_note = ReadFile(saved_path);
@@ -1034,10 +1065,13 @@ int AuditConsistency(Invocation& in) {
 
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
+  // Refreshed, so that the server signs a checkpoint of the whole log first:
+  // the newest signed one may be the saved one itself (say, right after a
+  // restart), which would prove nothing about the events since.
+  v1::GetLatestCheckpointRequest creq;
+  creq.set_refresh(true);
   v1::GetLatestCheckpointResponse resp;
-  if (absl::Status status =
-          c->GetLatestCheckpoint(v1::GetLatestCheckpointRequest(), &resp);
-      !status.ok()) {
+  if (absl::Status status = c->GetLatestCheckpoint(creq, &resp); !status.ok()) {
     return in.ReportError(status);
   }
   absl::StatusOr<audit::CheckpointBody> latest =
@@ -1116,24 +1150,28 @@ int AuditConsistency(Invocation& in) {
   return cli::kExitOk;
 }
 
+// The description of audit search, with the accepted actions taken from
+// AuditAction. Built once.
+const char* AuditSearchDescription() {
+  static const std::string* const kDescription = new std::string(absl::StrCat(
+      "Lists the audit events that match every filter given, by leaf index "
+      "(the event's\nposition in the log), two lines each. For auditors "
+      "(role auditor); the search\nis itself logged. --caller-agency and "
+      "--caller-actor are about the calls\nlogged; the global --agency and "
+      "--actor are about you.\n\n",
+      WrapWords(
+          absl::StrCat("ACTION is one of ", cli::EnumChoices<v1::AuditAction>(),
+                       " (AUDIT_ACTION_PLAN_READ works too)."),
+          78)));
+  return kDescription->c_str();
+}
+
 }  // namespace
 
 void AddAuditCommands(std::vector<Command>* commands) {
   std::vector<Command> table{
       {"audit", "search", "list audit events that match a filter",
-       "Lists the audit events that match every filter given, by leaf index "
-       "(the event's\nposition in the log), two lines each. For auditors "
-       "(role auditor); the search\nis itself logged. --caller-agency and "
-       "--caller-actor are about the calls\nlogged; the global --agency and "
-       "--actor are about you.\n\nACTION is one of plan-read, entry-read, "
-       "plans-listed, plan-created,\nplan-updated, plan-approved, plan-closed, "
-       "entry-written, entry-deleted,\nparticipant-added, participant-removed, "
-       "grant-recorded, grant-withdrawn,\ngrant-revoked, grant-voided, "
-       "grant-expired, custody-recorded, custody-ended,\n"
-       "representation-recorded, representation-ended, consent-read, "
-       "access-checked,\nagency-registered, agency-disabled or audit-queried "
-       "(AUDIT_ACTION_PLAN_READ\nworks too).",
-       WithPaging(WithFilter({})),
+       AuditSearchDescription(), WithPaging(WithFilter({})),
        "samplanctl audit search --subject 20160510-2381 --action plan-read "
        "\\\n      --decision deny --since 2026-06-01",
        AuditSearch, false},
@@ -1224,8 +1262,9 @@ void AddAuditCommands(std::vector<Command>* commands) {
        "(or reads\nit from --event-file, an export), recomputes its leaf hash "
        "from its content,\nand checks the server's inclusion proof against "
        "the checkpoint's root. With\n--public-key the checkpoint's signature "
-       "is checked too; without it the root is\nthe server's word, and the "
-       "output says so. A failed check exits 5.",
+       "is checked too; without it the root is\nthe server's word (or, with "
+       "--checkpoint, that file's, unchecked), and the\noutput says so. A "
+       "failed check exits 5.",
        {
            {"--leaf-index", "N", Need::kOptional,
             "the event's position in the log (required without\n"
@@ -1248,9 +1287,10 @@ void AddAuditCommands(std::vector<Command>* commands) {
        "consistency",
        "prove that the log extends a saved checkpoint",
        "Proves that the server's log is append-only since a checkpoint you "
-       "saved: checks\nthe saved and the newest checkpoint's signatures, then "
-       "the server's consistency\nproof that the newest tree begins with the "
-       "saved one. A failed check exits 5.",
+       "saved: asks\nthe server to sign a checkpoint of the whole log now "
+       "(as audit checkpoint\n--refresh does), checks its and the saved "
+       "checkpoint's signatures, then the\nserver's consistency proof that "
+       "the new tree begins with the saved one. A\nfailed check exits 5.",
        {
            {"--saved-checkpoint", "FILE", Need::kRequired,
             "from audit checkpoint --out, earlier"},

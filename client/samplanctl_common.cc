@@ -24,6 +24,7 @@
 #include "client/cli.h"
 #include "client/client.h"
 #include "client/samplanctl.h"
+#include "common/proto_time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "samplan/v1/common.pb.h"
@@ -252,7 +253,7 @@ bool Invocation::Instant(absl::string_view flag, Need need,
     Fail(parsed.status());
     return false;
   }
-  cli::ToTimestamp(*parsed, out);
+  samplan::SetTimestamp(*parsed, out);
   return true;
 }
 

@@ -15,7 +15,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # tools used by scripts
-  openssl sqlite3 tzdata
+  openssl sqlite3 tzdata python3
 )
 
 missing=()

@@ -27,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --var) var=${2:?--var needs a directory}; shift ;;
     --port) port=${2:?--port needs a number}; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quickstart: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
