@@ -1,5 +1,6 @@
 #include "storage/sqlite_store.h"
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -903,7 +904,10 @@ class SqliteAudit final : public AuditLog {
 
   absl::StatusOr<int64_t> Append(const v1::AuditEvent& event) override {
     return Guard("append audit event", [&]() -> absl::StatusOr<int64_t> {
-      ASSIGN_OR_RETURN(const int64_t index, Size());
+      int64_t index = next_index_;
+      if (index < 0) {
+        ASSIGN_OR_RETURN(index, Size());
+      }
       v1::AuditEvent stored = event;
       stored.set_leaf_index(index);
       stored.clear_leaf_hash();
@@ -925,12 +929,25 @@ class SqliteAudit final : public AuditLog {
       s.exec();
       RETURN_IF_ERROR(audit::AppendLeaf(
           index, audit::EventLeafHash(stored),
-          [&](int level, int64_t idx) { return Node(level, idx); },
+          [&](int level, int64_t idx) -> absl::StatusOr<audit::Hash> {
+            const RecentNode& r = recent_[level][idx & 1];
+            if (r.idx == idx) return r.hash;
+            return Node(level, idx);
+          },
           [&](int level, int64_t idx, const audit::Hash& h) {
-            return WriteNode(level, idx, h);
+            absl::Status written = WriteNode(level, idx, h);
+            if (written.ok()) recent_[level][idx & 1] = RecentNode{idx, h};
+            return written;
           }));
+      next_index_ = index + 1;
       return index;
     });
+  }
+
+  // Drops what Append() remembers (after a rollback to a savepoint).
+  void Forget() {
+    next_index_ = -1;
+    recent_ = {};
   }
 
   absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
@@ -1113,6 +1130,17 @@ class SqliteAudit final : public AuditLog {
   }
 
   Connection& c_;
+
+  // Appends keep the log's size and the right edge of the tree (the nodes
+  // last written at each level; a new leaf's left siblings are among them),
+  // so an append costs the inserts and no reads. Valid for one transaction;
+  // Forget() after a rollback.
+  struct RecentNode {
+    int64_t idx = -1;
+    audit::Hash hash{};
+  };
+  int64_t next_index_ = -1;
+  std::array<std::array<RecentNode, 2>, 64> recent_{};
 };
 
 #undef LEAF_HASH_COLUMN
@@ -1177,6 +1205,9 @@ class SqliteTransaction final : public Transaction {
   AuditLog& audit() override { return audit_; }
   RequestLog& requests() override { return requests_; }
 
+  // After a rollback to a savepoint: state kept across calls is stale.
+  void Forget() { audit_.Forget(); }
+
  private:
   SqliteAgencies agencies_;
   SqlitePlans plans_;
@@ -1188,7 +1219,13 @@ class SqliteTransaction final : public Transaction {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(SQLite::Database db) : conn_(std::move(db)) {}
+  // `options.path` names a file: Read() uses read-only connections of its
+  // own, so reads run beside the writer (WAL) instead of waiting for it.
+  // For ":memory:" (private to its connection) reads share the writer's.
+  SqliteStore(SQLite::Database db, const SqliteOptions& options)
+      : conn_(std::move(db)),
+        readers_path_(options.path == ":memory:" ? "" : options.path),
+        busy_timeout_ms_(options.busy_timeout_ms) {}
 
   absl::Status Write(
       absl::FunctionRef<absl::Status(Transaction&)> fn) override {
@@ -1216,7 +1253,10 @@ class SqliteStore final : public Store {
           out[i] = absl::InternalError(
               absl::StrCat("storage: transaction failed: ", e.what()));
         }
-        if (!out[i].ok()) sp = Exec("ROLLBACK TO job");
+        if (!out[i].ok()) {
+          sp = Exec("ROLLBACK TO job");
+          tx.Forget();
+        }
         if (sp.ok()) sp = Exec("RELEASE job");
       }
       if (!sp.ok()) {
@@ -1240,11 +1280,35 @@ class SqliteStore final : public Store {
   }
 
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
-    absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(Exec("PRAGMA query_only = ON"));
-    absl::Status s = Run(fn, "BEGIN");
-    absl::Status reset = Exec("PRAGMA query_only = OFF");
-    return s.ok() ? reset : s;
+    if (readers_path_.empty()) {
+      absl::MutexLock lock(&mu_);
+      RETURN_IF_ERROR(Exec("PRAGMA query_only = ON"));
+      absl::Status s = Run(fn, "BEGIN");
+      absl::Status reset = Exec("PRAGMA query_only = OFF");
+      return s.ok() ? reset : s;
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, TakeReader());
+    absl::Status status = Guard("read", [&]() -> absl::Status {
+      // A read transaction: one snapshot for all of fn's statements.
+      reader->db().exec("BEGIN");
+      absl::Status s;
+      try {
+        SqliteTransaction tx(*reader);
+        s = fn(tx);
+      } catch (...) {
+        reader->ResetAll();
+        reader->db().exec("ROLLBACK");
+        throw;
+      }
+      reader->ResetAll();
+      reader->db().exec("COMMIT");
+      return s;
+    });
+    if (sqlite3_get_autocommit(reader->db().getHandle()) != 0) {
+      absl::MutexLock lock(&readers_mu_);
+      readers_.push_back(std::move(reader));
+    }  // else: left in an unknown state; dropped.
+    return status;
   }
 
  private:
@@ -1288,8 +1352,37 @@ class SqliteStore final : public Store {
     }
   }
 
+  // An idle read-only connection, or a new one.
+  absl::StatusOr<std::unique_ptr<Connection>> TakeReader() {
+    {
+      absl::MutexLock lock(&readers_mu_);
+      if (!readers_.empty()) {
+        std::unique_ptr<Connection> c = std::move(readers_.back());
+        readers_.pop_back();
+        return c;
+      }
+    }
+    try {
+      SQLite::Database db(readers_path_, SQLite::OPEN_READONLY,
+                          busy_timeout_ms_);
+      return std::make_unique<Connection>(std::move(db));
+    } catch (const SQLite::Exception& e) {
+      return WithReason(absl::UnavailableError(absl::StrCat(
+                            "storage: cannot open a read connection: ",
+                            e.what())),
+                        "STORAGE_UNAVAILABLE");
+    }
+  }
+
   absl::Mutex mu_;
   Connection conn_ ABSL_GUARDED_BY(mu_);
+
+  // Idle read-only connections; as many as reads ever ran at once.
+  const std::string readers_path_;
+  const int busy_timeout_ms_;
+  absl::Mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_
+      ABSL_GUARDED_BY(readers_mu_);
 };
 
 }  // namespace
@@ -1311,11 +1404,14 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     // WAL is unavailable for in-memory databases; they keep "memory".
     db->execAndGet("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA synchronous = FULL");
+    // 64 MiB of page cache (the default is 2 MiB): the audit log's indexes
+    // grow without bound, and every append touches five of them.
+    db->exec("PRAGMA cache_size = -65536");
     return absl::OkStatus();
   });
   RETURN_IF_ERROR(pragmas);
   RETURN_IF_ERROR(Migrate(*db));
-  return std::make_unique<SqliteStore>(std::move(*db));
+  return std::make_unique<SqliteStore>(std::move(*db), options);
 }
 
 }  // namespace samplan::storage

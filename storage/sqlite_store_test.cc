@@ -864,6 +864,95 @@ TEST(SqliteFileTest, AuditTreeContinuesAfterReopen) {
               IsOk());
 }
 
+// Append() keeps the log's size and the tree's right edge within a
+// transaction; a job rolled back to its savepoint must not leave them stale.
+TEST(SqliteFileTest, AuditTreeStaysRightAcrossRolledBackJobs) {
+  TempDir dir;
+  auto store = OpenSqliteStore(SqliteOptions{(dir.path() / "a.db").string()});
+  ASSERT_THAT(store, IsOk());
+  audit::CompactRange expected;
+  int64_t next = 0;
+  auto event = [&](int64_t n) {
+    v1::AuditEvent e;
+    e.mutable_time()->set_seconds(1700000000 + n);
+    e.set_resource("plans/a/entries/" + std::to_string(n));
+    return e;
+  };
+  // Appends `n` events; the job fails afterwards when `fail` is set.
+  auto job = [&](int n, bool fail) {
+    return [&, n, fail](Transaction& tx) -> absl::Status {
+      for (int i = 0; i < n; ++i) {
+        v1::AuditEvent e = event(next + i);
+        ASSIGN_OR_RETURN(const int64_t index, tx.audit().Append(e));
+        EXPECT_EQ(index, next + i);
+      }
+      if (fail) return absl::AbortedError("rolled back");
+      for (int i = 0; i < n; ++i) {
+        expected.Append(audit::EventLeafHash(event(next + i)));
+      }
+      next += n;
+      return absl::OkStatus();
+    };
+  };
+  // Sizes chosen so that rolled-back appends complete subtrees (3 + 5 = 8)
+  // which the kept appends must then build again from other leaves.
+  auto a = job(3, false), b = job(5, true), c = job(6, false),
+       d = job(1, true), e = job(7, false);
+  const absl::FunctionRef<absl::Status(Transaction&)> jobs[] = {a, b, c, d, e};
+  std::vector<absl::Status> out = (*store)->WriteBatch(jobs);
+  EXPECT_THAT(out[0], IsOk());
+  EXPECT_THAT(out[1], StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(out[2], IsOk());
+  EXPECT_THAT(out[3], StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(out[4], IsOk());
+  ASSERT_EQ(expected.size(), 16);
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_EQ(*tx.audit().Size(), 16);
+    EXPECT_EQ(*tx.audit().RootAt(16), expected.Root());
+    for (int64_t i = 0; i < 16; ++i) {
+      auto proof = tx.audit().InclusionProof(i, 16);
+      EXPECT_THAT(proof, IsOk());
+      EXPECT_THAT(audit::VerifyInclusion(i, 16, audit::EventLeafHash(event(i)),
+                                         *proof, expected.Root()),
+                  IsOk())
+          << "leaf " << i;
+    }
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+// Reads of a file database run on connections of their own: they see every
+// committed write, and run while a writer holds its transaction open.
+TEST(SqliteFileTest, ReadsRunBesideTheWriter) {
+  TempDir dir;
+  auto store = OpenSqliteStore(SqliteOptions{(dir.path() / "r.db").string()});
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT((*store)->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1, 2));
+  }),
+              IsOk());
+  ASSERT_THAT((*store)->Write([&](Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.grants().Insert(MakeGrant("g2", 1, 2)));
+    // Inside the open write transaction: a read sees the last commit only.
+    EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
+      EXPECT_THAT(r.grants().Get("g1"), IsOk());
+      EXPECT_THAT(r.grants().Get("g2"),
+                  StatusIs(absl::StatusCode::kNotFound));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
+    EXPECT_THAT(r.grants().Get("g2"), IsOk());
+    EXPECT_FALSE(r.grants().Insert(MakeGrant("g3", 1, 2)).ok());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
 TEST(SqliteFileTest, RefusesADatabaseFromANewerVersion) {
   TempDir dir;
   const std::string path = (dir.path() / "samplan.db").string();
