@@ -62,8 +62,8 @@ Connection::Connection(ConnectionOptions opts,
 
 Connection::~Connection() = default;
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
-    const ConnectionOptions& opts) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
+    const ConnectionOptions& opts, const grpc::ChannelArguments& args) {
   if (opts.target.empty()) {
     return absl::InvalidArgumentError(
         "target is empty; give host:port, e.g. localhost:7443");
@@ -71,12 +71,6 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   if (opts.cert_file.empty() != opts.key_file.empty()) {
     return absl::InvalidArgumentError(
         "cert_file and key_file go together: give both or neither");
-  }
-  if (opts.deadline <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("deadline must be positive");
-  }
-  if (opts.stream_deadline <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("stream_deadline must be positive");
   }
   grpc::SslCredentialsOptions tls;
   if (!opts.ca_file.empty()) {
@@ -100,12 +94,26 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
         "cannot build TLS credentials from the CA, certificate and key files");
   }
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(opts.target, credentials);
+      grpc::CreateCustomChannel(opts.target, credentials, args);
   if (channel == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot create a channel to ", opts.target));
   }
-  return absl::WrapUnique(new Connection(opts, std::move(channel)));
+  return channel;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
+    const ConnectionOptions& opts) {
+  if (opts.deadline <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("deadline must be positive");
+  }
+  if (opts.stream_deadline <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("stream_deadline must be positive");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(opts, grpc::ChannelArguments());
+  if (!channel.ok()) return channel.status();
+  return absl::WrapUnique(new Connection(opts, *std::move(channel)));
 }
 
 std::string Connection::NewRequestId() {

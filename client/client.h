@@ -59,6 +59,7 @@
 
 namespace grpc {
 class Channel;
+class ChannelArguments;
 }  // namespace grpc
 
 namespace samplan::client {
@@ -91,6 +92,15 @@ struct ConnectionOptions {
   // Must be positive.
   absl::Duration stream_deadline = absl::Minutes(30);
 };
+
+// A mutual-TLS channel to options.target from options' CA, certificate and
+// key files (deadlines are not used). `args` go to gRPC as they are: the load
+// generator (bench/load.cc) opens several independent connections this way.
+// INVALID_ARGUMENT for an empty target or a lone certificate or key;
+// NOT_FOUND for a file that cannot be read; INVALID_ARGUMENT for a file
+// without PEM.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
+    const ConnectionOptions& options, const grpc::ChannelArguments& args);
 
 // One channel to one samplan server, with stubs for PlanService,
 // ConsentService, AuditService and AdminService.

@@ -82,6 +82,8 @@ class AdministratorsOnly final : public grpc::AuthMetadataProcessor {
   storage::Store& store_;
 };
 
+}  // namespace
+
 void ApplyLimits(grpc::ServerBuilder& b, const config::v1::Limits& l) {
   b.SetMaxReceiveMessageSize(l.max_message_bytes());
   b.SetMaxSendMessageSize(l.max_message_bytes());
@@ -94,7 +96,20 @@ void ApplyLimits(grpc::ServerBuilder& b, const config::v1::Limits& l) {
   b.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
 }
 
-}  // namespace
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(
+    const config::v1::ServerConfig& cfg) {
+  ASSIGN_OR_RETURN(std::string ca,
+                   ReadFile(cfg.tls().ca_file(), "tls.ca_file"));
+  ASSIGN_OR_RETURN(std::string cert,
+                   ReadFile(cfg.tls().cert_file(), "tls.cert_file"));
+  ASSIGN_OR_RETURN(std::string key,
+                   ReadFile(cfg.tls().key_file(), "tls.key_file"));
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = std::move(ca);
+  tls.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(tls);
+}
 
 class Server::Impl {
  public:
@@ -225,23 +240,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl->audit_service = NewAuditService(*impl->store, *impl->audits);
   impl->admin_service = NewAdminService(*impl->store, *impl->admins);
 
-  ASSIGN_OR_RETURN(std::string ca,
-                   ReadFile(cfg.tls().ca_file(), "tls.ca_file"));
-  ASSIGN_OR_RETURN(std::string cert,
-                   ReadFile(cfg.tls().cert_file(), "tls.cert_file"));
-  ASSIGN_OR_RETURN(std::string key,
-                   ReadFile(cfg.tls().key_file(), "tls.key_file"));
-  grpc::SslServerCredentialsOptions tls(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  tls.pem_root_certs = ca;
-  tls.pem_key_cert_pairs.push_back({key, cert});
-
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_creds,
+                   MutualTlsCredentials(cfg));
   grpc::EnableDefaultHealthCheckService(true);
   {
     grpc::ServerBuilder b;
     b.SetOption(std::make_unique<WithoutAdminPlugins>());
-    b.AddListeningPort(cfg.api().address(), grpc::SslServerCredentials(tls),
-                       &impl->api_port);
+    b.AddListeningPort(cfg.api().address(), api_creds, &impl->api_port);
     b.RegisterService(impl->plan_service.get());
     b.RegisterService(impl->consent_service.get());
     b.RegisterService(impl->audit_service.get());
@@ -258,8 +263,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::channelz::experimental::InitChannelzService();
     grpc::ServerBuilder b;
-    std::shared_ptr<grpc::ServerCredentials> admin_creds =
-        grpc::SslServerCredentials(tls);
+    // Its own credentials object: the processor must not reach the API.
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> admin_creds,
+                     MutualTlsCredentials(cfg));
     admin_creds->SetAuthMetadataProcessor(
         std::make_shared<AdministratorsOnly>(*impl->store));
     b.AddListeningPort(cfg.admin().address(), admin_creds, &impl->admin_port);

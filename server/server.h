@@ -19,6 +19,11 @@
 #include "samplan/config/v1/config.pb.h"
 #include "server/app_support.h"
 
+namespace grpc {
+class ServerBuilder;
+class ServerCredentials;
+}  // namespace grpc
+
 namespace samplan::server {
 
 struct ServerOptions {
@@ -63,6 +68,17 @@ class Server {
   explicit Server(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The listener settings samplan-server uses, shared with the benchmark's
+// baseline server (bench/echo.cc) so that both speak the same TLS with the
+// same limits:
+// mutual TLS from config.tls (client certificates required and verified
+// against tls.ca_file; INVALID_ARGUMENT naming the field of a file that
+// cannot be read), and limits.* applied to a builder.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(
+    const config::v1::ServerConfig& config);
+void ApplyLimits(grpc::ServerBuilder& builder,
+                 const config::v1::Limits& limits);
 
 }  // namespace samplan::server
 
