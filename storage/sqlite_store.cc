@@ -1407,6 +1407,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     // 64 MiB of page cache (the default is 2 MiB): the audit log's indexes
     // grow without bound, and every append touches five of them.
     db->exec("PRAGMA cache_size = -65536");
+    // Savepoint journals (one per group-commit batch) in memory, not in a
+    // temporary file created and deleted for every batch.
+    db->exec("PRAGMA temp_store = MEMORY");
     return absl::OkStatus();
   });
   RETURN_IF_ERROR(pragmas);
