@@ -117,13 +117,14 @@ int RankGrant(const Grant& g, const Access& a, absl::Time now) {
       s.categories.end()) {
     return kCategoryMiss;
   }
+  // A grant the sweeper marked expired carries the sweep's time as its end:
+  // it lapsed, nobody ended it, so it ranks as expired.
+  if (g.state == GrantState::kExpired) return kExpired;
   if (g.state == GrantState::kWithdrawn || g.state == GrantState::kRevoked ||
       (g.ended_at.has_value() && *g.ended_at <= now)) {
     return kRevoked;
   }
-  if (g.state == GrantState::kExpired || now >= g.valid_until) {
-    return kExpired;
-  }
+  if (now >= g.valid_until) return kExpired;
   if (now < g.valid_from) return kNotYetValid;
   if (g.state != GrantState::kActive) return kIgnored;
   return kCovers;

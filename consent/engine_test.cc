@@ -217,6 +217,18 @@ TEST_F(ConsentRulesTest, RevokedAtOrBeforeTimeIsNotEffective) {
   EXPECT_EQ(d.reason, Reason::kConsentRevoked);
 }
 
+// The sweeper marks a lapsed grant EXPIRED and records when (end_time, which
+// the bridge passes as ended_at): the reason stays CONSENT_EXPIRED.
+TEST_F(ConsentRulesTest, SweptGrantIsExpiredNotRevoked) {
+  grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
+  grants_[0].valid_until = now_ - absl::Hours(2);
+  grants_[0].state = GrantState::kExpired;
+  grants_[0].ended_at = now_ - absl::Hours(1);
+  Decision d = DecideNow(Read(kBup, kSchool, Category::kNeeds), now_);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, Reason::kConsentExpired);
+}
+
 TEST_F(ConsentRulesTest, VoidGrantNeverCounts) {
   grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
   grants_[1].state = GrantState::kVoid;
