@@ -1,0 +1,770 @@
+// samplan-load: a mutual-TLS load generator for samplan-server and its
+// baseline, samplan-echo (bench/README.md).
+//
+// It opens N independent channels (own TCP and TLS connection each) and keeps
+// M calls in flight on each (closed loop), or starts calls at a fixed total
+// rate (open loop, latency measured from the intended start so a slow server
+// cannot hide its queueing). Calls use gRPC's callback API. After a warm-up
+// it measures for a duration and prints throughput and latency percentiles,
+// and JSON for scripts.
+//
+// Before the load it builds its own fixture through the public API (a plan
+// with 12 entries from 3 agencies, custody, grants, an approval), checks that
+// a read shows what the scenario claims, and notes the audit log's size. After
+// the load it counts the decisions the responses report (a plan read: one for
+// the plan and one per entry shown or withheld; a refused read or a grant:
+// one) and checks that the audit log grew by exactly that many events.
+
+#include <algorithm>
+#include <atomic>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "grpcpp/grpcpp.h"
+
+namespace samplan::bench {
+namespace {
+
+constexpr char kUsage[] = R"usage(samplan-load: load for samplan-server and samplan-echo
+
+Usage:
+  samplan-load --target HOST:PORT --pki DIR --scenario NAME [options]
+
+Scenarios (each builds its own fixture first, except echo):
+  plan-read      school-1 reads a plan of 12 entries from 3 agencies that 4
+                 guardian grants cover: every entry shown (13 decisions)
+  plan-withheld  the same shape, but the grants cover one category: 6 entries
+                 shown, 6 withheld (13 decisions)
+  plan-denied    other-1, not a participant, asks for the plan: NOT_FOUND
+                 (1 decision)
+  grant-write    CreateGrant: each call records a new adult's own consent
+                 (1 decision, a durable write)
+  mix            90% plan-read, 10% grant-write
+  audit-history  auditor-1 searches the audit log for one subject's events
+                 (the first 100), subjects taken in turn from --subjects;
+                 each search is itself audited (1 decision); no fixture
+  echo           GetPlan against samplan-echo: no fixture, no audit check
+
+Options:
+  --target HOST:PORT    the server (required)
+  --pki DIR             ca.pem and <agency>.pem/.key, as deploy/dev-pki.sh
+                        makes them for school-1 social-1 bup-1 other-1
+                        auditor-1 (required)
+  --scenario NAME       see above (required)
+  --channels N          independent connections (default 4)
+  --inflight M          calls in flight per channel, closed loop (default 8)
+  --rate R              open loop instead: start R calls per second in all;
+                        latency counts from each call's intended start
+  --warmup SECONDS      load before measuring (default 2)
+  --duration SECONDS    measured time (default 10)
+  --deadline-ms MS      per-call deadline (default 5000)
+  --json FILE           also write the result as JSON ('-': stdout)
+  --save-response FILE  write one GetPlan response (binary) for samplan-echo
+  --subjects FILE       audit-history: identity numbers, one per line
+  --no-audit-check      skip the audit count (for a server shared with
+                        other writers)
+  -h, --help            this text
+
+Exit codes: 0 done (and the audit count matched), 1 setup or load failed,
+2 usage error, 3 the audit log and the decisions disagree.
+
+Example:
+  samplan-load --target localhost:7443 --pki var/pki --scenario plan-read \
+    --channels 4 --inflight 16 --duration 10 --json result.json
+)usage";
+
+enum class Scenario { kPlanRead, kPlanWithheld, kPlanDenied, kGrantWrite,
+                      kMix, kAuditHistory, kEcho };
+
+struct Options {
+  std::string target;
+  std::string pki;
+  std::string scenario_name;
+  Scenario scenario = Scenario::kPlanRead;
+  int channels = 4;
+  int inflight = 8;
+  double rate = 0;
+  double warmup_s = 2;
+  double duration_s = 10;
+  int deadline_ms = 5000;
+  std::string json;
+  std::string save_response;
+  std::string subjects_file;
+  std::vector<std::string> subjects;
+  bool audit_check = true;
+};
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "samplan-load: %s (try --help)\n", message.c_str());
+  return 2;
+}
+
+// Parses the command line; returns an exit code when it should stop.
+std::optional<int> ParseArgs(int argc, char** argv, Options& o) {
+  const std::map<std::string, Scenario> scenarios = {
+      {"plan-read", Scenario::kPlanRead},
+      {"plan-withheld", Scenario::kPlanWithheld},
+      {"plan-denied", Scenario::kPlanDenied},
+      {"grant-write", Scenario::kGrantWrite},
+      {"mix", Scenario::kMix},
+      {"audit-history", Scenario::kAuditHistory},
+      {"echo", Scenario::kEcho}};
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "-h" || flag == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (flag == "--no-audit-check") {
+      o.audit_check = false;
+      continue;
+    }
+    if (i + 1 >= argc) return Usage(absl::StrCat(flag, " needs a value"));
+    const std::string value = argv[++i];
+    auto number = [&](double lo, double hi, double& out) -> bool {
+      return absl::SimpleAtod(value, &out) && out >= lo && out <= hi;
+    };
+    double d = 0;
+    if (flag == "--target") {
+      o.target = value;
+    } else if (flag == "--pki") {
+      o.pki = value;
+    } else if (flag == "--scenario") {
+      auto it = scenarios.find(value);
+      if (it == scenarios.end()) {
+        return Usage(absl::StrCat("--scenario: unknown scenario '", value,
+                                  "'; one of plan-read, plan-withheld, "
+                                  "plan-denied, grant-write, mix, "
+                                  "audit-history, echo"));
+      }
+      o.scenario_name = value;
+      o.scenario = it->second;
+    } else if (flag == "--channels") {
+      if (!number(1, 256, d)) return Usage("--channels must be 1-256");
+      o.channels = static_cast<int>(d);
+    } else if (flag == "--inflight") {
+      if (!number(1, 4096, d)) return Usage("--inflight must be 1-4096");
+      o.inflight = static_cast<int>(d);
+    } else if (flag == "--rate") {
+      if (!number(1, 1e7, d)) return Usage("--rate must be 1-10000000");
+      o.rate = d;
+    } else if (flag == "--warmup") {
+      if (!number(0, 3600, d)) return Usage("--warmup must be 0-3600 seconds");
+      o.warmup_s = d;
+    } else if (flag == "--duration") {
+      if (!number(0.1, 36000, d)) {
+        return Usage("--duration must be 0.1-36000 seconds");
+      }
+      o.duration_s = d;
+    } else if (flag == "--deadline-ms") {
+      if (!number(1, 600000, d)) return Usage("--deadline-ms must be 1-600000");
+      o.deadline_ms = static_cast<int>(d);
+    } else if (flag == "--json") {
+      o.json = value;
+    } else if (flag == "--save-response") {
+      o.save_response = value;
+    } else if (flag == "--subjects") {
+      o.subjects_file = value;
+    } else {
+      return Usage(absl::StrCat("unknown flag '", flag, "'"));
+    }
+  }
+  if (o.target.empty()) return Usage("--target is required");
+  if (o.pki.empty()) return Usage("--pki is required");
+  if (o.scenario_name.empty()) return Usage("--scenario is required");
+  if (o.scenario == Scenario::kAuditHistory) {
+    if (o.subjects_file.empty()) {
+      return Usage("--scenario audit-history needs --subjects FILE");
+    }
+    std::ifstream in(o.subjects_file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) o.subjects.push_back(line);
+    }
+    if (o.subjects.empty()) {
+      return Usage(absl::StrCat("--subjects: no identity numbers in ",
+                                o.subjects_file));
+    }
+  }
+  return std::nullopt;
+}
+
+client::ConnectionOptions As(const Options& o, const std::string& agency) {
+  client::ConnectionOptions c;
+  c.target = o.target;
+  c.ca_file = o.pki + "/ca.pem";
+  c.cert_file = absl::StrCat(o.pki, "/", agency, ".pem");
+  c.key_file = absl::StrCat(o.pki, "/", agency, ".key");
+  c.actor = "bench.load";
+  c.deadline = absl::Seconds(30);
+  return c;
+}
+
+// --- Identity numbers and timestamps -------------------------------------
+
+// A valid 12-digit identity number for `birth` (YYYYMMDD) and a serial.
+std::string IdentityNumber(int year, int month, int day, int serial) {
+  const std::string nine =
+      absl::StrFormat("%02d%02d%02d%03d", year % 100, month, day, serial);
+  int sum = 0;
+  for (int i = 0; i < 9; ++i) {
+    int d = (nine[i] - '0') * (i % 2 == 0 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  return absl::StrFormat("%04d%s%d", year, nine.substr(2), (10 - sum % 10) % 10);
+}
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t us = absl::ToUnixMicros(t);
+  ts->set_seconds(us / 1000000);
+  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+// --- The fixture ------------------------------------------------------------
+
+constexpr char kEntryText[] =
+    "Eleven behöver stöd i att komma igång med skoluppgifter och i "
+    "övergångar mellan lektioner. Elevhälsan och vårdnadshavarna följer upp "
+    "varannan vecka; målet är att närvaron ökar till minst 90 procent under "
+    "terminen. Ansvarig kontaktperson dokumenterar uppföljningen i planen.";
+
+struct Fixture {
+  std::string plan;           // the plan the read scenarios ask for
+  v1::GetPlanResponse first;  // one response, as setup saw it
+};
+
+// In Setup::Build(): returns the failure of one setup step, named.
+#define RETURN(expr, what)                             \
+  do {                                                 \
+    if (absl::Status s_ = (expr); !s_.ok()) {          \
+      return Named(absl::StrCat("setup: ", what), s_); \
+    }                                                  \
+  } while (0)
+
+class Setup {
+ public:
+  explicit Setup(const Options& o) : o_(o) {}
+
+  absl::StatusOr<Fixture> Build() {
+    for (const char* agency : {"school-1", "social-1", "bup-1"}) {
+      auto c = client::Connection::Open(As(o_, agency));
+      if (!c.ok()) return Named(agency, c.status());
+      conns_[agency] = *std::move(c);
+    }
+    std::mt19937_64 random(absl::ToUnixNanos(absl::Now()));
+    auto pick = [&](int lo, int hi) {
+      return std::uniform_int_distribution<int>(lo, hi)(random);
+    };
+    const int year = pick(2012, 2016), month = pick(1, 12), day = pick(1, 28);
+    const std::string child = IdentityNumber(year, month, day, pick(100, 999));
+    const std::string mother =
+        IdentityNumber(pick(1975, 1990), pick(1, 12), pick(1, 28), pick(0, 999));
+    const std::string father =
+        IdentityNumber(pick(1975, 1990), pick(1, 12), pick(1, 28), pick(0, 999));
+    const absl::Time now = absl::Now();
+
+    v1::CreatePlanRequest create;
+    create.mutable_plan()->set_subject(child);
+    create.mutable_plan()->mutable_coordinator()->set_display_name("Anna Lind");
+    create.mutable_plan()->mutable_coordinator()->set_phone("070-123 45 67");
+    for (const char* invited : {"social-1", "bup-1"}) {
+      v1::Participant* p = create.add_participants();
+      p->set_kind(v1::PARTICIPANT_KIND_AGENCY);
+      p->set_agency(absl::StrCat("agencies/", invited));
+    }
+    v1::CreatePlanResponse created;
+    RETURN(conns_["school-1"]->CreatePlan(create, &created), "create plan");
+    const std::string plan = created.plan().name();
+
+    for (const std::string& guardian : {mother, father}) {
+      v1::CreateCustodyFactRequest custody;
+      v1::CustodyFact* f = custody.mutable_custody_fact();
+      f->set_subject(child);
+      f->set_guardian_identity_number(guardian);
+      SetTime(absl::FromCivil(absl::CivilDay(year, month, day),
+                              absl::UTCTimeZone()),
+              f->mutable_valid_from());
+      f->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_REGISTER_EXTRACT);
+      f->mutable_evidence()->set_reference("folkbokforing");
+      v1::CreateCustodyFactResponse r;
+      RETURN(conns_["school-1"]->CreateCustodyFact(custody, &r), "custody");
+    }
+
+    // The guardians approve the newest revision (a draft is the lead
+    // agency's alone: the others may add entries once it is approved).
+    auto approve = [&]() -> absl::Status {
+      v1::GetPlanRequest get;
+      get.set_name(plan);
+      get.set_view(v1::PLAN_VIEW_LATEST);
+      v1::GetPlanResponse latest;
+      RETURN(conns_["school-1"]->GetPlan(get, &latest), "read plan");
+      v1::ApprovePlanRequest req;
+      req.set_name(plan);
+      req.set_revision(latest.plan().revision());
+      for (const std::string& guardian : {mother, father}) {
+        v1::Approval* a = req.add_approvals();
+        a->set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+        a->set_approver_identity_number(guardian);
+        a->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+        a->mutable_evidence()->set_reference("sip-meeting");
+      }
+      v1::ApprovePlanResponse approved;
+      RETURN(conns_["school-1"]->ApprovePlan(req, &approved), "approve plan");
+      return absl::OkStatus();
+    };
+    RETURN(approve(), "first approval");
+
+    // Four entries per agency, one in each of four categories.
+    const v1::InformationCategory categories[] = {
+        v1::INFORMATION_CATEGORY_NEEDS, v1::INFORMATION_CATEGORY_INTERVENTIONS,
+        v1::INFORMATION_CATEGORY_HEALTH, v1::INFORMATION_CATEGORY_EDUCATION};
+    for (const char* agency : {"school-1", "social-1", "bup-1"}) {
+      for (v1::InformationCategory category : categories) {
+        v1::CreateEntryRequest e;
+        e.set_parent(plan);
+        e.mutable_entry()->set_category(category);
+        e.mutable_entry()->set_kind(v1::ENTRY_KIND_NEED);
+        e.mutable_entry()->set_text(kEntryText);
+        v1::CreateEntryResponse r;
+        RETURN(conns_[agency]->CreateEntry(e, &r), "create entry");
+      }
+    }
+
+    // Four grants: each guardian for social services and for health care,
+    // to the school; all four categories, or only NEEDS when withholding.
+    const bool narrow = o_.scenario == Scenario::kPlanWithheld;
+    for (const std::string& guardian : {mother, father}) {
+      for (v1::Sector sector :
+           {v1::SECTOR_SOCIAL_SERVICES, v1::SECTOR_HEALTHCARE}) {
+        v1::CreateGrantRequest g;
+        v1::Grant* grant = g.mutable_grant();
+        grant->set_subject(child);
+        grant->set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+        grant->set_grantor_identity_number(guardian);
+        grant->mutable_scope()->add_disclosing_sectors(sector);
+        grant->mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+        for (v1::InformationCategory category : categories) {
+          grant->mutable_scope()->add_categories(category);
+          if (narrow) break;
+        }
+        SetTime(now - absl::Minutes(1), grant->mutable_valid_from());
+        SetTime(now + absl::Hours(24 * 300), grant->mutable_valid_until());
+        grant->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+        grant->mutable_evidence()->set_reference("consent-form");
+        v1::CreateGrantResponse r;
+        RETURN(conns_["school-1"]->CreateGrant(g, &r), "create grant");
+      }
+    }
+
+    RETURN(approve(), "approval of the entries");
+
+    Fixture f;
+    v1::GetPlanRequest get;
+    get.set_name(plan);
+    f.plan = plan;
+    get.set_view(v1::PLAN_VIEW_EFFECTIVE);
+    RETURN(conns_["school-1"]->GetPlan(get, &f.first), "read plan");
+    const int shown = f.first.entries_size();
+    const int withheld = f.first.withheld_entries_size();
+    const int want_shown = narrow ? 6 : 12;
+    if (shown != want_shown || withheld != 12 - want_shown) {
+      return absl::InternalError(absl::StrCat(
+          "the fixture does not show what the scenario claims: ", shown,
+          " entries shown and ", withheld, " withheld, expected ", want_shown,
+          " and ", 12 - want_shown));
+    }
+    return f;
+  }
+
+ private:
+  static absl::Status Named(absl::string_view what, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  }
+  const Options& o_;
+  std::map<std::string, std::unique_ptr<client::Connection>> conns_;
+};
+#undef RETURN
+
+// The audit log's size, read from a fresh checkpoint (not itself audited).
+absl::StatusOr<int64_t> AuditSize(const Options& o) {
+  auto auditor = client::Connection::Open(As(o, "auditor-1"));
+  if (!auditor.ok()) return auditor.status();
+  v1::GetLatestCheckpointRequest req;
+  req.set_refresh(true);
+  v1::GetLatestCheckpointResponse resp;
+  if (absl::Status s = (*auditor)->GetLatestCheckpoint(req, &resp); !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat("audit checkpoint: ", s.message()));
+  }
+  return resp.checkpoint().tree_size();
+}
+
+// --- The load ---------------------------------------------------------------
+
+struct Result {
+  int64_t ok = 0;
+  int64_t errors = 0;
+  std::map<std::string, int64_t> error_codes;
+  int64_t decisions = 0;     // over every call, warm-up included
+  int64_t unaccounted = 0;   // calls whose decisions are unknown
+  int64_t shed = 0;          // open loop: calls not started (too many queued)
+  std::vector<int64_t> latency_us;  // measured calls only
+  double seconds = 0;
+  int64_t response_bytes = 0;
+};
+
+class Load {
+ public:
+  Load(const Options& o, const Fixture& f) : o_(o), fixture_(f) {}
+
+  absl::Status Connect() {
+    const std::string agency =
+        o_.scenario == Scenario::kPlanDenied       ? "other-1"
+        : o_.scenario == Scenario::kAuditHistory ? "auditor-1"
+                                                   : "school-1";
+    for (int i = 0; i < o_.channels; ++i) {
+      grpc::ChannelArguments args;
+      // A connection of its own for each channel.
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      args.SetInt("samplan.load.channel", i);
+      auto channel = client::OpenChannel(As(o_, agency), args);
+      if (!channel.ok()) return channel.status();
+      if (!(*channel)->WaitForConnected(absl::ToChronoTime(
+              absl::Now() + absl::Seconds(10)))) {
+        return absl::UnavailableError(
+            absl::StrCat("cannot connect to ", o_.target));
+      }
+      plans_.push_back(v1::PlanService::NewStub(*channel));
+      consents_.push_back(v1::ConsentService::NewStub(*channel));
+      audits_.push_back(v1::AuditService::NewStub(*channel));
+    }
+    read_.set_name(o_.scenario == Scenario::kEcho ? "plans/echo"
+                                                  : fixture_.plan);
+    read_.set_view(v1::PLAN_VIEW_EFFECTIVE);
+    run_ = std::to_string(absl::ToUnixNanos(absl::Now()) % 1000000000);
+    return absl::OkStatus();
+  }
+
+  Result Run() {
+    start_ = absl::Now();
+    measure_from_ = start_ + absl::Seconds(o_.warmup_s);
+    measure_until_ = measure_from_ + absl::Seconds(o_.duration_s);
+    if (o_.rate > 0) {
+      RunOpenLoop();
+    } else {
+      for (int c = 0; c < o_.channels; ++c) {
+        for (int m = 0; m < o_.inflight; ++m) Start(c, absl::Now());
+      }
+      absl::SleepFor(measure_until_ - absl::Now());
+      stopping_.store(true);
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int64_t* n) { return *n == 0; }, &outstanding_));
+    result_.seconds = o_.duration_s;
+    return result_;
+  }
+
+ private:
+  void RunOpenLoop() {
+    const absl::Duration interval = absl::Seconds(1.0 / o_.rate);
+    const int64_t max_outstanding =
+        static_cast<int64_t>(o_.channels) * o_.inflight;
+    absl::Time next = start_;
+    for (int64_t k = 0; next < measure_until_; ++k, next += interval) {
+      const absl::Time now = absl::Now();
+      if (next > now) absl::SleepFor(next - now);
+      bool shed = false;
+      {
+        absl::MutexLock lock(&mu_);
+        shed = outstanding_ >= max_outstanding;
+        if (shed && next >= measure_from_) ++result_.shed;
+      }
+      if (!shed) Start(static_cast<int>(k % o_.channels), next);
+    }
+    stopping_.store(true);
+  }
+
+  // One call on channel `c`, counted from `intended` (closed loop: now).
+  void Start(int c, absl::Time intended) {
+    {
+      absl::MutexLock lock(&mu_);
+      ++outstanding_;
+    }
+    const int64_t seq = sequence_.fetch_add(1);
+    const bool write =
+        o_.scenario == Scenario::kGrantWrite ||
+        (o_.scenario == Scenario::kMix && seq % 10 == 9);
+    auto call = std::make_shared<Call>();
+    call->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Milliseconds(o_.deadline_ms)));
+    call->context.AddMetadata(client::kActorMetadataKey, "bench.load");
+    call->channel = c;
+    call->intended = intended;
+    if (o_.scenario == Scenario::kAuditHistory) {
+      call->search_request.mutable_filter()->set_subject(
+          o_.subjects[seq % o_.subjects.size()]);
+      call->search_request.set_page_size(100);
+      audits_[c]->async()->SearchAuditEvents(
+          &call->context, &call->search_request, &call->search_response,
+          [this, call](grpc::Status s) { Finish(*call, s, true); });
+    } else if (write) {
+      BuildGrant(seq, call->grant_request);
+      consents_[c]->async()->CreateGrant(
+          &call->context, &call->grant_request, &call->grant_response,
+          [this, call](grpc::Status s) { Finish(*call, s, true); });
+    } else {
+      plans_[c]->async()->GetPlan(
+          &call->context, &read_, &call->plan_response,
+          [this, call](grpc::Status s) { Finish(*call, s, false); });
+    }
+  }
+
+  struct Call {
+    grpc::ClientContext context;
+    v1::GetPlanResponse plan_response;
+    v1::CreateGrantRequest grant_request;
+    v1::CreateGrantResponse grant_response;
+    v1::SearchAuditEventsRequest search_request;
+    v1::SearchAuditEventsResponse search_response;
+    int channel = 0;
+    absl::Time intended;
+  };
+
+  // A new adult's own consent: a distinct subject for every call.
+  void BuildGrant(int64_t seq, v1::CreateGrantRequest& req) const {
+    const int64_t n = seq;
+    const int year = 1950 + static_cast<int>(n / (28 * 12 * 1000) % 50);
+    const int month = 1 + static_cast<int>(n / (28 * 1000) % 12);
+    const int day = 1 + static_cast<int>(n / 1000 % 28);
+    const std::string person =
+        IdentityNumber(year, month, day, static_cast<int>(n % 1000));
+    req.set_request_id(absl::StrCat("load-", run_, "-", seq));
+    v1::Grant* g = req.mutable_grant();
+    g->set_subject(person);
+    g->set_grantor_role(v1::GRANTOR_ROLE_SUBJECT);
+    g->set_grantor_identity_number(person);
+    g->mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
+    g->mutable_scope()->add_receiving_sectors(v1::SECTOR_SOCIAL_SERVICES);
+    g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
+    const absl::Time now = absl::Now();
+    SetTime(now - absl::Minutes(1), g->mutable_valid_from());
+    SetTime(now + absl::Hours(24 * 300), g->mutable_valid_until());
+    g->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+    g->mutable_evidence()->set_reference("consent-form");
+  }
+
+  void Finish(const Call& call, const grpc::Status& s, bool write) {
+    const absl::Time done = absl::Now();
+    int64_t decisions = -1;
+    if (s.ok()) {
+      decisions = write ? 1
+                        : 1 + call.plan_response.entries_size() +
+                              call.plan_response.withheld_entries_size();
+    } else if (!write && s.error_code() == grpc::StatusCode::NOT_FOUND) {
+      decisions = 1;  // a refused read is audited as a deny
+    }
+    const bool expected_failure = o_.scenario == Scenario::kPlanDenied &&
+                                  s.error_code() == grpc::StatusCode::NOT_FOUND;
+    bool again = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (decisions >= 0) {
+        result_.decisions += decisions;
+      } else {
+        ++result_.unaccounted;
+      }
+      if (done >= measure_from_ && done < measure_until_) {
+        if (s.ok() || expected_failure) {
+          ++result_.ok;
+          result_.latency_us.push_back(
+              absl::ToInt64Microseconds(done - call.intended));
+        } else {
+          ++result_.errors;
+          ++result_.error_codes[absl::StrCat(
+              "code ", static_cast<int>(s.error_code()), ": ",
+              s.error_message())];
+        }
+      }
+      if (s.ok() && !write && result_.response_bytes == 0) {
+        result_.response_bytes =
+            static_cast<int64_t>(call.plan_response.ByteSizeLong());
+      }
+      --outstanding_;
+      again = o_.rate <= 0 && !stopping_.load();
+    }
+    if (again) Start(call.channel, absl::Now());
+  }
+
+  const Options& o_;
+  const Fixture& fixture_;
+  std::vector<std::unique_ptr<v1::PlanService::Stub>> plans_;
+  std::vector<std::unique_ptr<v1::ConsentService::Stub>> consents_;
+  std::vector<std::unique_ptr<v1::AuditService::Stub>> audits_;
+  v1::GetPlanRequest read_;
+  std::string run_;
+  absl::Time start_, measure_from_, measure_until_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> sequence_{0};
+
+  absl::Mutex mu_;
+  int64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  Result result_ ABSL_GUARDED_BY(mu_);
+};
+
+double Percentile(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const size_t i = std::min(sorted.size() - 1,
+                            static_cast<size_t>(p / 100.0 * sorted.size()));
+  return static_cast<double>(sorted[i]) / 1000.0;  // ms
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  if (std::optional<int> rc = ParseArgs(argc, argv, o)) return *rc;
+  const bool echo = o.scenario == Scenario::kEcho;
+  if (echo) o.audit_check = false;
+
+  Fixture fixture;
+  if (!echo && o.scenario != Scenario::kAuditHistory) {
+    std::fprintf(stderr, "samplan-load: building the fixture on %s\n",
+                 o.target.c_str());
+    Setup setup(o);
+    absl::StatusOr<Fixture> f = setup.Build();
+    if (!f.ok()) {
+      std::fprintf(stderr, "samplan-load: %s\n", f.status().ToString().c_str());
+      return 1;
+    }
+    fixture = *std::move(f);
+    if (!o.save_response.empty()) {
+      std::ofstream out(o.save_response, std::ios::binary | std::ios::trunc);
+      if (!fixture.first.SerializeToOstream(&out) || !out.flush()) {
+        std::fprintf(stderr, "samplan-load: --save-response: cannot write %s\n",
+                     o.save_response.c_str());
+        return 1;
+      }
+    }
+  } else if (!o.save_response.empty()) {
+    return Usage("--save-response needs a plan scenario");
+  }
+
+  int64_t audit_before = 0;
+  if (o.audit_check) {
+    absl::StatusOr<int64_t> size = AuditSize(o);
+    if (!size.ok()) {
+      std::fprintf(stderr, "samplan-load: %s\n",
+                   size.status().ToString().c_str());
+      return 1;
+    }
+    audit_before = *size;
+  }
+
+  Load load(o, fixture);
+  if (absl::Status s = load.Connect(); !s.ok()) {
+    std::fprintf(stderr, "samplan-load: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "samplan-load: %s, %.0f s warm-up, %.1f s measured\n",
+               o.scenario_name.c_str(), o.warmup_s, o.duration_s);
+  Result r = load.Run();
+  std::sort(r.latency_us.begin(), r.latency_us.end());
+
+  std::string audit_line = "audit check skipped";
+  std::string audit_state = "skipped";
+  int64_t audit_delta = -1;
+  int rc = 0;
+  if (o.audit_check) {
+    absl::StatusOr<int64_t> size = AuditSize(o);
+    if (!size.ok()) {
+      std::fprintf(stderr, "samplan-load: %s\n",
+                   size.status().ToString().c_str());
+      return 1;
+    }
+    audit_delta = *size - audit_before;
+    if (r.unaccounted > 0) {
+      audit_state = "unknown";
+      audit_line = absl::StrCat("audit events +", audit_delta, ", ",
+                                r.unaccounted,
+                                " calls failed before a decision was known");
+      rc = 3;
+    } else if (audit_delta != r.decisions) {
+      audit_state = "mismatch";
+      audit_line = absl::StrCat("audit events +", audit_delta,
+                                " != decisions ", r.decisions, ": MISMATCH");
+      rc = 3;
+    } else {
+      audit_state = "ok";
+      audit_line = absl::StrCat("audit events +", audit_delta,
+                                " = decisions ", r.decisions);
+    }
+  }
+
+  const double throughput = static_cast<double>(r.ok) / r.seconds;
+  const std::string mode =
+      o.rate > 0 ? absl::StrFormat("open loop %.0f/s", o.rate)
+                 : absl::StrFormat("%d channels x %d in flight", o.channels,
+                                   o.inflight);
+  std::printf(
+      "%s  %s\n"
+      "  calls %" PRId64 " ok, %" PRId64 " errors, %" PRId64
+      " shed; %.1f calls/s\n"
+      "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n"
+      "  response %" PRId64 " bytes; %s\n",
+      o.scenario_name.c_str(), mode.c_str(), r.ok, r.errors, r.shed,
+      throughput, Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
+      Percentile(r.latency_us, 99), Percentile(r.latency_us, 99.9),
+      r.latency_us.empty() ? 0.0 : r.latency_us.back() / 1000.0,
+      r.response_bytes, audit_line.c_str());
+  for (const auto& [what, n] : r.error_codes) {
+    std::printf("  error x%" PRId64 ": %s\n", n, what.c_str());
+  }
+  if (r.errors > 0 && rc == 0) rc = 1;
+
+  if (!o.json.empty()) {
+    const std::string json = absl::StrFormat(
+        "{\"scenario\": \"%s\", \"channels\": %d, \"inflight\": %d, "
+        "\"rate\": %.0f, \"warmup_s\": %.1f, \"duration_s\": %.1f, "
+        "\"ok\": %d, \"errors\": %d, \"shed\": %d, \"throughput\": %.1f, "
+        "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
+        "\"p999_ms\": %.3f, \"response_bytes\": %d, \"decisions\": %d, "
+        "\"audit_events\": %d, \"audit_check\": \"%s\"}\n",
+        o.scenario_name, o.channels, o.inflight, o.rate, o.warmup_s,
+        o.duration_s, r.ok, r.errors, r.shed, throughput,
+        Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
+        Percentile(r.latency_us, 99), Percentile(r.latency_us, 99.9),
+        r.response_bytes, r.decisions, audit_delta, audit_state);
+    if (o.json == "-") {
+      std::fputs(json.c_str(), stdout);
+    } else {
+      std::ofstream out(o.json, std::ios::trunc);
+      out << json;
+      if (!out.flush()) {
+        std::fprintf(stderr, "samplan-load: --json: cannot write %s\n",
+                     o.json.c_str());
+        return 1;
+      }
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+}  // namespace samplan::bench
+
+int main(int argc, char** argv) { return samplan::bench::Main(argc, argv); }

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Writes bench/run.sh's results table (Markdown) from the JSON it collected.
+
+Usage: bench/report.py OUT_DIR SERVER_RSS_KIB [QUICK]
+
+Reads OUT_DIR/<scenario>-<run>.json (samplan-load), OUT_DIR/micro.json
+(Google Benchmark) and OUT_DIR/data.json (the data-set part). Every load
+figure is the median over the runs. Exits 1 when an audit count did not
+match (the load generator already failed then; this repeats it in the table).
+"""
+
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def load_runs(out, name):
+    runs = []
+    for path in sorted(glob.glob(os.path.join(out, name + "-[0-9]*.json"))):
+        with open(path) as f:
+            runs.append(json.load(f))
+    return runs
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(f.readline().split()[1])
+            mem = f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True,
+                             check=False).stdout.strip()
+    except OSError:
+        rev = "?"
+    return f"{os.cpu_count()} cores ({cpu}), {mem}, commit {rev or '?'}"
+
+
+def micro_index(out):
+    path = os.path.join(out, "micro.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        data = json.load(f)
+    by_name = {}
+    for b in data.get("benchmarks", []):
+        if b.get("error_occurred"):
+            by_name[b["run_name"]] = {"error": b.get("error_message", "")}
+            continue
+        agg = b.get("aggregate_name", "")
+        if agg and agg != "median":
+            continue
+        by_name[b.get("run_name", b["name"])] = b
+    return by_name
+
+
+def ns(b):
+    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+    return b["real_time"] * scale
+
+
+def main():
+    out, server_rss = sys.argv[1], int(sys.argv[2] or 0)
+    quick = len(sys.argv) > 3 and sys.argv[3] == "1"
+    lines = []
+    add = lines.append
+    add("# samplan benchmark results" + (" (--quick: smoke run, not a measurement)" if quick else ""))
+    add("")
+    add(f"Machine: {machine()}. Load generator on the same machine.")
+    add("")
+
+    scenarios = ["plan-read", "plan-withheld", "plan-denied", "grant-write",
+                 "mix", "echo"]
+    rows = {s: load_runs(out, s) for s in scenarios}
+    echo_tp = median([r["throughput"] for r in rows["echo"]])
+    audit_ok = True
+    add("## Load (samplan-load, mutual TLS, medians)")
+    add("")
+    add("| scenario | runs | calls/s | vs echo | p50 ms | p90 ms | p99 ms | p99.9 ms | response bytes | audit events = decisions |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for s in scenarios:
+        runs = rows[s]
+        if not runs:
+            continue
+        tp = median([r["throughput"] for r in runs])
+        checks = {r["audit_check"] for r in runs}
+        if checks - {"ok", "skipped"}:
+            audit_ok = False
+        check = "yes" if checks == {"ok"} else ("n/a" if checks == {"skipped"} else "NO")
+        ratio = tp / echo_tp if echo_tp == echo_tp and echo_tp > 0 else float("nan")
+        add(f"| {s} | {len(runs)} | {tp:,.0f} | {ratio:.2f} | "
+            f"{median([r['p50_ms'] for r in runs]):.2f} | "
+            f"{median([r['p90_ms'] for r in runs]):.2f} | "
+            f"{median([r['p99_ms'] for r in runs]):.2f} | "
+            f"{median([r['p999_ms'] for r in runs]):.2f} | "
+            f"{runs[0]['response_bytes']} | {check} |")
+    first = (rows["plan-read"] or rows["echo"] or [{}])[0]
+    if first:
+        add("")
+        add(f"Closed loop: {first.get('channels')} channels x {first.get('inflight')} calls in flight, "
+            f"{first.get('warmup_s')} s warm-up, {first.get('duration_s')} s measured per run.")
+    half = load_runs(out, "plan-read-half")
+    half_p99 = median([r["p99_ms"] for r in half])
+    if half:
+        add(f"At half of plan-read's throughput (open loop, {half[0]['rate']:.0f} calls/s): "
+            f"p50 {median([r['p50_ms'] for r in half]):.2f} ms, p99 {half_p99:.2f} ms, "
+            f"p99.9 {median([r['p999_ms'] for r in half]):.2f} ms; "
+            f"{sum(r['shed'] for r in half)} calls shed.")
+        for r in half:
+            if r["audit_check"] not in ("ok", "skipped"):
+                audit_ok = False
+    add("")
+
+    micro = micro_index(out)
+    add("## Micro-benchmarks (Google Benchmark, real time" + ("" if quick else ", median of 3") + ")")
+    add("")
+    add("| benchmark | time per op | ops/s |")
+    add("|---|---|---|")
+    for name, b in micro.items():
+        if "error" in b:
+            add(f"| {name} | error: {b['error']} | |")
+            continue
+        rate = b.get("items_per_second")
+        add(f"| {name} | {ns(b):,.0f} ns | {rate:,.0f} |" if rate else f"| {name} | {ns(b):,.0f} ns | |")
+    add("")
+
+    data_path = os.path.join(out, "data.json")
+    data = {}
+    if os.path.exists(data_path):
+        with open(data_path) as f:
+            data = json.load(f)
+    history = load_runs(out, "audit-history")
+    for r in history + load_runs(out, "data-plan-read"):
+        if r["audit_check"] not in ("ok", "skipped"):
+            audit_ok = False
+    if data:
+        add(f"## Data set (scale {data['scale']})")
+        add("")
+        add(f"- generated in {data['generate_s']:.0f} s; database {data['db_bytes'] / 2**30:.2f} GiB")
+        if history:
+            add(f"- a subject's history (first 100 events, audited search, 1 call in flight): "
+                f"p50 {median([r['p50_ms'] for r in history]):.2f} ms, "
+                f"p99 {median([r['p99_ms'] for r in history]):.2f} ms")
+        dr = load_runs(out, "data-plan-read")
+        if dr:
+            add(f"- plan-read on the full store: {dr[0]['throughput']:,.0f} calls/s, p99 {dr[0]['p99_ms']:.2f} ms")
+        add(f"- export of {data['events']:,} lines in {data['export_s']:.1f} s; offline verification in "
+            f"{data['verify_s']:.1f} s ({data['events'] / max(data['verify_s'], 1e-9):,.0f} events/s)")
+        add(f"- server peak RSS on the data set: {data['rss_kib'] / 1024:.0f} MiB")
+        add("")
+
+    add("## Targets")
+    add("")
+    add("| target | measured | |")
+    add("|---|---|---|")
+
+    def target(what, value, ok):
+        status = "met" if ok else "MISSED"
+        if value is None:
+            value, status = "not measured", "—"
+        add(f"| {what} | {value} | {status} |")
+
+    pr = rows["plan-read"]
+    if pr and echo_tp == echo_tp:
+        ratio = median([r["throughput"] for r in pr]) / echo_tp
+        target("GetPlan allowed >= 0.5 x echo", f"{ratio:.2f}", ratio >= 0.5)
+    target("GetPlan p99 < 2 ms at half load", f"{half_p99:.2f} ms" if half else None,
+           half and half_p99 < 2)
+    gw = rows["grant-write"]
+    gw_tp = median([r["throughput"] for r in gw])
+    target("RecordGrant >= 5,000 durable writes/s", f"{gw_tp:,.0f}/s" if gw else None, gw_tp >= 5000)
+    d20 = micro.get("BM_DecideAllowed/20")
+    target("consent decision, 20 grants < 1 us", f"{ns(d20):,.0f} ns" if d20 and "error" not in d20 else None,
+           d20 and "error" not in d20 and ns(d20) < 1000)
+    best = max((b.get("items_per_second", 0) for n, b in micro.items()
+                if n.startswith("BM_AuditAppendBatched/") and "error" not in b), default=0)
+    single = micro.get("BM_AuditAppendBatched/1/real_time", {}).get("items_per_second")
+    target("audit >= 50,000 durable appends/s",
+           f"{best:,.0f}/s (single-commit baseline {single:,.0f}/s)" if best and single else None,
+           best >= 50000)
+    if data and history:
+        p99 = median([r["p99_ms"] for r in history])
+        target(f"subject history < 10 ms ({data['events']:,} events)", f"p99 {p99:.2f} ms", p99 < 10)
+        rate = data["events"] / max(data["verify_s"], 1e-9)
+        target("verify an export >= 1M events/s", f"{rate:,.0f}/s", rate >= 1e6)
+        target("server RSS < 300 MiB on the data set", f"{data['rss_kib'] / 1024:.0f} MiB",
+               data["rss_kib"] < 300 * 1024)
+    else:
+        target("subject history < 10 ms in 10M events", None, False)
+        target("verify an export >= 1M events/s", None, False)
+        target("server RSS < 300 MiB on the data set", None, False)
+    target("server RSS under load < 300 MiB", f"{server_rss / 1024:.0f} MiB", 0 < server_rss < 300 * 1024)
+    target("audit events = decisions, every run", "yes" if audit_ok else "NO", audit_ok)
+    print("\n".join(lines))
+    return 0 if audit_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

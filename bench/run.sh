@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Runs samplan's benchmarks and writes a results table (bench/README.md
+# explains every figure and the targets).
+#
+#   bench/run.sh              every part: load against samplan-server and
+#                             samplan-echo (several runs each), latency at
+#                             half load, micro-benchmarks, and the data set
+#                             (at --scale 1: 1M subjects, 10M audit events;
+#                             about an hour)
+#   bench/run.sh --quick      a smoke run of every part, under 3 minutes
+#
+# Options:
+#   --quick          short runs, one of each, a tiny data set
+#   --runs N         runs per load figure; the table shows medians (default 3)
+#   --scale X        data set scale (default 1.0; --quick: 0.0005)
+#   --parts LIST     which parts, comma-separated: load, micro, data (default
+#                    all); results of parts not run are kept from before
+#   --no-datagen     the same as --parts load,micro
+#   --no-build       use the binaries already in build/default
+#   --out DIR        where results, logs and databases go (default var/bench)
+#   -h, --help       this text
+#
+# Results: DIR/results.md (the table, also printed) and DIR/*.json.
+# Exit status: 0 when every part ran and every audit count matched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+quick=0 runs=3 scale="" parts=load,micro,data build=1 out=var/bench
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --runs) runs=${2:?--runs needs a number}; shift ;;
+    --scale) scale=${2:?--scale needs a number}; shift ;;
+    --parts) parts=${2:?--parts needs a list}; shift ;;
+    --no-datagen) parts=load,micro ;;
+    --no-build) build=0 ;;
+    --out) out=${2:?--out needs a directory}; shift ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --runs must be a positive number" >&2; exit 2; }
+has() { [[ ",$parts," == *",$1,"* ]]; }
+for p in ${parts//,/ }; do
+  case "$p" in load|micro|data) ;; *) echo "bench/run.sh: --parts: unknown part '$p' (load, micro, data)" >&2; exit 2 ;; esac
+done
+if [[ $quick -eq 1 ]]; then
+  runs=1 warmup=0.5 duration=1.5 scale=${scale:-0.0005}
+  micro_args=(--benchmark_min_time=0.01 --benchmark_filter=-BM_AuditSubjectHistory)
+else
+  warmup=2 duration=10 scale=${scale:-1.0}
+  micro_args=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
+fi
+channels=4 inflight=16
+
+BIN=$ROOT/build/default
+if [[ $build -eq 1 ]]; then
+  ./deploy/install-deps.sh
+  cmake --preset default >/dev/null
+  cmake --build --preset default --target samplan-server samplanctl \
+    samplan-load samplan-echo samplan-datagen samplan-micro
+fi
+SERVER=$BIN/server/samplan-server CTL=$BIN/client/samplanctl
+LOAD=$BIN/bench/samplan-load ECHO=$BIN/bench/samplan-echo
+DATAGEN=$BIN/bench/samplan-datagen MICRO=$BIN/bench/samplan-micro
+for b in "$SERVER" "$CTL" "$LOAD" "$ECHO" "$DATAGEN" "$MICRO"; do
+  [[ -x $b ]] || { echo "bench/run.sh: $b is missing; run without --no-build" >&2; exit 1; }
+done
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+has load && rm -f "$out"/load.db* "$out"/{plan,grant,mix,echo}-*.json "$out/load-rss.txt"
+has micro && rm -f "$out/micro.json"
+has data && rm -f "$out"/data.db* "$out"/{audit-history,data-plan-read}-*.json "$out/data.json"
+step() { printf '\n==> %s\n' "$*" >&2; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+step "PKI, signing key, configuration ($out)"
+./deploy/dev-pki.sh "$out/pki" school-1 social-1 bup-1 other-1 auditor-1 admin-1 >/dev/null
+"$SERVER" keygen --out "$out/audit-key.pem" --origin samplan.bench/audit >/dev/null 2>&1 || true
+config() {  # config DB: a server configuration for database DB
+  cat <<CONF
+api { address: "127.0.0.1:0" }
+tls { ca_file: "$out/pki/ca.pem" cert_file: "$out/pki/server.pem" key_file: "$out/pki/server.key" }
+storage { sqlite_path: "$1" }
+audit { origin: "samplan.bench/audit" signing_key_file: "$out/audit-key.pem" }
+CONF
+}
+register() {  # register DB
+  while read -r id sector role; do
+    "$SERVER" register-agency --db "$1" --id "$id" --sector "$sector" --role "$role" --name "$id" >/dev/null
+  done <<AGENCIES
+school-1 SCHOOL AGENCY_SYSTEM
+social-1 SOCIAL_SERVICES AGENCY_SYSTEM
+bup-1 HEALTHCARE AGENCY_SYSTEM
+other-1 SCHOOL AGENCY_SYSTEM
+auditor-1 HEALTHCARE AUDITOR
+admin-1 SOCIAL_SERVICES ADMINISTRATOR
+AGENCIES
+}
+# start NAME CMD...: starts a server, waits for its port; sets $port, $pid.
+start() {
+  local name=$1; shift
+  : >"$out/$name.log"
+  "$@" 2>>"$out/$name.log" &
+  pid=$!
+  pids+=("$pid")
+  port=""
+  for _ in $(seq 1 300); do
+    port=$(grep -o 'port [0-9]*)' "$out/$name.log" | head -1 | tr -dc 0-9 || true)
+    [[ -n $port ]] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench/run.sh: $name did not start:" >&2
+  cat "$out/$name.log" >&2
+  exit 1
+}
+stop() { kill -TERM "$1"; wait "$1" || true; }
+rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+# load NAME RUN ARGS...: one samplan-load run, JSON in $out/NAME-RUN.json.
+load() {
+  local name=$1 run=$2; shift 2
+  "$LOAD" --target "127.0.0.1:$port" --pki "$out/pki" --warmup "$warmup" \
+    --duration "$duration" --json "$out/$name-$run.json" "$@" >&2
+}
+
+if has load; then
+step "samplan-server: load scenarios ($runs run(s) each, $channels channels x $inflight in flight)"
+db=$out/load.db
+config "$db" >"$out/load.textproto"
+register "$db"
+start server "$SERVER" --config "$out/load.textproto"
+server_pid=$pid
+closed=(--channels "$channels" --inflight "$inflight")
+for run in $(seq 1 "$runs"); do
+  load plan-read "$run" --scenario plan-read "${closed[@]}" --save-response "$out/getplan.bin"
+  load plan-withheld "$run" --scenario plan-withheld "${closed[@]}"
+  load plan-denied "$run" --scenario plan-denied "${closed[@]}"
+  load grant-write "$run" --scenario grant-write "${closed[@]}"
+  load mix "$run" --scenario mix "${closed[@]}"
+done
+# Latency at half of the maximum plan-read throughput (open loop).
+half=$(python3 - "$out" <<'PY'
+import json, glob, statistics, sys
+t = [json.load(open(f))["throughput"] for f in glob.glob(sys.argv[1] + "/plan-read-*.json")]
+print(max(1, int(statistics.median(t) / 2)))
+PY
+)
+for run in $(seq 1 "$runs"); do
+  load plan-read-half "$run" --scenario plan-read --rate "$half" --channels "$channels" --inflight 256
+done
+rss_kib "$server_pid" >"$out/load-rss.txt"
+stop "$server_pid"
+
+step "samplan-echo: the same load against the baseline"
+start echo "$ECHO" --config "$out/load.textproto" --response "$out/getplan.bin"
+echo_pid=$pid
+for run in $(seq 1 "$runs"); do
+  load echo "$run" --scenario echo "${closed[@]}"
+done
+stop "$echo_pid"
+fi
+
+if has micro; then
+  step "micro-benchmarks"
+  "$MICRO" "${micro_args[@]}" --benchmark_out="$out/micro.json" \
+    --benchmark_out_format=json >&2
+fi
+
+data_json=$out/data.json
+if has data; then
+  step "data set at scale $scale"
+  big=$out/data.db
+  start_s=$(date +%s.%N)
+  "$DATAGEN" --db "$big" --scale "$scale" --manifest "$out/manifest.json" >&2
+  gen_s=$(python3 -c "import sys; print(round($(date +%s.%N) - $start_s, 1))")
+  python3 - "$out/manifest.json" "$out/subjects.txt" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    for s in m["history_subjects"]:
+        f.write(s["subject"] + "\n")
+PY
+  config "$big" >"$out/data.textproto"
+  start data-server "$SERVER" --config "$out/data.textproto"
+  data_pid=$pid
+  export SAMPLAN_SERVER=127.0.0.1:$port SAMPLAN_PKI=$out/pki
+  # Grants the data set left to lapse are expired now, by an administrator,
+  # so the sweeper adds no events while the audit counts are checked.
+  "$CTL" --agency admin-1 --actor bench.admin admin grant expire >&2
+  for run in $(seq 1 "$runs"); do
+    load audit-history "$run" --scenario audit-history --subjects "$out/subjects.txt" \
+      --channels 1 --inflight 1
+  done
+  load data-plan-read 1 --scenario plan-read "${closed[@]}"
+  step "export and offline verification of the whole audit log"
+  t0=$(date +%s.%N)
+  "$CTL" --agency auditor-1 --actor bench.auditor audit export --out "$out/export.jsonl" >&2
+  t1=$(date +%s.%N)
+  data_rss=$(rss_kib "$data_pid")
+  stop "$data_pid"
+  verified=$("$CTL" audit verify --public-key "$out/audit-key.pem.vkey" --export "$out/export.jsonl")
+  t2=$(date +%s.%N)
+  echo "$verified" >&2
+  events=$(echo "$verified" | grep -o '^verified: [0-9]*' | tr -dc 0-9)
+  python3 - "$data_json" "$scale" "$gen_s" "$t0" "$t1" "$t2" "$events" "$data_rss" \
+    "$(stat -c %s "$big")" <<'PY'
+import json, sys
+path, scale, gen, t0, t1, t2, events, rss, size = sys.argv[1:]
+json.dump({"scale": float(scale), "generate_s": float(gen),
+           "export_s": float(t1) - float(t0), "verify_s": float(t2) - float(t1),
+           "events": int(events), "rss_kib": int(rss), "db_bytes": int(size)},
+          open(path, "w"))
+PY
+  rm -f "$out/export.jsonl"
+fi
+
+step "results"
+status=0
+python3 "$ROOT/bench/report.py" "$out" "$(cat "$out/load-rss.txt" 2>/dev/null || echo 0)" "$quick" \
+  >"$out/results.md" || status=$?
+cat "$out/results.md"
+exit "$status"
