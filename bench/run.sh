@@ -6,7 +6,7 @@
 #                             samplan-echo (several runs each), latency at
 #                             half load, micro-benchmarks, and the data set
 #                             (at --scale 1: 1M subjects, 10M audit events;
-#                             about an hour)
+#                             long: --scale 0.1 takes about 15 minutes)
 #   bench/run.sh --quick      a smoke run of every part, under 3 minutes
 #
 # Options:
