@@ -273,9 +273,7 @@ class Rng {
   }
 
   // Uniform in [0, 1).
-  double Unit() {
-    return static_cast<double>(Next() >> 11) * 0x1.0p-53;
-  }
+  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
 
   bool Chance(double p) { return Unit() < p; }
 
@@ -422,36 +420,51 @@ constexpr Name kFirstNames[] = {
 };
 
 constexpr Name kLastNames[] = {
-    {"Andersson", "andersson"}, {"Johansson", "johansson"},
-    {"Karlsson", "karlsson"},   {"Nilsson", "nilsson"},
-    {"Eriksson", "eriksson"},   {"Larsson", "larsson"},
-    {"Olsson", "olsson"},       {"Persson", "persson"},
-    {"Svensson", "svensson"},   {"Gustafsson", "gustafsson"},
-    {"Pettersson", "pettersson"}, {"Jonsson", "jonsson"},
-    {"Lindberg", "lindberg"},   {"Lindqvist", "lindqvist"},
-    {"Berg", "berg"},           {"Holm", "holm"},
-    {"Åberg", "aberg"},         {"Öberg", "oberg"},
-    {"Lundgren", "lundgren"},   {"Sandberg", "sandberg"},
-    {"Ekström", "ekstrom"},     {"Hassan", "hassan"},
-    {"Mohammed", "mohammed"},   {"Nordin", "nordin"},
-    {"Sjöberg", "sjoberg"},     {"Björk", "bjork"},
-    {"Wikström", "wikstrom"},   {"Forsberg", "forsberg"},
-    {"Lindström", "lindstrom"}, {"Axelsson", "axelsson"},
+    {"Andersson", "andersson"},
+    {"Johansson", "johansson"},
+    {"Karlsson", "karlsson"},
+    {"Nilsson", "nilsson"},
+    {"Eriksson", "eriksson"},
+    {"Larsson", "larsson"},
+    {"Olsson", "olsson"},
+    {"Persson", "persson"},
+    {"Svensson", "svensson"},
+    {"Gustafsson", "gustafsson"},
+    {"Pettersson", "pettersson"},
+    {"Jonsson", "jonsson"},
+    {"Lindberg", "lindberg"},
+    {"Lindqvist", "lindqvist"},
+    {"Berg", "berg"},
+    {"Holm", "holm"},
+    {"Åberg", "aberg"},
+    {"Öberg", "oberg"},
+    {"Lundgren", "lundgren"},
+    {"Sandberg", "sandberg"},
+    {"Ekström", "ekstrom"},
+    {"Hassan", "hassan"},
+    {"Mohammed", "mohammed"},
+    {"Nordin", "nordin"},
+    {"Sjöberg", "sjoberg"},
+    {"Björk", "bjork"},
+    {"Wikström", "wikstrom"},
+    {"Forsberg", "forsberg"},
+    {"Lindström", "lindstrom"},
+    {"Axelsson", "axelsson"},
 };
 
 constexpr const char* kMunicipalities[] = {
-    "Stockholm",  "Göteborg",    "Malmö",       "Uppsala",    "Västerås",
-    "Örebro",     "Linköping",   "Helsingborg", "Jönköping",  "Norrköping",
-    "Lund",       "Umeå",        "Gävle",       "Borås",      "Södertälje",
-    "Eskilstuna", "Halmstad",    "Växjö",       "Karlstad",   "Sundsvall",
-    "Luleå",      "Trollhättan", "Östersund",   "Borlänge",   "Falun",
+    "Stockholm",  "Göteborg",    "Malmö",        "Uppsala",    "Västerås",
+    "Örebro",     "Linköping",   "Helsingborg",  "Jönköping",  "Norrköping",
+    "Lund",       "Umeå",        "Gävle",        "Borås",      "Södertälje",
+    "Eskilstuna", "Halmstad",    "Växjö",        "Karlstad",   "Sundsvall",
+    "Luleå",      "Trollhättan", "Östersund",    "Borlänge",   "Falun",
     "Kalmar",     "Skövde",      "Kristianstad", "Karlskrona", "Skellefteå",
 };
 
 constexpr const char* kSchoolStems[] = {
-    "Ek",     "Björk",  "Lind",   "Ros",     "Sol",      "Äng",     "Berg",
-    "Sjö",    "Hag",    "Lövsta", "Tallbacka", "Kvarn",  "Furu",    "Strand",
-    "Vass",   "Gran",   "Ekbacke", "Hammar", "Norrby",   "Söderby",
+    "Ek",   "Björk", "Lind",    "Ros",       "Sol",    "Äng",     "Berg",
+    "Sjö",  "Hag",   "Lövsta",  "Tallbacka", "Kvarn",  "Furu",    "Strand",
+    "Vass", "Gran",  "Ekbacke", "Hammar",    "Norrby", "Söderby",
 };
 
 // Entry text, by information category (index = v1::InformationCategory).
@@ -681,9 +694,10 @@ bool MakeConfig(const Args& a, Config& c, std::string& error) {
     }
   }
   if (!a.seed_text.empty() && !absl::SimpleAtoi(a.seed_text, &c.seed)) {
-    error = "--seed must be a whole number from 0 to 18446744073709551615, "
-            "got '" +
-            a.seed_text + "'";
+    error =
+        "--seed must be a whole number from 0 to 18446744073709551615, "
+        "got '" +
+        a.seed_text + "'";
     return false;
   }
   if (!a.batch_text.empty()) {
@@ -706,9 +720,10 @@ bool MakeConfig(const Args& a, Config& c, std::string& error) {
     } else if (absl::ParseCivilTime(a.now, &day)) {
       now = absl::FromCivil(day, absl::UTCTimeZone());
     } else {
-      error = "--now must be an RFC 3339 time (2025-06-01T08:00:00Z) or a "
-              "date (2025-06-01), got '" +
-              a.now + "'";
+      error =
+          "--now must be an RFC 3339 time (2025-06-01T08:00:00Z) or a "
+          "date (2025-06-01), got '" +
+          a.now + "'";
       return false;
     }
     const absl::CivilDay day_now = absl::ToCivilDay(now, absl::UTCTimeZone());
@@ -745,9 +760,9 @@ class Progress {
         span > 0 ? static_cast<double>(done - last_done_) / span : 0.0;
     char pct[64] = "";
     if (total > 0) {
-      std::snprintf(pct, sizeof(pct), " (%.1f%%)",
-                    100.0 * static_cast<double>(done) /
-                        static_cast<double>(total));
+      std::snprintf(
+          pct, sizeof(pct), " (%.1f%%)",
+          100.0 * static_cast<double>(done) / static_cast<double>(total));
     }
     std::fprintf(stderr, "%s: %s: %lld/%lld %s%s, %.0f/s, elapsed %s%s%s\n",
                  kProg, phase_.c_str(), static_cast<long long>(done),
@@ -790,9 +805,9 @@ struct AgencyInfo {
   std::string certificate;  // the SHA-256 fingerprint its events carry
   std::vector<Staff> staff;
   consent::Agency engine;
-  bool load = false;      // one of the load generator's six
-  bool in_pool = false;   // takes part in generated plans
-  int64_t visible = 0;    // plans ListPlans shows it (replay state)
+  bool load = false;     // one of the load generator's six
+  bool in_pool = false;  // takes part in generated plans
+  int64_t visible = 0;   // plans ListPlans shows it (replay state)
 };
 
 // The load generator's agencies, registered first, in this order.
@@ -815,9 +830,9 @@ constexpr uint16_t kAdmin = 5;
 
 struct Subject {
   Digits number{};
-  int32_t birth = 0;        // days since 1970-01-01 (the calendar date)
-  uint32_t guardian = 0;    // index of the first guardian
-  uint8_t guardians = 0;    // 1 or 2, consecutive from `guardian`
+  int32_t birth = 0;             // days since 1970-01-01 (the calendar date)
+  uint32_t guardian = 0;         // index of the first guardian
+  uint8_t guardians = 0;         // 1 or 2, consecutive from `guardian`
   uint8_t custody_recorded = 0;  // replay state: facts written so far
   uint16_t custody_agency = 0;
   uint16_t custody_actor = 0;
@@ -832,8 +847,8 @@ struct Subject {
 struct EntryInfo {
   Id id{};
   Micros time = 0;
-  uint16_t owner = 0;  // agency index
-  uint16_t actor = 0;  // staff index within the owner
+  uint16_t owner = 0;        // agency index
+  uint16_t actor = 0;        // staff index within the owner
   uint16_t responsible = 0;  // interventions: the responsible agency
   uint8_t category = 0;      // v1::InformationCategory
   uint8_t kind = 0;          // v1::EntryKind
@@ -848,9 +863,9 @@ struct PlanInfo {
   uint32_t first_entry = 0;
   Micros create_time = 0;
   std::array<Micros, 2> approve_time{};  // 0: no such approval
-  uint8_t entries = 0;       // entries written in all
-  uint8_t lead_entries = 0;  // of which before the first approval
-  bool load = false;         // led by school-1, social-1 or bup-1
+  uint8_t entries = 0;                   // entries written in all
+  uint8_t lead_entries = 0;              // of which before the first approval
+  bool load = false;                     // led by school-1, social-1 or bup-1
   // Replay state.
   uint8_t revision = 0;  // newest revision stored; 0: not created yet
   uint8_t effective = 0;
@@ -867,7 +882,7 @@ struct GrantInfo {
   Micros end_time = 0;  // 0: no ending
   uint16_t recorder = 0;
   uint16_t actor = 0;
-  uint8_t end_state = 0;  // v1::GrantState of the ending
+  uint8_t end_state = 0;           // v1::GrantState of the ending
   uint8_t disclosing_sectors = 0;  // bit s: v1::Sector s
   uint8_t receiving_sectors = 0;
   uint8_t categories = 0;  // bit c: v1::InformationCategory c
@@ -1045,8 +1060,8 @@ class Datagen {
   void MakeActions();
 
   Micros Scaled(Micros d) const {
-    return std::max<Micros>(kMinute, static_cast<Micros>(
-                                         static_cast<double>(d) * f_));
+    return std::max<Micros>(kMinute,
+                            static_cast<Micros>(static_cast<double>(d) * f_));
   }
   int AgeAt(const Subject& s, Micros t) const {
     return consent::SubjectAge(DayFromNumber(s.birth), policy_, AbslTime(t));
@@ -1081,10 +1096,8 @@ class Datagen {
   // --- replay ---
   absl::Status Emit(storage::Transaction& tx, const Action& a);
   absl::Status EmitCustody(storage::Transaction& tx, const Action& a);
-  absl::Status EmitPlanCreate(storage::Transaction& tx, uint32_t p,
-                              Micros t);
-  absl::Status EmitEntry(storage::Transaction& tx, uint32_t p, int k,
-                         Micros t);
+  absl::Status EmitPlanCreate(storage::Transaction& tx, uint32_t p, Micros t);
+  absl::Status EmitEntry(storage::Transaction& tx, uint32_t p, int k, Micros t);
   absl::Status EmitApproval(storage::Transaction& tx, uint32_t p, int which,
                             Micros t);
   absl::Status EmitGrant(storage::Transaction& tx, uint32_t g, Micros t);
@@ -1127,7 +1140,7 @@ class Datagen {
   const int64_t base_size_;
   const uint64_t root_;
   const Micros now_;
-  const Micros start_;         // the generated window: [start_, end_]
+  const Micros start_;  // the generated window: [start_, end_]
   const Micros end_;
   const Micros replay_start_;  // after the agency registrations
   const double f_;             // the window as a fraction of a year
@@ -1239,9 +1252,8 @@ void Datagen::MakeAgencies() {
       const char* town = kMunicipalities[r.Below(std::size(kMunicipalities))];
       switch (si) {
         case 0:
-          a.display_name =
-              absl::StrCat(kSchoolStems[r.Below(std::size(kSchoolStems))],
-                           "skolan, ", town);
+          a.display_name = absl::StrCat(
+              kSchoolStems[r.Below(std::size(kSchoolStems))], "skolan, ", town);
           break;
         case 1:
           a.display_name = absl::StrCat("Socialtjänsten ", town,
@@ -1277,23 +1289,22 @@ uint16_t Datagen::StaffOf(Rng& r, uint16_t agency) const {
 absl::Status Datagen::MakePeople(storage::Transaction* tx) {
   Rng r(Mix(root_, kStreamPeople));
   const absl::CivilDay today = absl::ToCivilDay(AbslTime(now_), policy_.zone);
-  const absl::CivilDay first_day = absl::ToCivilDay(AbslTime(start_),
-                                                    policy_.zone);
+  const absl::CivilDay first_day =
+      absl::ToCivilDay(AbslTime(start_), policy_.zone);
   // Children: under 18 now, born at least 30 days before the window.
-  const int32_t child_lo =
-      DayNumber(absl::CivilDay(today.year() - 18, today.month(), today.day()) +
-                1);
+  const int32_t child_lo = DayNumber(
+      absl::CivilDay(today.year() - 18, today.month(), today.day()) + 1);
   const int32_t child_hi = DayNumber(first_day - 30);
   // Guardians: 20 to 45 years older than their oldest child.
   NumberSet taken(child_lo - 46 * 366, child_hi + 1);
 
   auto new_number = [&](int32_t day, bool child) -> absl::StatusOr<Digits> {
     for (int attempt = 0;; ++attempt) {
-      const int32_t d = attempt == 0 ? day
-                                     : (child ? static_cast<int32_t>(r.Range(
-                                                    child_lo, child_hi))
-                                              : day + static_cast<int32_t>(
-                                                          r.Range(-300, 300)));
+      const int32_t d =
+          attempt == 0
+              ? day
+              : (child ? static_cast<int32_t>(r.Range(child_lo, child_hi))
+                       : day + static_cast<int32_t>(r.Range(-300, 300)));
       int serial = static_cast<int>(r.Range(1, 999));
       bool coordination = r.Chance(child ? 0.02 : 0.03);
       if (child && InLoadFixtureSpace(DayFromNumber(d), serial, coordination)) {
@@ -1319,9 +1330,8 @@ absl::Status Datagen::MakePeople(storage::Transaction* tx) {
   guardians_.reserve(static_cast<size_t>(n) * 5 / 4);
   while (static_cast<int64_t>(subjects_.size()) < n) {
     const int size_pick = r.Pick({60, 30, 10});
-    const int64_t family =
-        std::min<int64_t>(size_pick + 1, n - static_cast<int64_t>(
-                                                 subjects_.size()));
+    const int64_t family = std::min<int64_t>(
+        size_pick + 1, n - static_cast<int64_t>(subjects_.size()));
     const int guardians = r.Chance(0.8) ? 2 : 1;
     std::vector<int32_t> births;
     int32_t oldest = child_hi;
@@ -1384,8 +1394,8 @@ void Datagen::MakePlans() {
 
   // Plans of the load generator's agencies: 1%, at least 100, spread over
   // the year.
-  const int64_t n_load = std::min<int64_t>(n_plans, std::max<int64_t>(
-                                                        100, n_plans / 100));
+  const int64_t n_load =
+      std::min<int64_t>(n_plans, std::max<int64_t>(100, n_plans / 100));
   const int64_t stride = std::max<int64_t>(1, n_plans / n_load);
 
   plans_.resize(static_cast<size_t>(n_plans));
@@ -1525,8 +1535,8 @@ Micros Datagen::AddMonths(Micros from, int months) const {
   // As ValidateNewGrant measures the period: calendar months in Sweden, from
   // the whole second.
   const absl::CivilSecond c = absl::ToCivilSecond(AbslTime(from), policy_.zone);
-  const absl::CivilSecond until(c.year(), c.month() + months, c.day(),
-                                c.hour(), c.minute(), c.second());
+  const absl::CivilSecond until(c.year(), c.month() + months, c.day(), c.hour(),
+                                c.minute(), c.second());
   return absl::ToUnixMicros(absl::FromCivil(until, policy_.zone));
 }
 
@@ -1578,8 +1588,8 @@ Datagen::Scope Datagen::SectorScope(Rng& r, v1::Sector from) const {
   s.disclosing_sectors = static_cast<uint8_t>(1 << from);
   for (int other = 1; other <= 3; ++other) {
     if (other != from && r.Chance(0.7)) {
-      s.receiving_sectors = static_cast<uint8_t>(s.receiving_sectors |
-                                                 (1 << other));
+      s.receiving_sectors =
+          static_cast<uint8_t>(s.receiving_sectors | (1 << other));
     }
   }
   if (s.receiving_sectors == 0) {
@@ -1746,8 +1756,8 @@ void Datagen::MakeGrants() {
       }
     } else {
       while (made < sp.grants) {
-        const Micros t = uniform(std::max(first, p.create_time - 7 * kDay),
-                                 last);
+        const Micros t =
+            uniform(std::max(first, p.create_time - 7 * kDay), last);
         const Scope scope = PlanScope(r, p, true, t);
         const int64_t n = AddConsent(r, sp.subject, t, scope,
                                      p.agency[r.Below(3)], sp.grants - made);
@@ -1766,18 +1776,16 @@ void Datagen::MakeGrants() {
     const int consents = r.Pick({30, 40, 20, 10}) + 1;
     for (int c = 0; c < consents && budget > 0; ++c) {
       const Micros t =
-          c == 0 ? std::max(first, p.create_time -
-                                       Scaled(r.Range(kMinute, 7 * kDay)))
+          c == 0 ? std::max(first,
+                            p.create_time - Scaled(r.Range(kMinute, 7 * kDay)))
                  : uniform(p.create_time + kHour, last);
       const Scope scope = PlanScope(r, p, c > 0, t);
-      const uint16_t recorder =
-          c == 0 ? p.agency[0] : p.agency[r.Below(3)];
+      const uint16_t recorder = c == 0 ? p.agency[0] : p.agency[r.Below(3)];
       budget -= AddConsent(r, p.subject, t, scope, recorder, budget);
     }
     if ((pi & 0xffff) == 0 && progress_.Due()) {
-      progress_.Report("prepare grants",
-                       static_cast<int64_t>(grants_.size()), volume_.grants,
-                       "grants");
+      progress_.Report("prepare grants", static_cast<int64_t>(grants_.size()),
+                       volume_.grants, "grants");
     }
   }
   // The rest: subjects without a plan, one or two consents each, recorded
@@ -1810,9 +1818,8 @@ void Datagen::MakeGrants() {
     }
     idle = added > 0 ? 0 : idle + 1;
     if ((next & 0xffff) == 0 && progress_.Due()) {
-      progress_.Report("prepare grants",
-                       static_cast<int64_t>(grants_.size()), volume_.grants,
-                       "grants");
+      progress_.Report("prepare grants", static_cast<int64_t>(grants_.size()),
+                       volume_.grants, "grants");
     }
   }
 
@@ -1855,7 +1862,8 @@ void Datagen::MakeActions() {
     if (s.first_use != std::numeric_limits<Micros>::max()) {
       // Both facts (20 s apart) before the first use.
       const Micros hi = s.first_use - 2 * kMinute;
-      const Micros lo = std::max(replay_start_, s.first_use - Scaled(14 * kDay));
+      const Micros lo =
+          std::max(replay_start_, s.first_use - Scaled(14 * kDay));
       s.custody_time = hi <= lo ? std::max(replay_start_, hi) : r.Range(lo, hi);
     } else {
       s.custody_time = r.Range(replay_start_, end_ - kHour);
@@ -1865,7 +1873,8 @@ void Datagen::MakeActions() {
     if (s.plan >= 0) {
       s.custody_agency = plans_[static_cast<size_t>(s.plan)].agency[0];
     } else {
-      const v1::Sector sector = static_cast<v1::Sector>(r.Pick({0, 30, 60, 10}));
+      const v1::Sector sector =
+          static_cast<v1::Sector>(r.Pick({0, 30, 60, 10}));
       s.custody_agency = PoolAgency(r, sector);
     }
     s.custody_actor = StaffOf(r, s.custody_agency);
@@ -1911,8 +1920,8 @@ void Datagen::MakeActions() {
 absl::Status Datagen::Prepare(storage::Store& store) {
   MakeAgencies();
   if (config_.append) {
-    RETURN_IF_ERROR(store.Read(
-        [&](storage::Transaction& tx) { return MakePeople(&tx); }));
+    RETURN_IF_ERROR(
+        store.Read([&](storage::Transaction& tx) { return MakePeople(&tx); }));
   } else {
     RETURN_IF_ERROR(MakePeople(nullptr));
   }
@@ -2080,8 +2089,7 @@ absl::Status Datagen::EmitCustody(storage::Transaction& tx, const Action& a) {
   SetTs(a.time, f.mutable_create_time());
   RETURN_IF_ERROR(tx.custody().AddCustody(f));
   StartEvent(a.time, s.custody_agency, s.custody_actor,
-             v1::AUDIT_ACTION_CUSTODY_RECORDED, View(s.number), f.name(),
-             true);
+             v1::AUDIT_ACTION_CUSTODY_RECORDED, View(s.number), f.name(), true);
   RETURN_IF_ERROR(AppendEvent(tx, a.index));
   ++counts_.custody_facts;
   if (s.custody_recorded == 0) recorded_subjects_.push_back(a.index);
@@ -2107,9 +2115,9 @@ absl::Status Datagen::EmitPlanCreate(storage::Transaction& tx, uint32_t pi,
 
   // The lead agency and the subject, then the invited: the two agencies and
   // the guardians.
-  static const char* const kRoleNotes[] = {
-      "", "mentor och elevhälsa", "handläggare barn och unga",
-      "behandlare och psykolog"};
+  static const char* const kRoleNotes[] = {"", "mentor och elevhälsa",
+                                           "handläggare barn och unga",
+                                           "behandlare och psykolog"};
   int participants = 0;
   auto add = [&](v1::ParticipantKind kind, int agency, int guardian,
                  absl::string_view note) -> absl::Status {
@@ -2187,7 +2195,8 @@ absl::Status Datagen::EmitEntry(storage::Transaction& tx, uint32_t pi, int k,
   m.set_author(actor);
   m.set_category(static_cast<v1::InformationCategory>(e.category));
   m.set_kind(static_cast<v1::EntryKind>(e.kind));
-  Rng text(Mix(Mix(root_, kStreamText), p.first_entry + static_cast<uint32_t>(k)));
+  Rng text(
+      Mix(Mix(root_, kStreamText), p.first_entry + static_cast<uint32_t>(k)));
   BuildText(text, e.category, &text_buf_);
   m.set_text(text_buf_);
   if (e.kind == v1::ENTRY_KIND_INTERVENTION) {
@@ -2230,8 +2239,8 @@ absl::Status Datagen::EmitApproval(storage::Transaction& tx, uint32_t pi,
   NewRequestId(writes_, &request_id_);
   const std::string plan_id(View(p.id));
   const AgencyInfo& lead = agencies_[p.agency[0]];
-  const uint16_t actor = writes_.Chance(0.8) ? p.lead_actor
-                                             : StaffOf(writes_, p.agency[0]);
+  const uint16_t actor =
+      writes_.Chance(0.8) ? p.lead_actor : StaffOf(writes_, p.agency[0]);
   const bool guardians = AgeAt(s, t) < policy_.consent_age;
   const int approvers = guardians ? s.custody_recorded : 1;
   const absl::CivilDay day = absl::ToCivilDay(AbslTime(t), policy_.zone);
@@ -2251,18 +2260,18 @@ absl::Status Datagen::EmitApproval(storage::Transaction& tx, uint32_t pi,
     switch (writes_.Pick({50, 30, 20})) {
       case 0:
         e->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
-        e->set_reference(absl::StrCat("Underskriven SIP, dnr ", day.year(),
-                                      "/", writes_.Range(100, 9999)));
+        e->set_reference(absl::StrCat("Underskriven SIP, dnr ", day.year(), "/",
+                                      writes_.Range(100, 9999)));
         break;
       case 1:
         e->set_kind(v1::EVIDENCE_KIND_E_SIGNATURE);
-        e->set_reference(absl::StrCat("E-underskrift ",
-                                      View(NewId(writes_)).substr(0, 12)));
+        e->set_reference(
+            absl::StrCat("E-underskrift ", View(NewId(writes_)).substr(0, 12)));
         break;
       default:
         e->set_kind(v1::EVIDENCE_KIND_RECORDED_AT_MEETING);
-        e->set_reference(absl::StrCat("Protokoll SIP-möte ",
-                                      absl::FormatCivilTime(day)));
+        e->set_reference(
+            absl::StrCat("Protokoll SIP-möte ", absl::FormatCivilTime(day)));
         break;
     }
     SetTs(t, a.mutable_approve_time());
@@ -2306,7 +2315,8 @@ absl::Status Datagen::EmitGrant(storage::Transaction& tx, uint32_t gi,
   }
   v1::GrantScope* scope = m.mutable_scope();
   for (int i = 0; i < g.disclosing_count; ++i) {
-    scope->add_disclosing_agencies(agencies_[g.disclosing[static_cast<size_t>(i)]].name);
+    scope->add_disclosing_agencies(
+        agencies_[g.disclosing[static_cast<size_t>(i)]].name);
   }
   for (int sector = 1; sector <= 3; ++sector) {
     if ((g.disclosing_sectors >> sector) & 1) {
@@ -2314,7 +2324,8 @@ absl::Status Datagen::EmitGrant(storage::Transaction& tx, uint32_t gi,
     }
   }
   for (int i = 0; i < g.receiving_count; ++i) {
-    scope->add_receiving_agencies(agencies_[g.receiving[static_cast<size_t>(i)]].name);
+    scope->add_receiving_agencies(
+        agencies_[g.receiving[static_cast<size_t>(i)]].name);
   }
   for (int sector = 1; sector <= 3; ++sector) {
     if ((g.receiving_sectors >> sector) & 1) {
@@ -2327,8 +2338,8 @@ absl::Status Datagen::EmitGrant(storage::Transaction& tx, uint32_t gi,
     }
   }
   if (g.plan >= 0) {
-    scope->set_plan(absl::StrCat(
-        "plans/", View(plans_[static_cast<size_t>(g.plan)].id)));
+    scope->set_plan(
+        absl::StrCat("plans/", View(plans_[static_cast<size_t>(g.plan)].id)));
   }
   SetTs(g.valid_from, m.mutable_valid_from());
   SetTs(g.valid_until, m.mutable_valid_until());
@@ -2337,16 +2348,16 @@ absl::Status Datagen::EmitGrant(storage::Transaction& tx, uint32_t gi,
   const absl::CivilDay day = absl::ToCivilDay(AbslTime(t), policy_.zone);
   switch (g.evidence) {
     case v1::EVIDENCE_KIND_SIGNED_FORM:
-      e->set_reference(absl::StrCat("Samtyckesblankett, dnr ", day.year(),
-                                    "/", writes_.Range(100, 99999)));
+      e->set_reference(absl::StrCat("Samtyckesblankett, dnr ", day.year(), "/",
+                                    writes_.Range(100, 99999)));
       break;
     case v1::EVIDENCE_KIND_E_SIGNATURE:
       e->set_reference(
           absl::StrCat("E-underskrift ", View(NewId(writes_)).substr(0, 12)));
       break;
     default:
-      e->set_reference(absl::StrCat("Protokoll SIP-möte ",
-                                    absl::FormatCivilTime(day)));
+      e->set_reference(
+          absl::StrCat("Protokoll SIP-möte ", absl::FormatCivilTime(day)));
       break;
   }
   m.set_name(absl::StrCat("grants/", View(g.id)));
@@ -2388,10 +2399,10 @@ absl::Status Datagen::EmitGrantEnd(storage::Transaction& tx, uint32_t gi,
       const uint16_t actor = StaffOf(writes_, g.recorder);
       ending.agency = agencies_[g.recorder].id;
       ending.actor = Actor(g.recorder, actor);
-      ending.withdrawer = g.grantor < 0
-                              ? std::string(View(s.number))
-                              : std::string(View(
-                                    guardians_[static_cast<size_t>(g.grantor)]));
+      ending.withdrawer =
+          g.grantor < 0
+              ? std::string(View(s.number))
+              : std::string(View(guardians_[static_cast<size_t>(g.grantor)]));
       if (writes_.Chance(0.6)) {
         ending.evidence_kind = v1::EVIDENCE_KIND_SIGNED_FORM;
         ending.evidence_reference =
@@ -2410,11 +2421,10 @@ absl::Status Datagen::EmitGrantEnd(storage::Transaction& tx, uint32_t gi,
     case v1::GRANT_STATE_VOID: {
       NewRequestId(writes_, &request_id_);
       const bool revoke = g.end_state == v1::GRANT_STATE_REVOKED;
-      ending.reason = revoke
-                          ? "Återkallat på den enskildes begäran till "
-                            "administratören"
-                          : "Registrerat på fel barn; ett nytt samtycke "
-                            "registreras";
+      ending.reason = revoke ? "Återkallat på den enskildes begäran till "
+                               "administratören"
+                             : "Registrerat på fel barn; ett nytt samtycke "
+                               "registreras";
       const uint16_t actor = StaffOf(writes_, kAdmin);
       ending.agency = agencies_[kAdmin].id;
       ending.actor = Actor(kAdmin, actor);
@@ -2542,8 +2552,8 @@ void Datagen::LoadFacts(uint32_t subject) {
   for (int k = 0; k < s.custody_recorded; ++k) {
     consent::CustodyFact f;
     f.subject.assign(s.number.data(), 12);
-    f.guardian.assign(
-        guardians_[s.guardian + static_cast<uint32_t>(k)].data(), 12);
+    f.guardian.assign(guardians_[s.guardian + static_cast<uint32_t>(k)].data(),
+                      12);
     f.valid_from = AbslTime(BirthStart(s));
     f.valid_until = absl::InfiniteFuture();
     facts_custody_.push_back(std::move(f));
@@ -2622,8 +2632,8 @@ absl::StatusOr<bool> Datagen::ReadPlan(storage::Transaction& tx, Micros t,
   StartEvent(t, reader, actor, v1::AUDIT_ACTION_PLAN_READ, View(s.number),
              plan_name, false);
   event_.set_decision(v1::DECISION_ALLOW);
-  event_.set_detail(absl::StrCat(latest ? "latest" : "effective",
-                                 " view, revision ", shown));
+  event_.set_detail(
+      absl::StrCat(latest ? "latest" : "effective", " view, revision ", shown));
   RETURN_IF_ERROR(AppendEvent(tx, subject));
   LoadFacts(subject);
   for (int k = 0; k < n_entries; ++k) {
@@ -2684,17 +2694,15 @@ absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
       const int64_t subject = PickSubject(r);
       if (subject < 0) break;
       const Subject& s = subjects_[static_cast<size_t>(subject)];
-      const uint16_t agency = r.Chance(0.8)
-                                  ? asker(static_cast<uint32_t>(subject))
-                                  : PoolAgency(r, static_cast<v1::Sector>(
-                                                      r.Range(1, 3)));
+      const uint16_t agency =
+          r.Chance(0.8) ? asker(static_cast<uint32_t>(subject))
+                        : PoolAgency(r, static_cast<v1::Sector>(r.Range(1, 3)));
       int listed = 0;
       if (s.plan >= 0) {
         const PlanInfo& p = plans_[static_cast<size_t>(s.plan)];
-        if (p.revision > 0 &&
-            (agency == p.agency[0] ||
-             (p.effective > 0 &&
-              (agency == p.agency[1] || agency == p.agency[2])))) {
+        if (p.revision > 0 && (agency == p.agency[0] ||
+                               (p.effective > 0 && (agency == p.agency[1] ||
+                                                    agency == p.agency[2])))) {
           listed = 1;
         }
       }
@@ -2704,7 +2712,7 @@ absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
       event_.set_detail(absl::StrCat(listed, " plans listed"));
       return AppendEvent(tx, subject);
     }
-    case kSearchGrants:  // ConsentApp::SearchGrants
+    case kSearchGrants:     // ConsentApp::SearchGrants
     case kSearchCustody: {  // ConsentApp::SearchCustodyFacts
       const int64_t subject = PickSubject(r);
       if (subject < 0) break;
@@ -2742,8 +2750,7 @@ absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
       LoadFacts(p.subject);
       const consent::Decision d =
           DecideFor(p.subject, p, owner, reader, category, participates, t);
-      StartEvent(t, caller, StaffOf(r, caller),
-                 v1::AUDIT_ACTION_ACCESS_CHECKED,
+      StartEvent(t, caller, StaffOf(r, caller), v1::AUDIT_ACTION_ACCESS_CHECKED,
                  View(subjects_[p.subject].number),
                  absl::StrCat("plans/", View(p.id)), false);
       event_.set_decision(d.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
@@ -2764,10 +2771,10 @@ absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
       if (r.Chance(0.3)) {
         const absl::CivilDay since =
             absl::ToCivilDay(AbslTime(t), absl::UTCTimeZone()) - 90;
-        absl::StrAppend(&detail, " since=",
-                        absl::FormatTime(absl::FromCivil(
-                                             since, absl::UTCTimeZone()),
-                                         absl::UTCTimeZone()));
+        absl::StrAppend(
+            &detail, " since=",
+            absl::FormatTime(absl::FromCivil(since, absl::UTCTimeZone()),
+                             absl::UTCTimeZone()));
       }
       StartEvent(t, kAuditor, StaffOf(r, kAuditor),
                  v1::AUDIT_ACTION_AUDIT_QUERIED,
@@ -2800,8 +2807,8 @@ absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
       StartEvent(t, kAdmin, StaffOf(r, kAdmin), v1::AUDIT_ACTION_CONSENT_READ,
                  "", "grants", false);
       event_.set_decision(v1::DECISION_ALLOW);
-      event_.set_detail(absl::StrCat("grants expiring within 30 days: ",
-                                     listed, " listed"));
+      event_.set_detail(
+          absl::StrCat("grants expiring within 30 days: ", listed, " listed"));
       return AppendEvent(tx, -1);
     }
     default:
@@ -2851,7 +2858,8 @@ absl::Status Datagen::RegisterAgencies(storage::Store& store) {
               "agency ", a.id, " is registered already, but as ",
               v1::Sector_Name(existing->sector()), " ",
               v1::AgencyRole_Name(existing->role()), " ",
-              v1::AgencyState_Name(existing->state()), "; samplan-datagen "
+              v1::AgencyState_Name(existing->state()),
+              "; samplan-datagen "
               "needs an active ",
               v1::Sector_Name(a.sector), " ", v1::AgencyRole_Name(a.role),
               ": use a fresh database"));
@@ -2921,9 +2929,9 @@ absl::Status Datagen::Replay(storage::Store& store) {
     absl::Status s = store.Write([&](storage::Transaction& tx) -> absl::Status {
       while (batch_events_ < config_.batch &&
              (next < actions_.size() || read_events_ < read_budget_)) {
-        const Micros read_time =
-            read_events_ < read_budget_ ? ReadTime()
-                                        : std::numeric_limits<Micros>::max();
+        const Micros read_time = read_events_ < read_budget_
+                                     ? ReadTime()
+                                     : std::numeric_limits<Micros>::max();
         if (next < actions_.size() && actions_[next].time <= read_time) {
           RETURN_IF_ERROR(Emit(tx, actions_[next]));
           ++next;
@@ -2951,23 +2959,22 @@ absl::Status Datagen::Replay(storage::Store& store) {
 
 // --------------------------------------------------------------- manifest
 
-absl::Status Datagen::WriteManifest(const std::string& path,
-                                    int64_t tree_size,
+absl::Status Datagen::WriteManifest(const std::string& path, int64_t tree_size,
                                     absl::Duration elapsed) const {
   auto time_text = [](Micros t) {
     return absl::FormatTime(absl::RFC3339_sec, AbslTime(t),
                             absl::UTCTimeZone());
   };
   std::string j = "{\n";
-  absl::StrAppend(&j, "  \"generator\": \"samplan-datagen\",\n",
-                  "  \"format\": 1,\n", "  \"seed\": ", config_.seed, ",\n",
-                  "  \"scale\": ", config_.scale, ",\n",
-                  "  \"append\": ", config_.append ? "true" : "false", ",\n",
-                  "  \"now\": ", JsonString(time_text(now_)), ",\n",
-                  "  \"window_start\": ", JsonString(time_text(start_)),
-                  ",\n", "  \"window_end\": ", JsonString(time_text(end_)),
-                  ",\n", "  \"elapsed_seconds\": ",
-                  std::llround(absl::ToDoubleSeconds(elapsed)), ",\n");
+  absl::StrAppend(
+      &j, "  \"generator\": \"samplan-datagen\",\n", "  \"format\": 1,\n",
+      "  \"seed\": ", config_.seed, ",\n", "  \"scale\": ", config_.scale,
+      ",\n", "  \"append\": ", config_.append ? "true" : "false", ",\n",
+      "  \"now\": ", JsonString(time_text(now_)), ",\n",
+      "  \"window_start\": ", JsonString(time_text(start_)), ",\n",
+      "  \"window_end\": ", JsonString(time_text(end_)), ",\n",
+      "  \"elapsed_seconds\": ", std::llround(absl::ToDoubleSeconds(elapsed)),
+      ",\n");
   const Counts& c = counts_;
   absl::StrAppend(
       &j, "  \"counts\": {\n", "    \"agencies_registered\": ", c.agencies,
@@ -2977,12 +2984,12 @@ absl::Status Datagen::WriteManifest(const std::string& path,
       "    \"plans\": ", c.plans, ",\n",
       "    \"plan_revisions\": ", c.revisions, ",\n",
       "    \"participants\": ", c.participants, ",\n",
-      "    \"entries\": ", c.entries, ",\n",
-      "    \"approvals\": ", c.approvals, ",\n", "    \"grants\": ", c.grants,
-      ",\n", "    \"grants_withdrawn\": ", c.endings[v1::GRANT_STATE_WITHDRAWN],
-      ",\n", "    \"grants_revoked\": ", c.endings[v1::GRANT_STATE_REVOKED],
-      ",\n", "    \"grants_expired\": ", c.endings[v1::GRANT_STATE_EXPIRED],
-      ",\n", "    \"grants_void\": ", c.endings[v1::GRANT_STATE_VOID], ",\n",
+      "    \"entries\": ", c.entries, ",\n", "    \"approvals\": ", c.approvals,
+      ",\n", "    \"grants\": ", c.grants, ",\n",
+      "    \"grants_withdrawn\": ", c.endings[v1::GRANT_STATE_WITHDRAWN], ",\n",
+      "    \"grants_revoked\": ", c.endings[v1::GRANT_STATE_REVOKED], ",\n",
+      "    \"grants_expired\": ", c.endings[v1::GRANT_STATE_EXPIRED], ",\n",
+      "    \"grants_void\": ", c.endings[v1::GRANT_STATE_VOID], ",\n",
       "    \"audit_events\": ", c.events, ",\n",
       "    \"audit_tree_size_before\": ", base_size_, ",\n",
       "    \"audit_tree_size\": ", tree_size, ",\n",
@@ -2991,10 +2998,10 @@ absl::Status Datagen::WriteManifest(const std::string& path,
   bool first = true;
   for (size_t a = 1; a < c.by_action.size(); ++a) {
     if (c.by_action[a] == 0) continue;
-    absl::StrAppend(&j, first ? "\n" : ",\n", "      ",
-                    JsonString(v1::AuditAction_Name(
-                        static_cast<v1::AuditAction>(a))),
-                    ": ", c.by_action[a]);
+    absl::StrAppend(
+        &j, first ? "\n" : ",\n", "      ",
+        JsonString(v1::AuditAction_Name(static_cast<v1::AuditAction>(a))), ": ",
+        c.by_action[a]);
     first = false;
   }
   absl::StrAppend(&j, "\n    }\n  },\n");
@@ -3003,15 +3010,14 @@ absl::Status Datagen::WriteManifest(const std::string& path,
   absl::StrAppend(&j, "  \"load_agencies\": [\n");
   for (size_t i = 0; i < std::size(kLoadAgencies); ++i) {
     const AgencyInfo& a = agencies_[i];
-    absl::StrAppend(
-        &j, "    {\"id\": ", JsonString(a.id),
-        ", \"name\": ", JsonString(a.name),
-        ", \"sector\": ", JsonString(v1::Sector_Name(a.sector)),
-        ", \"role\": ", JsonString(v1::AgencyRole_Name(a.role)),
-        ", \"certificate_identity\": ",
-        JsonString(absl::StrCat("urn:samplan:agency:", a.id)),
-        ", \"plans_visible\": ", a.visible, "}",
-        i + 1 < std::size(kLoadAgencies) ? ",\n" : "\n");
+    absl::StrAppend(&j, "    {\"id\": ", JsonString(a.id),
+                    ", \"name\": ", JsonString(a.name),
+                    ", \"sector\": ", JsonString(v1::Sector_Name(a.sector)),
+                    ", \"role\": ", JsonString(v1::AgencyRole_Name(a.role)),
+                    ", \"certificate_identity\": ",
+                    JsonString(absl::StrCat("urn:samplan:agency:", a.id)),
+                    ", \"plans_visible\": ", a.visible, "}",
+                    i + 1 < std::size(kLoadAgencies) ? ",\n" : "\n");
   }
   absl::StrAppend(&j, "  ],\n");
 
@@ -3041,10 +3047,9 @@ absl::Status Datagen::WriteManifest(const std::string& path,
                     ", \"grants\": ", s.grants);
     if (s.plan >= 0) {
       const PlanInfo& p = plans_[static_cast<size_t>(s.plan)];
-      absl::StrAppend(&j, ", \"plan\": ",
-                      JsonString(absl::StrCat("plans/", View(p.id))),
-                      ", \"lead_agency\": ",
-                      JsonString(agencies_[p.agency[0]].name));
+      absl::StrAppend(
+          &j, ", \"plan\": ", JsonString(absl::StrCat("plans/", View(p.id))),
+          ", \"lead_agency\": ", JsonString(agencies_[p.agency[0]].name));
     }
     absl::StrAppend(&j, "}", i + 1 < picked.size() ? ",\n" : "\n");
   }
@@ -3057,8 +3062,9 @@ absl::Status Datagen::WriteManifest(const std::string& path,
     const PlanInfo& p = plans_[static_cast<size_t>(s.plan)];
     absl::StrAppend(
         &j, "    {\"subject\": ", JsonString(View(s.number)),
-        ", \"grants\": ", s.grants, ", \"guardians\": ",
-        static_cast<int>(s.guardians), ", \"audit_events\": ", s.events,
+        ", \"grants\": ", s.grants,
+        ", \"guardians\": ", static_cast<int>(s.guardians),
+        ", \"audit_events\": ", s.events,
         ", \"plan\": ", JsonString(absl::StrCat("plans/", View(p.id))),
         ", \"lead_agency\": ", JsonString(agencies_[p.agency[0]].name), "}",
         i + 1 < special_.size() ? ",\n" : "\n");
@@ -3081,11 +3087,10 @@ absl::Status Datagen::WriteManifest(const std::string& path,
                         : p.effective == 0 ? "PLAN_STATE_DRAFT"
                                            : "PLAN_STATE_ACTIVE";
     absl::StrAppend(
-        &j, "    {\"name\": ",
-        JsonString(absl::StrCat("plans/", View(p.id))),
+        &j, "    {\"name\": ", JsonString(absl::StrCat("plans/", View(p.id))),
         ", \"lead_agency\": ", JsonString(agencies_[p.agency[0]].name),
-        ", \"participants\": [", JsonString(agencies_[p.agency[1]].name),
-        ", ", JsonString(agencies_[p.agency[2]].name), "]",
+        ", \"participants\": [", JsonString(agencies_[p.agency[1]].name), ", ",
+        JsonString(agencies_[p.agency[2]].name), "]",
         ", \"subject\": ", JsonString(View(subjects_[p.subject].number)),
         ", \"state\": ", JsonString(state),
         ", \"revision\": ", static_cast<int>(p.revision),
@@ -3113,8 +3118,8 @@ absl::Status Datagen::WriteManifest(const std::string& path,
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat(
-        "--manifest: cannot rename ", tmp, " to ", path, ": ", why));
+    return absl::UnavailableError(absl::StrCat("--manifest: cannot rename ",
+                                               tmp, " to ", path, ": ", why));
   }
   return absl::OkStatus();
 }
@@ -3164,22 +3169,23 @@ int Main(int argc, char** argv) {
   int64_t base_size = 0;
   bool has_agencies = false;
   Micros newest = 0;
-  absl::Status inspected = store->Read([&](storage::Transaction& tx)
-                                           -> absl::Status {
-    ASSIGN_OR_RETURN(base_size, tx.audit().Size());
-    ASSIGN_OR_RETURN(std::vector<v1::Agency> some, tx.agencies().List("", 1));
-    has_agencies = !some.empty();
-    if (base_size > 0) {
-      ASSIGN_OR_RETURN(v1::AuditEvent last, tx.audit().Get(base_size - 1));
-      newest = ToUnixMicros(last.time());
-    }
-    return absl::OkStatus();
-  });
+  absl::Status inspected =
+      store->Read([&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(base_size, tx.audit().Size());
+        ASSIGN_OR_RETURN(std::vector<v1::Agency> some,
+                         tx.agencies().List("", 1));
+        has_agencies = !some.empty();
+        if (base_size > 0) {
+          ASSIGN_OR_RETURN(v1::AuditEvent last, tx.audit().Get(base_size - 1));
+          newest = ToUnixMicros(last.time());
+        }
+        return absl::OkStatus();
+      });
   if (!inspected.ok()) return Fail("reading --db " + config.db, inspected);
   if ((base_size > 0 || has_agencies) && !config.append) {
     return UsageError(absl::StrCat(
-        "--db ", config.db, " already holds data (", base_size,
-        " audit events", has_agencies ? ", registered agencies" : "",
+        "--db ", config.db, " already holds data (", base_size, " audit events",
+        has_agencies ? ", registered agencies" : "",
         "): generated plans, grants and events would mix with it and the "
         "counts in the manifest would not describe the file. Use a new "
         "file, or give --append to add to it"));

@@ -24,7 +24,8 @@
 namespace samplan::bench {
 namespace {
 
-constexpr char kUsage[] = R"usage(samplan-echo: the baseline server for the benchmarks
+constexpr char kUsage[] =
+    R"usage(samplan-echo: the baseline server for the benchmarks
 
 Usage:
   samplan-echo --config FILE --response FILE
@@ -124,9 +125,9 @@ int Main(int argc, char** argv) {
   server::ApplyLimits(builder, cfg->limits());
   std::unique_ptr<grpc::Server> listener = builder.BuildAndStart();
   if (listener == nullptr || port == 0) {
-    return Fail(absl::StrCat("api.address: cannot listen on ",
-                             cfg->api().address()),
-                1);
+    return Fail(
+        absl::StrCat("api.address: cannot listen on ", cfg->api().address()),
+        1);
   }
   std::fprintf(stderr, "samplan-echo listening: api %s (port %d)\n",
                cfg->api().address().c_str(), port);

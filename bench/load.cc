@@ -42,7 +42,8 @@
 namespace samplan::bench {
 namespace {
 
-constexpr char kUsage[] = R"usage(samplan-load: load for samplan-server and samplan-echo
+constexpr char kUsage[] =
+    R"usage(samplan-load: load for samplan-server and samplan-echo
 
 Usage:
   samplan-load --target HOST:PORT --pki DIR --scenario NAME [options]
@@ -90,8 +91,15 @@ Example:
     --channels 4 --inflight 16 --duration 10 --json result.json
 )usage";
 
-enum class Scenario { kPlanRead, kPlanWithheld, kPlanDenied, kGrantWrite,
-                      kMix, kAuditHistory, kEcho };
+enum class Scenario {
+  kPlanRead,
+  kPlanWithheld,
+  kPlanDenied,
+  kGrantWrite,
+  kMix,
+  kAuditHistory,
+  kEcho
+};
 
 struct Options {
   std::string target;
@@ -198,8 +206,8 @@ std::optional<int> ParseArgs(int argc, char** argv, Options& o) {
       if (!line.empty()) o.subjects.push_back(line);
     }
     if (o.subjects.empty()) {
-      return Usage(absl::StrCat("--subjects: no identity numbers in ",
-                                o.subjects_file));
+      return Usage(
+          absl::StrCat("--subjects: no identity numbers in ", o.subjects_file));
     }
   }
   return std::nullopt;
@@ -227,7 +235,8 @@ std::string IdentityNumber(int year, int month, int day, int serial) {
     int d = (nine[i] - '0') * (i % 2 == 0 ? 2 : 1);
     sum += d > 9 ? d - 9 : d;
   }
-  return absl::StrFormat("%04d%s%d", year, nine.substr(2), (10 - sum % 10) % 10);
+  return absl::StrFormat("%04d%s%d", year, nine.substr(2),
+                         (10 - sum % 10) % 10);
 }
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
@@ -273,10 +282,10 @@ class Setup {
     };
     const int year = pick(2012, 2016), month = pick(1, 12), day = pick(1, 28);
     const std::string child = IdentityNumber(year, month, day, pick(100, 999));
-    const std::string mother =
-        IdentityNumber(pick(1975, 1990), pick(1, 12), pick(1, 28), pick(0, 999));
-    const std::string father =
-        IdentityNumber(pick(1975, 1990), pick(1, 12), pick(1, 28), pick(0, 999));
+    const std::string mother = IdentityNumber(pick(1975, 1990), pick(1, 12),
+                                              pick(1, 28), pick(0, 999));
+    const std::string father = IdentityNumber(pick(1975, 1990), pick(1, 12),
+                                              pick(1, 28), pick(0, 999));
     const absl::Time now = absl::Now();
 
     v1::CreatePlanRequest create;
@@ -421,9 +430,9 @@ struct Result {
   int64_t ok = 0;
   int64_t errors = 0;
   std::map<std::string, int64_t> error_codes;
-  int64_t decisions = 0;     // over every call, warm-up included
-  int64_t unaccounted = 0;   // calls whose decisions are unknown
-  int64_t shed = 0;          // open loop: calls not started (too many queued)
+  int64_t decisions = 0;    // over every call, warm-up included
+  int64_t unaccounted = 0;  // calls whose decisions are unknown
+  int64_t shed = 0;         // open loop: calls not started (too many queued)
   std::vector<int64_t> latency_us;  // measured calls only
   double seconds = 0;
   int64_t response_bytes = 0;
@@ -434,10 +443,10 @@ class Load {
   Load(const Options& o, const Fixture& f) : o_(o), fixture_(f) {}
 
   absl::Status Connect() {
-    const std::string agency =
-        o_.scenario == Scenario::kPlanDenied       ? "other-1"
-        : o_.scenario == Scenario::kAuditHistory ? "auditor-1"
-                                                   : "school-1";
+    const std::string agency = o_.scenario == Scenario::kPlanDenied ? "other-1"
+                               : o_.scenario == Scenario::kAuditHistory
+                                   ? "auditor-1"
+                                   : "school-1";
     for (int i = 0; i < o_.channels; ++i) {
       grpc::ChannelArguments args;
       // A connection of its own for each channel.
@@ -445,8 +454,8 @@ class Load {
       args.SetInt("samplan.load.channel", i);
       auto channel = client::OpenChannel(As(o_, agency), args);
       if (!channel.ok()) return channel.status();
-      if (!(*channel)->WaitForConnected(absl::ToChronoTime(
-              absl::Now() + absl::Seconds(10)))) {
+      if (!(*channel)->WaitForConnected(
+              absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
         return absl::UnavailableError(
             absl::StrCat("cannot connect to ", o_.target));
       }
@@ -508,9 +517,8 @@ class Load {
       ++outstanding_;
     }
     const int64_t seq = sequence_.fetch_add(1);
-    const bool write =
-        o_.scenario == Scenario::kGrantWrite ||
-        (o_.scenario == Scenario::kMix && seq % 10 == 9);
+    const bool write = o_.scenario == Scenario::kGrantWrite ||
+                       (o_.scenario == Scenario::kMix && seq % 10 == 9);
     auto call = std::make_shared<Call>();
     call->context.set_deadline(
         absl::ToChronoTime(absl::Now() + absl::Milliseconds(o_.deadline_ms)));
@@ -597,9 +605,9 @@ class Load {
               absl::ToInt64Microseconds(done - call.intended));
         } else {
           ++result_.errors;
-          ++result_.error_codes[absl::StrCat(
-              "code ", static_cast<int>(s.error_code()), ": ",
-              s.error_message())];
+          ++result_.error_codes[absl::StrCat("code ",
+                                             static_cast<int>(s.error_code()),
+                                             ": ", s.error_message())];
         }
       }
       if (s.ok() && !write && result_.response_bytes == 0) {
@@ -699,35 +707,35 @@ int Main(int argc, char** argv) {
     audit_delta = *size - audit_before;
     if (r.unaccounted > 0) {
       audit_state = "unknown";
-      audit_line = absl::StrCat("audit events +", audit_delta, ", ",
-                                r.unaccounted,
-                                " calls failed before a decision was known");
+      audit_line =
+          absl::StrCat("audit events +", audit_delta, ", ", r.unaccounted,
+                       " calls failed before a decision was known");
       rc = 3;
     } else if (audit_delta != r.decisions) {
       audit_state = "mismatch";
-      audit_line = absl::StrCat("audit events +", audit_delta,
-                                " != decisions ", r.decisions, ": MISMATCH");
+      audit_line = absl::StrCat("audit events +", audit_delta, " != decisions ",
+                                r.decisions, ": MISMATCH");
       rc = 3;
     } else {
       audit_state = "ok";
-      audit_line = absl::StrCat("audit events +", audit_delta,
-                                " = decisions ", r.decisions);
+      audit_line = absl::StrCat("audit events +", audit_delta, " = decisions ",
+                                r.decisions);
     }
   }
 
   const double throughput = static_cast<double>(r.ok) / r.seconds;
-  const std::string mode =
-      o.rate > 0 ? absl::StrFormat("open loop %.0f/s", o.rate)
-                 : absl::StrFormat("%d channels x %d in flight", o.channels,
-                                   o.inflight);
+  const std::string mode = o.rate > 0
+                               ? absl::StrFormat("open loop %.0f/s", o.rate)
+                               : absl::StrFormat("%d channels x %d in flight",
+                                                 o.channels, o.inflight);
   std::printf(
       "%s  %s\n"
       "  calls %" PRId64 " ok, %" PRId64 " errors, %" PRId64
       " shed; %.1f calls/s\n"
       "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n"
       "  response %" PRId64 " bytes; %s\n",
-      o.scenario_name.c_str(), mode.c_str(), r.ok, r.errors, r.shed,
-      throughput, Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
+      o.scenario_name.c_str(), mode.c_str(), r.ok, r.errors, r.shed, throughput,
+      Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
       Percentile(r.latency_us, 99), Percentile(r.latency_us, 99.9),
       r.latency_us.empty() ? 0.0 : r.latency_us.back() / 1000.0,
       r.response_bytes, audit_line.c_str());

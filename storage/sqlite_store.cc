@@ -1079,8 +1079,7 @@ class SqliteAudit final : public AuditLog {
                    StoredCheckpoint c;
                    c.tree_size = s.getColumn(0).getInt64();
                    c.time = FromMicros(s.getColumn(1).getInt64());
-                   ASSIGN_OR_RETURN(c.root,
-                                    StoredHash(s.getColumn(2)));
+                   ASSIGN_OR_RETURN(c.root, StoredHash(s.getColumn(2)));
                    c.signed_note = s.getColumn(3).getString();
                    return std::optional<StoredCheckpoint>(std::move(c));
                  });
@@ -1367,10 +1366,10 @@ class SqliteStore final : public Store {
                           busy_timeout_ms_);
       return std::make_unique<Connection>(std::move(db));
     } catch (const SQLite::Exception& e) {
-      return WithReason(absl::UnavailableError(absl::StrCat(
-                            "storage: cannot open a read connection: ",
-                            e.what())),
-                        "STORAGE_UNAVAILABLE");
+      return WithReason(
+          absl::UnavailableError(absl::StrCat(
+              "storage: cannot open a read connection: ", e.what())),
+          "STORAGE_UNAVAILABLE");
     }
   }
 

@@ -896,8 +896,8 @@ TEST(SqliteFileTest, AuditTreeStaysRightAcrossRolledBackJobs) {
   };
   // Sizes chosen so that rolled-back appends complete subtrees (3 + 5 = 8)
   // which the kept appends must then build again from other leaves.
-  auto a = job(3, false), b = job(5, true), c = job(6, false),
-       d = job(1, true), e = job(7, false);
+  auto a = job(3, false), b = job(5, true), c = job(6, false), d = job(1, true),
+       e = job(7, false);
   const absl::FunctionRef<absl::Status(Transaction&)> jobs[] = {a, b, c, d, e};
   std::vector<absl::Status> out = (*store)->WriteBatch(jobs);
   EXPECT_THAT(out[0], IsOk());
@@ -937,8 +937,7 @@ TEST(SqliteFileTest, ReadsRunBesideTheWriter) {
     // Inside the open write transaction: a read sees the last commit only.
     EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
       EXPECT_THAT(r.grants().Get("g1"), IsOk());
-      EXPECT_THAT(r.grants().Get("g2"),
-                  StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_THAT(r.grants().Get("g2"), StatusIs(absl::StatusCode::kNotFound));
       return absl::OkStatus();
     }),
                 IsOk());
