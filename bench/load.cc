@@ -36,7 +36,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_support.h"
 #include "client/client.h"
+#include "common/proto_time.h"
 #include "grpcpp/grpcpp.h"
 
 namespace samplan::bench {
@@ -224,27 +226,6 @@ client::ConnectionOptions As(const Options& o, const std::string& agency) {
   return c;
 }
 
-// --- Identity numbers and timestamps -------------------------------------
-
-// A valid 12-digit identity number for `birth` (YYYYMMDD) and a serial.
-std::string IdentityNumber(int year, int month, int day, int serial) {
-  const std::string nine =
-      absl::StrFormat("%02d%02d%02d%03d", year % 100, month, day, serial);
-  int sum = 0;
-  for (int i = 0; i < 9; ++i) {
-    int d = (nine[i] - '0') * (i % 2 == 0 ? 2 : 1);
-    sum += d > 9 ? d - 9 : d;
-  }
-  return absl::StrFormat("%04d%s%d", year, nine.substr(2),
-                         (10 - sum % 10) % 10);
-}
-
-void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t us = absl::ToUnixMicros(t);
-  ts->set_seconds(us / 1000000);
-  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
-
 // --- The fixture ------------------------------------------------------------
 
 constexpr char kEntryText[] =
@@ -280,12 +261,13 @@ class Setup {
     auto pick = [&](int lo, int hi) {
       return std::uniform_int_distribution<int>(lo, hi)(random);
     };
-    const int year = pick(2012, 2016), month = pick(1, 12), day = pick(1, 28);
-    const std::string child = IdentityNumber(year, month, day, pick(100, 999));
-    const std::string mother = IdentityNumber(pick(1975, 1990), pick(1, 12),
-                                              pick(1, 28), pick(0, 999));
-    const std::string father = IdentityNumber(pick(1975, 1990), pick(1, 12),
-                                              pick(1, 28), pick(0, 999));
+    auto day = [&](int from_year, int to_year) {
+      return absl::CivilDay(pick(from_year, to_year), pick(1, 12), pick(1, 28));
+    };
+    const absl::CivilDay birth = day(2012, 2016);
+    const std::string child = IdentityNumberFor(birth, pick(100, 999));
+    const std::string mother = IdentityNumberFor(day(1975, 1990), pick(0, 999));
+    const std::string father = IdentityNumberFor(day(1975, 1990), pick(0, 999));
     const absl::Time now = absl::Now();
 
     v1::CreatePlanRequest create;
@@ -306,9 +288,8 @@ class Setup {
       v1::CustodyFact* f = custody.mutable_custody_fact();
       f->set_subject(child);
       f->set_guardian_identity_number(guardian);
-      SetTime(absl::FromCivil(absl::CivilDay(year, month, day),
-                              absl::UTCTimeZone()),
-              f->mutable_valid_from());
+      SetTimestamp(absl::FromCivil(birth, absl::UTCTimeZone()),
+                   f->mutable_valid_from());
       f->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_REGISTER_EXTRACT);
       f->mutable_evidence()->set_reference("folkbokforing");
       v1::CreateCustodyFactResponse r;
@@ -372,8 +353,8 @@ class Setup {
           grant->mutable_scope()->add_categories(category);
           if (narrow) break;
         }
-        SetTime(now - absl::Minutes(1), grant->mutable_valid_from());
-        SetTime(now + absl::Hours(24 * 300), grant->mutable_valid_until());
+        SetTimestamp(now - absl::Minutes(1), grant->mutable_valid_from());
+        SetTimestamp(now + absl::Hours(24 * 300), grant->mutable_valid_until());
         grant->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
         grant->mutable_evidence()->set_reference("consent-form");
         v1::CreateGrantResponse r;
@@ -531,16 +512,16 @@ class Load {
       call->search_request.set_page_size(100);
       audits_[c]->async()->SearchAuditEvents(
           &call->context, &call->search_request, &call->search_response,
-          [this, call](grpc::Status s) { Finish(*call, s, true); });
+          [this, call](grpc::Status s) { Finish(*call, s, false); });
     } else if (write) {
       BuildGrant(seq, call->grant_request);
       consents_[c]->async()->CreateGrant(
           &call->context, &call->grant_request, &call->grant_response,
-          [this, call](grpc::Status s) { Finish(*call, s, true); });
+          [this, call](grpc::Status s) { Finish(*call, s, false); });
     } else {
       plans_[c]->async()->GetPlan(
           &call->context, &read_, &call->plan_response,
-          [this, call](grpc::Status s) { Finish(*call, s, false); });
+          [this, call](grpc::Status s) { Finish(*call, s, true); });
     }
   }
 
@@ -558,11 +539,10 @@ class Load {
   // A new adult's own consent: a distinct subject for every call.
   void BuildGrant(int64_t seq, v1::CreateGrantRequest& req) const {
     const int64_t n = seq;
-    const int year = 1950 + static_cast<int>(n / (28 * 12 * 1000) % 50);
-    const int month = 1 + static_cast<int>(n / (28 * 1000) % 12);
-    const int day = 1 + static_cast<int>(n / 1000 % 28);
+    const absl::CivilDay birth(1950 + n / (28 * 12 * 1000) % 50,
+                               1 + n / (28 * 1000) % 12, 1 + n / 1000 % 28);
     const std::string person =
-        IdentityNumber(year, month, day, static_cast<int>(n % 1000));
+        IdentityNumberFor(birth, static_cast<int>(n % 1000));
     req.set_request_id(absl::StrCat("load-", run_, "-", seq));
     v1::Grant* g = req.mutable_grant();
     g->set_subject(person);
@@ -572,20 +552,22 @@ class Load {
     g->mutable_scope()->add_receiving_sectors(v1::SECTOR_SOCIAL_SERVICES);
     g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
     const absl::Time now = absl::Now();
-    SetTime(now - absl::Minutes(1), g->mutable_valid_from());
-    SetTime(now + absl::Hours(24 * 300), g->mutable_valid_until());
+    SetTimestamp(now - absl::Minutes(1), g->mutable_valid_from());
+    SetTimestamp(now + absl::Hours(24 * 300), g->mutable_valid_until());
     g->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
     g->mutable_evidence()->set_reference("consent-form");
   }
 
-  void Finish(const Call& call, const grpc::Status& s, bool write) {
+  // `plan_read`: a GetPlan, whose decisions are counted from its response;
+  // any other call made one decision when it succeeded.
+  void Finish(const Call& call, const grpc::Status& s, bool plan_read) {
     const absl::Time done = absl::Now();
     int64_t decisions = -1;
     if (s.ok()) {
-      decisions = write ? 1
-                        : 1 + call.plan_response.entries_size() +
-                              call.plan_response.withheld_entries_size();
-    } else if (!write && s.error_code() == grpc::StatusCode::NOT_FOUND) {
+      decisions = !plan_read ? 1
+                             : 1 + call.plan_response.entries_size() +
+                                   call.plan_response.withheld_entries_size();
+    } else if (plan_read && s.error_code() == grpc::StatusCode::NOT_FOUND) {
       decisions = 1;  // a refused read is audited as a deny
     }
     const bool expected_failure = o_.scenario == Scenario::kPlanDenied &&
@@ -610,7 +592,7 @@ class Load {
                                              ": ", s.error_message())];
         }
       }
-      if (s.ok() && !write && result_.response_bytes == 0) {
+      if (s.ok() && plan_read && result_.response_bytes == 0) {
         result_.response_bytes =
             static_cast<int64_t>(call.plan_response.ByteSizeLong());
       }

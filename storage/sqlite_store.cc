@@ -907,6 +907,7 @@ class SqliteAudit final : public AuditLog {
       int64_t index = next_index_;
       if (index < 0) {
         ASSIGN_OR_RETURN(index, Size());
+        recent_.assign(64, {});
       }
       v1::AuditEvent stored = event;
       stored.set_leaf_index(index);
@@ -947,7 +948,7 @@ class SqliteAudit final : public AuditLog {
   // Drops what Append() remembers (after a rollback to a savepoint).
   void Forget() {
     next_index_ = -1;
-    recent_ = {};
+    recent_.clear();
   }
 
   absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
@@ -1139,7 +1140,9 @@ class SqliteAudit final : public AuditLog {
     audit::Hash hash{};
   };
   int64_t next_index_ = -1;
-  std::array<std::array<RecentNode, 2>, 64> recent_{};
+  // [level][idx % 2]; allocated by the first append (most transactions
+  // append nothing).
+  std::vector<std::array<RecentNode, 2>> recent_;
 };
 
 #undef LEAF_HASH_COLUMN
@@ -1229,7 +1232,7 @@ class SqliteStore final : public Store {
   absl::Status Write(
       absl::FunctionRef<absl::Status(Transaction&)> fn) override {
     absl::MutexLock lock(&mu_);
-    return Run(fn, "BEGIN IMMEDIATE");
+    return Run(conn_, fn, "BEGIN IMMEDIATE");
   }
 
   std::vector<absl::Status> WriteBatch(
@@ -1237,14 +1240,14 @@ class SqliteStore final : public Store {
       override {
     absl::MutexLock lock(&mu_);
     std::vector<absl::Status> out(fns.size());
-    absl::Status begin = Exec("BEGIN IMMEDIATE");
+    absl::Status begin = Exec(conn_, "BEGIN IMMEDIATE");
     if (!begin.ok()) {
       for (auto& s : out) s = begin;
       return out;
     }
     SqliteTransaction tx(conn_);
     for (size_t i = 0; i < fns.size(); ++i) {
-      absl::Status sp = Exec("SAVEPOINT job");
+      absl::Status sp = Exec(conn_, "SAVEPOINT job");
       if (sp.ok()) {
         try {
           out[i] = fns[i](tx);
@@ -1253,22 +1256,22 @@ class SqliteStore final : public Store {
               absl::StrCat("storage: transaction failed: ", e.what()));
         }
         if (!out[i].ok()) {
-          sp = Exec("ROLLBACK TO job");
+          sp = Exec(conn_, "ROLLBACK TO job");
           tx.Forget();
         }
-        if (sp.ok()) sp = Exec("RELEASE job");
+        if (sp.ok()) sp = Exec(conn_, "RELEASE job");
       }
       if (!sp.ok()) {
         // The transaction is in an unknown state: give up on all of it.
-        Rollback();
+        Rollback(conn_);
         for (auto& s : out) s = sp;
         return out;
       }
     }
     conn_.ResetAll();
-    absl::Status commit = Exec("COMMIT");
+    absl::Status commit = Exec(conn_, "COMMIT");
     if (!commit.ok()) {
-      Rollback();
+      Rollback(conn_);
       for (auto& s : out) {
         s = WithReason(absl::UnavailableError(absl::StrCat(
                            "storage: commit failed: ", commit.message())),
@@ -1281,28 +1284,14 @@ class SqliteStore final : public Store {
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
     if (readers_path_.empty()) {
       absl::MutexLock lock(&mu_);
-      RETURN_IF_ERROR(Exec("PRAGMA query_only = ON"));
-      absl::Status s = Run(fn, "BEGIN");
-      absl::Status reset = Exec("PRAGMA query_only = OFF");
+      RETURN_IF_ERROR(Exec(conn_, "PRAGMA query_only = ON"));
+      absl::Status s = Run(conn_, fn, "BEGIN");
+      absl::Status reset = Exec(conn_, "PRAGMA query_only = OFF");
       return s.ok() ? reset : s;
     }
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, TakeReader());
-    absl::Status status = Guard("read", [&]() -> absl::Status {
-      // A read transaction: one snapshot for all of fn's statements.
-      reader->db().exec("BEGIN");
-      absl::Status s;
-      try {
-        SqliteTransaction tx(*reader);
-        s = fn(tx);
-      } catch (...) {
-        reader->ResetAll();
-        reader->db().exec("ROLLBACK");
-        throw;
-      }
-      reader->ResetAll();
-      reader->db().exec("COMMIT");
-      return s;
-    });
+    // A read transaction: one snapshot for all of fn's statements.
+    absl::Status status = Run(*reader, fn, "BEGIN");
     if (sqlite3_get_autocommit(reader->db().getHandle()) != 0) {
       absl::MutexLock lock(&readers_mu_);
       readers_.push_back(std::move(reader));
@@ -1311,32 +1300,37 @@ class SqliteStore final : public Store {
   }
 
  private:
-  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // On the writer's connection (conn_), callers hold mu_; a read
+  // connection belongs to the one Read() that took it.
+  static absl::Status Exec(Connection& c, const char* sql) {
     return Guard(sql, [&]() -> absl::Status {
-      conn_.db().exec(sql);
+      c.db().exec(sql);
       return absl::OkStatus();
     });
   }
 
-  absl::Status Run(absl::FunctionRef<absl::Status(Transaction&)> fn,
-                   const char* begin) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    RETURN_IF_ERROR(Exec(begin));
+  // Runs fn in a transaction on `c` that starts with `begin`, commits when
+  // fn succeeds and rolls back otherwise.
+  static absl::Status Run(Connection& c,
+                          absl::FunctionRef<absl::Status(Transaction&)> fn,
+                          const char* begin) {
+    RETURN_IF_ERROR(Exec(c, begin));
     absl::Status status;
     try {
-      SqliteTransaction tx(conn_);
+      SqliteTransaction tx(c);
       status = fn(tx);
     } catch (const std::exception& e) {
       status = absl::InternalError(
           absl::StrCat("storage: transaction failed: ", e.what()));
     }
-    conn_.ResetAll();
+    c.ResetAll();
     if (!status.ok()) {
-      Rollback();
+      Rollback(c);
       return status;
     }
-    absl::Status commit = Exec("COMMIT");
+    absl::Status commit = Exec(c, "COMMIT");
     if (!commit.ok()) {
-      Rollback();
+      Rollback(c);
       return WithReason(absl::UnavailableError(absl::StrCat(
                             "storage: commit failed: ", commit.message())),
                         "STORAGE_UNAVAILABLE");
@@ -1344,10 +1338,10 @@ class SqliteStore final : public Store {
     return absl::OkStatus();
   }
 
-  void Rollback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    conn_.ResetAll();
-    if (sqlite3_get_autocommit(conn_.db().getHandle()) == 0) {
-      (void)Exec("ROLLBACK");
+  static void Rollback(Connection& c) {
+    c.ResetAll();
+    if (sqlite3_get_autocommit(c.db().getHandle()) == 0) {
+      (void)Exec(c, "ROLLBACK");
     }
   }
 

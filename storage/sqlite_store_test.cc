@@ -952,6 +952,25 @@ TEST(SqliteFileTest, ReadsRunBesideTheWriter) {
               IsOk());
 }
 
+// A read that cannot open its connection fails closed, as UNAVAILABLE.
+TEST(SqliteFileTest, ReadWithoutAReadConnectionIsUnavailable) {
+  TempDir dir;
+  const std::filesystem::path path = dir.path() / "gone.db";
+  auto store = OpenSqliteStore(SqliteOptions{path.string()});
+  ASSERT_THAT(store, IsOk());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+  bool ran = false;
+  EXPECT_THAT((*store)->Read([&](Transaction&) {
+    ran = true;
+    return absl::OkStatus();
+  }),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("cannot open a read connection")));
+  EXPECT_FALSE(ran);
+}
+
 TEST(SqliteFileTest, RefusesADatabaseFromANewerVersion) {
   TempDir dir;
   const std::string path = (dir.path() / "samplan.db").string();

@@ -46,6 +46,7 @@
 #include "absl/time/time.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
+#include "bench/bench_support.h"
 #include "benchmark/benchmark.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
@@ -116,15 +117,6 @@ std::string RandomId(std::mt19937_64& rng) {
   std::string id(20, 'a');
   for (char& c : id) c = kAlphabet[rng() % 36];
   return id;
-}
-
-// A valid identity number (correct Luhn digit) born on `day`, serial `nnn`.
-std::string IdentityNumberFor(absl::CivilDay day, int nnn) {
-  const std::string nine = absl::StrCat(
-      absl::Dec(day.year() % 100, absl::kZeroPad2),
-      absl::Dec(day.month(), absl::kZeroPad2),
-      absl::Dec(day.day(), absl::kZeroPad2), absl::Dec(nnn, absl::kZeroPad3));
-  return absl::StrCat(day.year() / 100, nine, consent::LuhnCheckDigit(nine));
 }
 
 // `count` distinct children born 2008-2023. 7919 is prime to kDays, so the

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "bench/bench_support.h"
 #include "benchmark/benchmark.h"
 #include "consent/engine.h"
 #include "consent/identity_number.h"
@@ -36,15 +37,6 @@ constexpr char kOtherPlan[] = "p2m8x4c1z9r7t3b6n0a5";
 absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0) {
   return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0),
                          absl::UTCTimeZone());
-}
-
-// A valid identity number (correct Luhn digit) born on `day`, serial `nnn`.
-std::string IdentityNumberFor(absl::CivilDay day, int nnn) {
-  const std::string nine = absl::StrCat(
-      absl::Dec(day.year() % 100, absl::kZeroPad2),
-      absl::Dec(day.month(), absl::kZeroPad2),
-      absl::Dec(day.day(), absl::kZeroPad2), absl::Dec(nnn, absl::kZeroPad3));
-  return absl::StrCat(day.year() / 100, nine, consent::LuhnCheckDigit(nine));
 }
 
 // A guardian's grant bup-1 -> SCHOOL for needs and interventions in kPlan,
