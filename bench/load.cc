@@ -654,14 +654,20 @@ int Main(int argc, char** argv) {
     return Usage("--save-response needs a plan scenario");
   }
 
-  int64_t audit_before = 0;
-  if (o.audit_check) {
+  // The audit log's size, or nullopt after saying why it is unknown.
+  auto audit_size = [&o]() -> std::optional<int64_t> {
     absl::StatusOr<int64_t> size = AuditSize(o);
     if (!size.ok()) {
       std::fprintf(stderr, "samplan-load: %s\n",
                    size.status().ToString().c_str());
-      return 1;
+      return std::nullopt;
     }
+    return *size;
+  };
+  int64_t audit_before = 0;
+  if (o.audit_check) {
+    std::optional<int64_t> size = audit_size();
+    if (!size.has_value()) return 1;
     audit_before = *size;
   }
 
@@ -680,12 +686,8 @@ int Main(int argc, char** argv) {
   int64_t audit_delta = -1;
   int rc = 0;
   if (o.audit_check) {
-    absl::StatusOr<int64_t> size = AuditSize(o);
-    if (!size.ok()) {
-      std::fprintf(stderr, "samplan-load: %s\n",
-                   size.status().ToString().c_str());
-      return 1;
-    }
+    std::optional<int64_t> size = audit_size();
+    if (!size.has_value()) return 1;
     audit_delta = *size - audit_before;
     if (r.unaccounted > 0) {
       audit_state = "unknown";
