@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The benchmark programs refuse bad command lines with exit 2 and a message
+# that names the flag, and bench/run.sh refuses unknown options and parts.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=build/default/bench
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# expect CODE TEXT CMD...: CMD exits CODE and its stderr holds TEXT.
+expect() {
+  local code=$1 text=$2
+  shift 2
+  local rc=0
+  "$@" >/dev/null 2>"$tmp/err" || rc=$?
+  if [[ $rc -ne $code ]] || ! grep -qF -- "$text" "$tmp/err"; then
+    echo "FAIL: $* -> exit $rc (want $code), stderr:" >&2
+    cat "$tmp/err" >&2
+    fails=$((fails + 1))
+  fi
+}
+
+expect 2 "--config is required" "$B/samplan-echo" --response x
+expect 2 "--response is required" "$B/samplan-echo" --config x
+expect 2 "unknown argument '--port'" "$B/samplan-echo" --port 1
+expect 1 "cannot read the configuration file $tmp/none" \
+  "$B/samplan-echo" --config "$tmp/none" --response x
+
+expect 2 "--target is required" "$B/samplan-load" --pki p --scenario echo
+expect 2 "--pki is required" "$B/samplan-load" --target t --scenario echo
+expect 2 "--scenario: unknown scenario 'nope'" \
+  "$B/samplan-load" --target t --pki p --scenario nope
+expect 2 "--channels must be 1-256" \
+  "$B/samplan-load" --target t --pki p --scenario echo --channels 0
+expect 2 "--rate must be 1-10000000" \
+  "$B/samplan-load" --target t --pki p --scenario echo --rate x
+expect 2 "--scenario audit-history needs --subjects FILE" \
+  "$B/samplan-load" --target t --pki p --scenario audit-history
+expect 2 "--save-response needs a plan scenario" \
+  "$B/samplan-load" --target t --pki p --scenario echo --save-response f
+
+expect 2 "--db FILE is required" "$B/samplan-datagen" --scale 0.001
+"$B/samplan-datagen" --db "$tmp/d.db" --scale 0.0001 >/dev/null 2>&1
+expect 2 "already holds data" "$B/samplan-datagen" --db "$tmp/d.db" --scale 0.0001
+
+expect 2 "unknown option '--fast'" bench/run.sh --fast
+expect 2 "--parts: unknown part 'foo'" bench/run.sh --parts foo
+expect 2 "--runs must be a positive number" bench/run.sh --runs 0
+
+if [[ $fails -ne 0 ]]; then
+  echo "bench_usage: $fails check(s) failed" >&2
+  exit 1
+fi
+echo "bench_usage: ok"
