@@ -245,7 +245,33 @@ std::string DenyExplanation(Reason reason) {
   }
 }
 
+// `months` calendar months after `from` on the calendar of `zone`: the same
+// wall-clock time (and fraction of a second) on the same day of the month,
+// or on the last day of the month when it is shorter (Swedish law counts
+// months that way: lag (1930:173) om beräkning av lagstadgad tid). A wall
+// time that a daylight-saving change skips or repeats takes its later
+// instant.
+absl::Time AddCalendarMonths(absl::Time from, int months, absl::TimeZone zone) {
+  const absl::TimeZone::CivilInfo start = zone.At(from);
+  const absl::CivilMonth month = absl::CivilMonth(start.cs) + months;
+  const int days_in_month =
+      static_cast<int>(absl::CivilDay(month + 1) - absl::CivilDay(month));
+  const absl::CivilSecond end(month.year(), month.month(),
+                              std::min(start.cs.day(), days_in_month),
+                              start.cs.hour(), start.cs.minute(),
+                              start.cs.second());
+  const absl::TimeZone::TimeInfo at = zone.At(end);
+  return std::max(at.pre, at.post) + start.subsecond;
+}
+
 }  // namespace
+
+absl::Time LatestGrantEnd(absl::Time valid_from, int max_months,
+                          absl::TimeZone zone) {
+  return std::max(AddCalendarMonths(valid_from, max_months, zone),
+                  AddCalendarMonths(valid_from, max_months,
+                                    absl::UTCTimeZone()));
+}
 
 absl::string_view ReasonName(Reason reason) {
   switch (reason) {
@@ -524,16 +550,18 @@ absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,
   if (!(grant.valid_from < grant.valid_until)) {
     return InvalidField("grant.valid_until", "must be after valid_from");
   }
-  const absl::CivilSecond from =
-      absl::ToCivilSecond(grant.valid_from, policy.zone);
-  const absl::CivilSecond limit(
-      from.year(), from.month() + policy.max_grant_months, from.day(),
-      from.hour(), from.minute(), from.second());
-  if (grant.valid_until > absl::FromCivil(limit, policy.zone)) {
-    return Error(absl::StatusCode::kInvalidArgument, "GRANT_PERIOD_TOO_LONG",
-                 "grant.valid_until",
-                 absl::StrCat("the period may be at most ",
-                              policy.max_grant_months, " months"));
+  const absl::Time latest =
+      LatestGrantEnd(grant.valid_from, policy.max_grant_months, policy.zone);
+  if (grant.valid_until > latest) {
+    return WithMetadata(
+        Error(absl::StatusCode::kInvalidArgument, "GRANT_PERIOD_TOO_LONG",
+              "grant.valid_until",
+              absl::StrCat("the period may be at most ",
+                           policy.max_grant_months,
+                           " months: valid_until may be at most ",
+                           absl::FormatTime(absl::RFC3339_full, latest,
+                                            absl::UTCTimeZone()))),
+        "max_months", absl::StrCat(policy.max_grant_months));
   }
 
   // Competence at the time of recording.

@@ -208,6 +208,16 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
 absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,
                               const Policy& policy, absl::Time now);
 
+// The latest valid_until a grant starting at `valid_from` may have: the
+// later of `max_months` calendar months counted in `zone` (Swedish time) and
+// counted in UTC, so a client that adds the months in either calendar is
+// accepted at the exact limit. A month keeps the day of the month, or ends
+// on the month's last day when that day does not exist (31 January + 1
+// month = 28 or 29 February); the wall-clock time and the fraction of a
+// second of `valid_from` are kept.
+absl::Time LatestGrantEnd(absl::Time valid_from, int max_months,
+                          absl::TimeZone zone);
+
 // True when `id` is 2-63 characters of a-z, 0-9 and '-', not starting or
 // ending with '-'.
 bool IsValidAgencyId(absl::string_view id);

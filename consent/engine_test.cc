@@ -9,6 +9,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/errors.h"
 #include "common/status_matchers.h"
 #include "consent/identity_number.h"
 #include "gmock/gmock.h"
@@ -461,6 +462,84 @@ TEST_F(ValidateGrantTest, PeriodAtMostTwelveMonths) {
   g.valid_until += absl::Seconds(1);
   EXPECT_THAT(Validate(g), StatusIs(absl::StatusCode::kInvalidArgument,
                                     HasSubstr("12 months")));
+}
+
+// The period's end exactly at the limit is accepted and one nanosecond
+// later refused, naming the field and the limit in months.
+class GrantPeriodTest : public ValidateGrantTest {
+ protected:
+  void ExpectLimit(absl::Time from, absl::Time latest) {
+    SCOPED_TRACE(absl::FormatTime(from));
+    Grant g = GuardianGrant("", g1_);
+    g.valid_from = from;
+    g.valid_until = latest;
+    EXPECT_THAT(Validate(g), IsOk());
+    EXPECT_EQ(LatestGrantEnd(from, policy_.max_grant_months, policy_.zone),
+              latest);
+    g.valid_until = latest + absl::Nanoseconds(1);
+    const absl::Status refused = Validate(g);
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument,
+                                  HasSubstr("grant.valid_until")));
+    EXPECT_EQ(ReasonOf(refused), "GRANT_PERIOD_TOO_LONG");
+    EXPECT_EQ(FieldOf(refused), "grant.valid_until");
+    EXPECT_EQ(MetadataOf(refused, "max_months"),
+              std::to_string(policy_.max_grant_months));
+  }
+};
+
+TEST_F(GrantPeriodTest, TwelveMonthsAtEveryPrecision) {
+  const absl::Time from = Utc(2026, 12, 3, 10, 32, 35);
+  const absl::Time until = Utc(2027, 12, 3, 10, 32, 35);
+  for (const absl::Duration fraction :
+       {absl::ZeroDuration(), absl::Milliseconds(884),
+        absl::Microseconds(884123), absl::Nanoseconds(884123456),
+        absl::Nanoseconds(1), absl::Nanoseconds(999999999)}) {
+    ExpectLimit(from + fraction, until + fraction);
+  }
+}
+
+TEST_F(GrantPeriodTest, TheMessageNamesTheLatestEnd) {
+  Grant g = GuardianGrant("", g1_);
+  g.valid_from = Utc(2026, 12, 3, 10, 32, 35) + absl::Milliseconds(884);
+  g.valid_until = Utc(2027, 12, 4);
+  EXPECT_THAT(Validate(g),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("at most 12 months: valid_until may be at "
+                                 "most 2027-12-03T10:32:35.884+00:00")));
+}
+
+// Swedish time and UTC disagree across a daylight-saving change; the later
+// of the two ends is the limit, so a client adding the months in either
+// calendar is accepted.
+TEST_F(GrantPeriodTest, AcrossDaylightSavingTheLaterCalendarCounts) {
+  // 2026-03-28 is winter time (CET), 2027-03-28 summer time (CEST): 10:00
+  // Swedish time is 09:00Z and then 08:00Z; UTC's count ends later.
+  ExpectLimit(Utc(2026, 3, 28, 9) + absl::Milliseconds(500),
+              Utc(2027, 3, 28, 9) + absl::Milliseconds(500));
+  // 2027-10-30 is summer time, 2028-10-30 winter time: 12:00 Swedish time
+  // is 10:00Z and then 11:00Z; Swedish time's count ends later.
+  ExpectLimit(Utc(2027, 10, 30, 10) + absl::Microseconds(250),
+              Utc(2028, 10, 30, 11) + absl::Microseconds(250));
+  // Wall times a change skips (02:30 on 2027-03-28) or repeats (02:30 on
+  // 2027-10-31) take their later instant: 02:30 winter time, 01:30Z.
+  ExpectLimit(Utc(2026, 3, 28, 1, 30) + absl::Nanoseconds(7),
+              Utc(2027, 3, 28, 1, 30) + absl::Nanoseconds(7));
+  ExpectLimit(Utc(2026, 10, 31, 1, 30), Utc(2027, 10, 31, 1, 30));
+}
+
+// A month that lacks the starting day ends on its last day, as Swedish law
+// counts months.
+TEST_F(GrantPeriodTest, FromTheLastDaysOfAMonth) {
+  policy_.max_grant_months = 1;
+  ExpectLimit(Utc(2027, 1, 31, 12), Utc(2027, 2, 28, 12));
+  ExpectLimit(Utc(2028, 1, 31, 12), Utc(2028, 2, 29, 12));
+  ExpectLimit(Utc(2026, 3, 31, 10), Utc(2026, 4, 30, 10));
+  ExpectLimit(Utc(2026, 5, 31, 10) + absl::Milliseconds(1),
+              Utc(2026, 6, 30, 10) + absl::Milliseconds(1));
+  policy_.max_grant_months = 12;
+  ExpectLimit(Utc(2026, 12, 31, 22, 59, 59), Utc(2027, 12, 31, 22, 59, 59));
+  ExpectLimit(Utc(2027, 8, 31, 6), Utc(2028, 8, 31, 6));
+  ExpectLimit(Utc(2028, 2, 29, 11), Utc(2029, 2, 28, 11));
 }
 
 TEST_F(ValidateGrantTest, CompetenceAtRecording) {
