@@ -34,8 +34,7 @@ absl::Status Append(storage::Transaction& tx, const v1::AuditEvent& e) {
 
 absl::Status CheckAdministrator(const Caller& caller) {
   if (caller.role == Role::kAdministrator) return absl::OkStatus();
-  return Error(absl::StatusCode::kPermissionDenied, "WRONG_ROLE", "",
-               "only an administrator may call AdminService");
+  return WrongRole(Requirement{Role::kAdministrator});
 }
 
 // A required free-text reason, 1-2000 characters, without identity numbers.
@@ -335,7 +334,7 @@ void AdminApp::DisableAgency(const Caller& caller,
         ASSIGN_OR_RETURN(v1::Agency agency, tx.agencies().Get(id));
         if (agency.state() == v1::AGENCY_STATE_DISABLED) {
           return Error(absl::StatusCode::kFailedPrecondition, "AGENCY_DISABLED",
-                       "name", "the agency is already disabled");
+                       "", "name: the agency is already disabled");
         }
         agency.set_state(v1::AGENCY_STATE_DISABLED);
         SetTimestamp(t, agency.mutable_disable_time());
@@ -411,12 +410,14 @@ void AdminApp::VoidGrant(const Caller& caller, const v1::VoidGrantRequest& req,
         // active and expired grants (a withdrawal or revocation stands).
         if (grant.state() != v1::GRANT_STATE_ACTIVE &&
             grant.state() != v1::GRANT_STATE_EXPIRED) {
-          return Error(absl::StatusCode::kFailedPrecondition,
-                       "GRANT_NOT_ACTIVE", "",
-                       absl::StrCat("the grant is already ",
-                                    v1::GrantState_Name(grant.state()),
-                                    "; only an active or expired grant can "
-                                    "be voided"));
+          return WithMetadata(
+              Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE",
+                    "",
+                    absl::StrCat("the grant is already ",
+                                 v1::GrantState_Name(grant.state()),
+                                 "; only an active or expired grant can be "
+                                 "voided")),
+              "state", v1::GrantState_Name(grant.state()));
         }
         storage::GrantEnding ending;
         ending.state = v1::GRANT_STATE_VOID;

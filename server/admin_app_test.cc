@@ -577,7 +577,7 @@ TEST_F(AdminAppTest, DisableAgencyDisablesOnce) {
   EXPECT_EQ(got.agency().state(), v1::AGENCY_STATE_DISABLED);
 
   ExpectError(Disable(admin_, "agencies/school-1", "d-2", &out),
-              absl::StatusCode::kFailedPrecondition, "AGENCY_DISABLED", "name");
+              absl::StatusCode::kFailedPrecondition, "AGENCY_DISABLED");
   // Another administrator may disable this one's agency.
   ASSERT_THAT(Disable(other_admin_, "agencies/admin-1", "d-3", &out), IsOk());
   EXPECT_EQ(out.agency().state(), v1::AGENCY_STATE_DISABLED);

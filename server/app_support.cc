@@ -283,9 +283,11 @@ absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
                    tx.requests().Find(caller.agency_id, request_id));
   if (earlier.has_value()) {
     if (earlier->method != method || earlier->fingerprint != fingerprint) {
-      return Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                   "request_id",
-                   "was already used by this agency for a different request");
+      return WithMetadata(
+          Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                "request_id",
+                "was already used by this agency for a different request"),
+          "request_id", request_id);
     }
     if (!response->ParseFromString(earlier->response)) {
       return absl::InternalError("a saved response does not parse");
@@ -315,8 +317,8 @@ v1::AuditEvent NewEvent(const Caller& caller, int action,
   return e;
 }
 
-absl::Status PlanNotFound() {
-  return WithReason(absl::NotFoundError("plan not found"), "NOT_FOUND");
+absl::Status PlanNotFound(absl::string_view plan_id) {
+  return NotFound(absl::StrCat("plans/", plan_id), "plan not found");
 }
 
 void SubmitWithOutcome(

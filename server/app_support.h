@@ -169,9 +169,10 @@ v1::AuditEvent NewEvent(const Caller& caller, int action,
                         absl::string_view subject, absl::string_view resource,
                         absl::Time now);
 
-// The NOT_FOUND answer for a plan the caller may not see, identical whether
-// or not it exists.
-absl::Status PlanNotFound();
+// The NOT_FOUND answer for plan `plan_id` (bare id) when the caller may not
+// see it, identical whether or not it exists: its metadata "resource" is
+// the name the request gave.
+absl::Status PlanNotFound(absl::string_view plan_id);
 
 // Submits `job` to the commit queue. `job` may set an outcome (a failure to
 // report while still committing, e.g. a denial whose audit record must

@@ -163,11 +163,15 @@ absl::StatusOr<std::vector<v1::AuditEvent>> AuditedPage(
   return events;
 }
 
-// Storage's OUT_OF_RANGE for a size beyond the log, as the API reports it.
-absl::Status SizeError(const absl::Status& s, absl::string_view field) {
+// Storage's OUT_OF_RANGE for a size beyond the log, as the API reports it:
+// metadata "tree_size" is the log's current size.
+absl::Status SizeError(storage::Transaction& tx, const absl::Status& s,
+                       absl::string_view field) {
   if (s.code() != absl::StatusCode::kOutOfRange) return s;
-  return Error(absl::StatusCode::kOutOfRange, "TREE_SIZE_OUT_OF_RANGE", field,
-               s.message());
+  ASSIGN_OR_RETURN(const int64_t size, tx.audit().Size());
+  return WithMetadata(Error(absl::StatusCode::kOutOfRange,
+                            "TREE_SIZE_OUT_OF_RANGE", field, s.message()),
+                      "tree_size", absl::StrCat(size));
 }
 
 // The actions a person's access extract lists: reads of information about
@@ -260,7 +264,7 @@ void AuditApp::GetInclusionProof(const Caller&,
   }
   absl::Status s = ctx_.store->Read([&](storage::Transaction& tx) {
     auto proof = tx.audit().InclusionProof(req.leaf_index(), req.tree_size());
-    if (!proof.ok()) return SizeError(proof.status(), "tree_size");
+    if (!proof.ok()) return SizeError(tx, proof.status(), "tree_size");
     ASSIGN_OR_RETURN(v1::AuditEvent event, tx.audit().Get(req.leaf_index()));
     resp->set_leaf_index(req.leaf_index());
     resp->set_tree_size(req.tree_size());
@@ -284,7 +288,7 @@ void AuditApp::GetConsistencyProof(const Caller&,
   absl::Status s = ctx_.store->Read([&](storage::Transaction& tx) {
     auto proof =
         tx.audit().ConsistencyProof(req.first_size(), req.second_size());
-    if (!proof.ok()) return SizeError(proof.status(), "second_size");
+    if (!proof.ok()) return SizeError(tx, proof.status(), "second_size");
     resp->set_first_size(req.first_size());
     resp->set_second_size(req.second_size());
     for (const audit::Hash& h : *proof) resp->add_hashes(audit::ToBytes(h));

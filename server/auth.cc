@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "consent/engine.h"
@@ -42,6 +43,17 @@ std::string Fingerprint(absl::string_view pem) {
     out.push_back(kHex[digest[i] & 0xf]);
   }
   return out;
+}
+
+absl::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAuditor:
+      return "AGENCY_ROLE_AUDITOR";
+    case Role::kAdministrator:
+      return "AGENCY_ROLE_ADMINISTRATOR";
+    default:
+      return "AGENCY_ROLE_AGENCY_SYSTEM";
+  }
 }
 
 Role RoleOf(v1::AgencyRole role) {
@@ -91,10 +103,10 @@ absl::Status CheckActor(absl::string_view actor) {
                 c == '-');
   }
   if (!ok) {
-    return Error(absl::StatusCode::kInvalidArgument, "MISSING_ACTOR",
-                 kActorMetadataKey,
-                 "name the staff member in this metadata: 1-64 characters "
-                 "of A-Z a-z 0-9 . _ @ -");
+    return Error(absl::StatusCode::kInvalidArgument, "MISSING_ACTOR", "",
+                 absl::StrCat(kActorMetadataKey,
+                              ": name the staff member in this metadata: "
+                              "1-64 characters of A-Z a-z 0-9 . _ @ -"));
   }
   return absl::OkStatus();
 }
@@ -125,6 +137,19 @@ absl::StatusOr<PeerIdentity> PeerFromAuthContext(
   return peer;
 }
 
+absl::Status WrongRole(const Requirement& need) {
+  std::string roles(RoleName(need.role));
+  if (need.also_administrator && need.role != Role::kAdministrator) {
+    absl::StrAppend(&roles, ",", RoleName(Role::kAdministrator));
+  }
+  return WithMetadata(
+      Error(absl::StatusCode::kPermissionDenied, "WRONG_ROLE", "",
+            absl::StrCat("this method needs an agency with the role ",
+                         absl::StrReplaceAll(roles, {{",", " or "}}),
+                         "; the caller's agency has another role")),
+      "required_role", roles);
+}
+
 absl::StatusOr<Caller> Authorize(storage::Store& store,
                                  const PeerIdentity& peer,
                                  absl::string_view actor,
@@ -151,8 +176,7 @@ absl::StatusOr<Caller> Authorize(storage::Store& store,
   caller.certificate = peer.certificate;
   if (caller.role != need.role &&
       !(need.also_administrator && caller.role == Role::kAdministrator)) {
-    return Error(absl::StatusCode::kPermissionDenied, "WRONG_ROLE", "",
-                 "this agency's role may not call this method");
+    return WrongRole(need);
   }
   if (need.needs_actor || !actor.empty()) {
     RETURN_IF_ERROR(CheckActor(actor));

@@ -50,6 +50,11 @@ struct Requirement {
   bool needs_actor = true;
 };
 
+// PERMISSION_DENIED, reason WRONG_ROLE, naming the role(s) `need` accepts
+// in the message and in metadata "required_role" (comma-separated
+// AgencyRole names).
+absl::Status WrongRole(const Requirement& need);
+
 // The caller, from `peer` and `actor`, checked against the registry in
 // `store`: UNAUTHENTICATED (reason UNKNOWN_AGENCY) if the agency is not
 // registered, UNAUTHENTICATED (reason AGENCY_DISABLED) if it is disabled,

@@ -69,21 +69,25 @@ absl::Status AuditRead(storage::Transaction& tx, const Caller& caller,
 absl::Status CheckScopeAgencies(storage::Transaction& tx,
                                 const v1::GrantScope& scope) {
   AgencyCache agencies(tx);
-  for (int i = 0; i < scope.disclosing_agencies_size(); ++i) {
-    if (!agencies.Get(BareId(scope.disclosing_agencies(i))).ok()) {
+  auto check = [&agencies](absl::string_view name,
+                           std::string field) -> absl::Status {
+    absl::StatusOr<consent::Agency> agency = agencies.Get(BareId(name));
+    if (absl::IsNotFound(agency.status())) {
       return Error(absl::StatusCode::kFailedPrecondition,
-                   "UNKNOWN_REFERENCED_AGENCY",
-                   absl::StrCat("grant.scope.disclosing_agencies[", i, "]"),
+                   "UNKNOWN_REFERENCED_AGENCY", field,
                    "is not a registered agency");
     }
+    return agency.status();
+  };
+  for (int i = 0; i < scope.disclosing_agencies_size(); ++i) {
+    RETURN_IF_ERROR(
+        check(scope.disclosing_agencies(i),
+              absl::StrCat("grant.scope.disclosing_agencies[", i, "]")));
   }
   for (int i = 0; i < scope.receiving_agencies_size(); ++i) {
-    if (!agencies.Get(BareId(scope.receiving_agencies(i))).ok()) {
-      return Error(absl::StatusCode::kFailedPrecondition,
-                   "UNKNOWN_REFERENCED_AGENCY",
-                   absl::StrCat("grant.scope.receiving_agencies[", i, "]"),
-                   "is not a registered agency");
-    }
+    RETURN_IF_ERROR(
+        check(scope.receiving_agencies(i),
+              absl::StrCat("grant.scope.receiving_agencies[", i, "]")));
   }
   return absl::OkStatus();
 }
@@ -516,7 +520,7 @@ void ConsentApp::ListGrants(const Caller& caller,
         ASSIGN_OR_RETURN(bool takes_part,
                          tx.plans().TakesPart(plan, caller.agency_id));
         if (!takes_part && caller.role == Role::kAgencySystem) {
-          return PlanNotFound();
+          return PlanNotFound(plan);
         }
         storage::GrantQuery q;
         q.plan = plan;
@@ -696,7 +700,7 @@ void ConsentApp::CheckAccess(const Caller& caller,
             e.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
             e.set_detail("the caller does not take part in the plan");
             RETURN_IF_ERROR(Append(tx, e));
-            outcome = PlanNotFound();
+            outcome = PlanNotFound(plan);
             return absl::OkStatus();
           }
           subject = header->subject();
@@ -704,6 +708,9 @@ void ConsentApp::CheckAccess(const Caller& caller,
         }
         AgencyCache agencies(tx);
         auto owner_agency = agencies.Get(owner);
+        if (!owner_agency.ok() && !absl::IsNotFound(owner_agency.status())) {
+          return owner_agency.status();
+        }
         if (!owner_agency.ok()) {
           outcome = Error(absl::StatusCode::kFailedPrecondition,
                           "UNKNOWN_REFERENCED_AGENCY", "owner_agency",
@@ -711,6 +718,9 @@ void ConsentApp::CheckAccess(const Caller& caller,
           return absl::OkStatus();
         }
         auto reader_agency = agencies.Get(reader);
+        if (!reader_agency.ok() && !absl::IsNotFound(reader_agency.status())) {
+          return reader_agency.status();
+        }
         if (!reader_agency.ok()) {
           outcome = Error(absl::StatusCode::kFailedPrecondition,
                           "UNKNOWN_REFERENCED_AGENCY", "receiving_agency",

@@ -85,13 +85,7 @@ absl::StatusOr<consent::Agency> AgencyCache::Get(absl::string_view id) {
   auto it = cache_.find(id);
   if (it != cache_.end()) return it->second;
   auto agency = tx_.agencies().Get(id);
-  if (!agency.ok()) {
-    if (agency.status().code() == absl::StatusCode::kNotFound) {
-      return Error(absl::StatusCode::kNotFound, "UNKNOWN_REFERENCED_AGENCY", "",
-                   "the agency is not registered");
-    }
-    return agency.status();
-  }
+  if (!agency.ok()) return agency.status();
   consent::Agency out{std::string(id),
                       static_cast<consent::Sector>(agency->sector())};
   cache_.emplace(std::string(id), out);

@@ -46,8 +46,8 @@ consent::Representation ToEngine(const v1::Representation& r);
 class AgencyCache {
  public:
   explicit AgencyCache(storage::Transaction& tx) : tx_(tx) {}
-  // The agency's id and sector; NOT_FOUND (reason UNKNOWN_REFERENCED_AGENCY)
-  // if it is not registered.
+  // The agency's id and sector; NOT_FOUND if it is not registered (the
+  // caller says which request field named it).
   absl::StatusOr<consent::Agency> Get(absl::string_view id);
 
  private:

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -26,9 +28,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   } else if (status.code() == absl::StatusCode::kUnavailable) {
     info.set_reason("STORAGE_UNAVAILABLE");
   }
-  if (auto field = FieldOf(status); field.has_value()) {
-    (*info.mutable_metadata())["field"] = *field;
-  }
+  status.ForEachPayload(
+      [&info](absl::string_view type_url, const absl::Cord& value) {
+        if (absl::ConsumePrefix(&type_url, kMetadataPayloadPrefix)) {
+          (*info.mutable_metadata())[std::string(type_url)] =
+              std::string(value);
+        }
+      });
   if (!info.reason().empty()) details.add_details()->PackFrom(info);
   return grpc::Status(code, message, details.SerializeAsString());
 }
@@ -45,9 +51,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
       if (!any.UnpackTo(&info)) continue;
       if (!info.reason().empty())
         out = WithReason(std::move(out), info.reason());
-      auto it = info.metadata().find("field");
-      if (it != info.metadata().end()) {
-        out.SetPayload(kFieldPayload, absl::Cord(it->second));
+      for (const auto& [key, value] : info.metadata()) {
+        out = WithMetadata(std::move(out), key, value);
       }
     }
   }

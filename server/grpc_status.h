@@ -1,5 +1,5 @@
 // The one place where absl::Status becomes grpc::Status. The machine reason
-// and field carried by the status (common/errors.h) become a
+// and metadata carried by the status (common/errors.h) become a
 // google.rpc.ErrorInfo (domain "samplan.se") in the status details.
 
 #ifndef SAMPLAN_SERVER_GRPC_STATUS_H_
@@ -15,7 +15,7 @@ inline constexpr char kErrorDomain[] = "samplan.se";
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The inverse, for clients: code and message, and the ErrorInfo reason and
-// field as payloads (see common/errors.h).
+// metadata as payloads (see common/errors.h).
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace samplan::server

@@ -308,16 +308,16 @@ absl::StatusOr<v1::Plan> VisiblePlan(storage::Transaction& tx,
   absl::StatusOr<v1::Plan> plan = tx.plans().Get(plan_id);
   if (!plan.ok()) {
     if (plan.status().code() == absl::StatusCode::kNotFound) {
-      return PlanNotFound();
+      return PlanNotFound(plan_id);
     }
     return plan.status();
   }
   ASSIGN_OR_RETURN(const bool takes_part,
                    tx.plans().TakesPart(plan_id, caller.agency_id));
-  if (!takes_part) return PlanNotFound();
+  if (!takes_part) return PlanNotFound(plan_id);
   if (plan->state() == v1::PLAN_STATE_DRAFT &&
       plan->lead_agency() != caller.agency_name()) {
-    return PlanNotFound();
+    return PlanNotFound(plan_id);
   }
   return plan;
 }
@@ -338,7 +338,7 @@ absl::Status RequireOpen(const v1::Plan& plan) {
   return absl::OkStatus();
 }
 
-// The registered agency `id`; INVALID_ARGUMENT, reason
+// The registered agency `id`; FAILED_PRECONDITION, reason
 // UNKNOWN_REFERENCED_AGENCY, about `field` if it is not registered (or not
 // active, when `must_be_active`), as ConsentApp answers.
 absl::StatusOr<v1::Agency> ReferencedAgency(storage::Transaction& tx,
@@ -392,20 +392,21 @@ absl::Status AuditListing(storage::Transaction& tx, const Caller& caller,
   return tx.audit().Append(event).status();
 }
 
-absl::Status EntryNotFound(absl::string_view field) {
-  return Error(absl::StatusCode::kNotFound, "NOT_FOUND", field,
-               "entry not found");
+absl::Status EntryNotFound(absl::string_view plan_id,
+                           absl::string_view entry_id) {
+  return NotFound(absl::StrCat("plans/", plan_id, "/entries/", entry_id),
+                  "entry not found");
 }
 
 // The newest version of an entry that the caller's agency may change.
 absl::StatusOr<v1::Entry> OwnEntry(
     storage::Transaction& tx, const Caller& caller, absl::string_view plan_id,
-    absl::string_view entry_id, absl::string_view name_field,
+    absl::string_view entry_id,
     absl::string_view etag, absl::string_view etag_field) {
   absl::StatusOr<v1::Entry> entry = tx.plans().GetEntry(plan_id, entry_id);
   if (!entry.ok()) {
     if (entry.status().code() == absl::StatusCode::kNotFound) {
-      return EntryNotFound(name_field);
+      return EntryNotFound(plan_id, entry_id);
     }
     return entry.status();
   }
@@ -419,8 +420,10 @@ absl::StatusOr<v1::Entry> OwnEntry(
                  "agency may change or delete it");
   }
   if (!etag.empty() && etag != Etag(entry->revision())) {
-    return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", etag_field,
-                 "does not match the entry's current etag; read it again");
+    return WithMetadata(
+        Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", etag_field,
+              "does not match the entry's current etag; read it again"),
+        "resource", entry->name());
   }
   return entry;
 }
@@ -747,7 +750,7 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
           event.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
           event.set_detail(denial);
           RETURN_IF_ERROR(tx.audit().Append(event).status());
-          outcome = PlanNotFound();
+          outcome = PlanNotFound(plan_id);
           return absl::OkStatus();
         }
         const v1::Plan& current = *newest;
@@ -988,9 +991,11 @@ void PlanApp::UpdatePlan(const Caller& caller, const v1::UpdatePlanRequest& req,
         RETURN_IF_ERROR(RequireOpen(current));
         const v1::Plan& in = request.plan();
         if (!in.etag().empty() && in.etag() != Etag(current.revision())) {
-          return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", "plan.etag",
-                       "does not match the plan's current etag; read "
-                       "the plan again");
+          return WithMetadata(
+              Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", "plan.etag",
+                    "does not match the plan's current etag; read the "
+                    "plan again"),
+              "resource", current.name());
         }
         v1::Plan next = NextRevision(current, now);
         bool coordinator_changed = false;
@@ -1111,12 +1116,14 @@ void PlanApp::ApprovePlan(const Caller& caller,
                               "names a revision the plan does not have");
         }
         if (request.revision() < current.revision()) {
-          return Error(absl::StatusCode::kFailedPrecondition,
-                       "REVISION_NOT_LATEST", "revision",
-                       absl::StrCat("is not the plan's latest revision (",
-                                    current.revision(),
-                                    "); show the latest revision to the person "
-                                    "again"));
+          return WithMetadata(
+              Error(absl::StatusCode::kFailedPrecondition,
+                    "REVISION_NOT_LATEST", "revision",
+                    absl::StrCat("is not the plan's latest revision (",
+                                 current.revision(),
+                                 "); show the latest revision to the person "
+                                 "again")),
+              "latest_revision", absl::StrCat(current.revision()));
         }
         absl::StatusOr<consent::IdentityNumber> subject =
             consent::IdentityNumber::Parse(current.subject());
@@ -1351,7 +1358,7 @@ void PlanApp::UpdateEntry(const Caller& caller,
         RETURN_IF_ERROR(RequireOpen(current));
         const v1::Entry& in = request.entry();
         ASSIGN_OR_RETURN(v1::Entry entry,
-                         OwnEntry(tx, c, plan_id, entry_id, "entry.name",
+                         OwnEntry(tx, c, plan_id, entry_id,
                                   in.etag(), "entry.etag"));
         bool intervention_changed = false;
         for (const std::string& path : request.update_mask().paths()) {
@@ -1449,7 +1456,7 @@ void PlanApp::DeleteEntry(const Caller& caller,
         RETURN_IF_ERROR(RequireOpen(current));
         ASSIGN_OR_RETURN(
             v1::Entry entry,
-            OwnEntry(tx, c, plan_id, entry_id, "name", request.etag(), "etag"));
+            OwnEntry(tx, c, plan_id, entry_id, request.etag(), "etag"));
         v1::Plan next = NextRevision(current, now);
         RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
                                                "entry deleted", now));
@@ -1577,8 +1584,7 @@ void PlanApp::RemoveParticipant(const Caller& caller,
           if (p.name() == request.name()) found = std::move(p);
         }
         if (!found.has_value()) {
-          return Error(absl::StatusCode::kNotFound, "NOT_FOUND", "name",
-                       "participant not found");
+          return NotFound(request.name(), "participant not found");
         }
         if (found->has_remove_time()) {
           return Error(absl::StatusCode::kFailedPrecondition,

@@ -38,6 +38,13 @@
 namespace samplan::server {
 namespace {
 
+// `s` without its "resource" metadata: a NOT_FOUND for a hidden plan must
+// equal the one for a missing plan but for the name it echoes.
+absl::Status WithoutResource(absl::Status s) {
+  s.ErasePayload(absl::StrCat(kMetadataPayloadPrefix, "resource"));
+  return s;
+}
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -501,7 +508,10 @@ TEST_F(PlanAppTest, DraftIsHiddenFromEveryoneButTheLead) {
   const absl::Status for_unknown = Read(school_, "plans/nope", &resp);
   EXPECT_THAT(for_bup, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(for_bup, for_soc);
-  EXPECT_EQ(for_bup, for_unknown);
+  // The same answer but for the name echoed back as metadata "resource".
+  EXPECT_EQ(MetadataOf(for_bup, "resource"), plan);
+  EXPECT_EQ(MetadataOf(for_unknown, "resource"), "plans/nope");
+  EXPECT_EQ(WithoutResource(for_bup), WithoutResource(for_unknown));
   EXPECT_EQ(for_bup.message(), for_unknown.message());
   EXPECT_EQ(ReasonOf(for_bup), ReasonOf(for_unknown));
   EXPECT_FALSE(resp.has_plan());
@@ -514,7 +524,7 @@ TEST_F(PlanAppTest, DraftIsHiddenFromEveryoneButTheLead) {
            EntryRequest(bup_, plan, v1::INFORMATION_CATEGORY_HEALTH,
                         v1::ENTRY_KIND_NOTE, "note", "e1"),
            &entry);
-  EXPECT_EQ(write, for_unknown);
+  EXPECT_EQ(write, for_bup);
 
   // The audit log holds the real reason.
   const auto denied = Audit("bup-1", v1::AUDIT_ACTION_PLAN_READ);
@@ -544,7 +554,9 @@ TEST_F(PlanAppTest, Example7NonParticipantGetsNotFoundAndTheDenialIsLogged) {
   const absl::Status hidden = Read(soc_, plan, &resp);
   const absl::Status missing = Read(soc_, "plans/doesnotexist", &resp);
   EXPECT_THAT(hidden, StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_EQ(hidden, missing);
+  EXPECT_EQ(MetadataOf(hidden, "resource"), plan);
+  EXPECT_EQ(MetadataOf(missing, "resource"), "plans/doesnotexist");
+  EXPECT_EQ(WithoutResource(hidden), WithoutResource(missing));
   EXPECT_FALSE(resp.has_plan());
 
   const auto events = Audit("soc-1", v1::AUDIT_ACTION_PLAN_READ);

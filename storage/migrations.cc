@@ -320,11 +320,12 @@ absl::Status MigrateTo(SQLite::Database& db, int target) {
   const int latest = LatestSchemaVersion();
   if (target > latest) target = latest;
   if (version > latest) {
-    return Error(absl::StatusCode::kFailedPrecondition, "SCHEMA_TOO_NEW", "",
-                 absl::StrCat("the database has schema version ", version,
-                              " but this samplan knows versions up to ", latest,
-                              "; run a newer samplan or restore a "
-                              "backup"));
+    return WithMetadata(
+        Error(absl::StatusCode::kFailedPrecondition, "SCHEMA_TOO_NEW", "",
+              absl::StrCat("the database has schema version ", version,
+                           " but this samplan knows versions up to ", latest,
+                           "; run a newer samplan or restore a backup")),
+        "schema_version", absl::StrCat(version));
   }
   for (int v = version; v < target; ++v) {
     try {

@@ -156,7 +156,7 @@ class SqliteAgencies final : public AgencyRegistry {
       auto& s = c_.Prepare("SELECT data FROM agencies WHERE id = ?1");
       BindText(s, 1, id);
       if (!s.executeStep()) {
-        return WithReason(absl::NotFoundError("agency not found"), "NOT_FOUND");
+        return NotFound(absl::StrCat("agencies/", id), "agency not found");
       }
       return ParseColumn<v1::Agency>(s.getColumn(0), "agency");
     });
@@ -173,7 +173,7 @@ class SqliteAgencies final : public AgencyRegistry {
       s.bind(4, agency.state());
       BindBlob(s, 5, agency);
       if (s.exec() == 0) {
-        return WithReason(absl::NotFoundError("agency not found"), "NOT_FOUND");
+        return NotFound(agency.name(), "agency not found");
       }
       return absl::OkStatus();
     });
@@ -234,7 +234,7 @@ class SqlitePlans final : public PlanRepository {
           "SELECT state, revision, effective_revision FROM plans "
           "WHERE id = ?1");
       BindText(s, 1, plan_id);
-      if (!s.executeStep()) return PlanNotFound();
+      if (!s.executeStep()) return PlanNotFound(plan_id);
       const int state = s.getColumn(0).getInt();
       const int64_t current = s.getColumn(1).getInt64();
       const int64_t effective = s.getColumn(2).getInt64();
@@ -245,8 +245,8 @@ class SqlitePlans final : public PlanRepository {
       BindText(r, 1, plan_id);
       r.bind(2, wanted);
       if (!r.executeStep()) {
-        return WithReason(absl::NotFoundError("plan revision not found"),
-                          "NOT_FOUND");
+        return NotFound(absl::StrCat("plans/", plan_id),
+                        "plan revision not found");
       }
       ASSIGN_OR_RETURN(v1::Plan plan,
                        ParseColumn<v1::Plan>(r.getColumn(0), "plan"));
@@ -263,7 +263,7 @@ class SqlitePlans final : public PlanRepository {
       const std::string id = BareId(plan.name());
       auto& s = c_.Prepare("SELECT revision FROM plans WHERE id = ?1");
       BindText(s, 1, id);
-      if (!s.executeStep()) return PlanNotFound();
+      if (!s.executeStep()) return PlanNotFound(id);
       const int64_t current = s.getColumn(0).getInt64();
       if (plan.revision() != current + 1) {
         return WithReason(
@@ -332,7 +332,8 @@ class SqlitePlans final : public PlanRepository {
       BindText(s, 1, plan_id);
       BindText(s, 2, entry_id);
       if (!s.executeStep()) {
-        return WithReason(absl::NotFoundError("entry not found"), "NOT_FOUND");
+        return NotFound(absl::StrCat("plans/", plan_id, "/entries/", entry_id),
+                        "entry not found");
       }
       return ParseColumn<v1::Entry>(s.getColumn(0), "entry");
     });
@@ -368,8 +369,9 @@ class SqlitePlans final : public PlanRepository {
       BindText(s, 1, plan_id);
       BindText(s, 2, participant_id);
       if (!s.executeStep()) {
-        return WithReason(absl::NotFoundError("participant not found"),
-                          "NOT_FOUND");
+        return NotFound(
+            absl::StrCat("plans/", plan_id, "/participants/", participant_id),
+            "participant not found");
       }
       ASSIGN_OR_RETURN(v1::Participant p, ParseColumn<v1::Participant>(
                                               s.getColumn(0), "participant"));
@@ -493,8 +495,8 @@ class SqlitePlans final : public PlanRepository {
   }
 
  private:
-  static absl::Status PlanNotFound() {
-    return WithReason(absl::NotFoundError("plan not found"), "NOT_FOUND");
+  static absl::Status PlanNotFound(absl::string_view plan_id) {
+    return NotFound(absl::StrCat("plans/", plan_id), "plan not found");
   }
 
   absl::Status InsertRevision(const std::string& id, const v1::Plan& plan,
@@ -556,7 +558,7 @@ class SqliteGrants final : public GrantStore {
       BindText(s, 1, grant_id);
       ASSIGN_OR_RETURN(auto grants, Fold(s));
       if (grants.empty()) {
-        return WithReason(absl::NotFoundError("grant not found"), "NOT_FOUND");
+        return NotFound(absl::StrCat("grants/", grant_id), "grant not found");
       }
       return std::move(grants.front());
     });
@@ -576,10 +578,11 @@ class SqliteGrants final : public GrantStore {
                              ? grant.state() != v1::GRANT_STATE_VOID
                              : grant.state() == v1::GRANT_STATE_ACTIVE;
     if (!allowed) {
-      return Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE",
-                   "",
-                   absl::StrCat("the grant is already ",
-                                v1::GrantState_Name(grant.state())));
+      return WithMetadata(
+          Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE", "",
+                absl::StrCat("the grant is already ",
+                             v1::GrantState_Name(grant.state()))),
+          "state", v1::GrantState_Name(grant.state()));
     }
     return Guard("end grant", [&]() -> absl::Status {
       auto& s = c_.Prepare(
@@ -754,8 +757,8 @@ class SqliteCustody final : public CustodyStore {
           "LEFT JOIN custody_endings e ON e.fact_id = f.id WHERE f.id = ?1");
       BindText(s, 1, id);
       if (!s.executeStep()) {
-        return WithReason(absl::NotFoundError("custody fact not found"),
-                          "NOT_FOUND");
+        return NotFound(absl::StrCat("custodyFacts/", id),
+                        "custody fact not found");
       }
       return ReadCustody(s);
     });
@@ -835,8 +838,8 @@ class SqliteCustody final : public CustodyStore {
               c_.Prepare("SELECT data FROM representations WHERE id = ?1");
           BindText(s, 1, id);
           if (!s.executeStep()) {
-            return WithReason(absl::NotFoundError("representation not found"),
-                              "NOT_FOUND");
+            return NotFound(absl::StrCat("representations/", id),
+                            "representation not found");
           }
           return ParseColumn<v1::Representation>(s.getColumn(0),
                                                  "representation");
@@ -857,8 +860,7 @@ class SqliteCustody final : public CustodyStore {
       }
       BindBlob(s, 4, r);
       if (s.exec() == 0) {
-        return WithReason(absl::NotFoundError("representation not found"),
-                          "NOT_FOUND");
+        return NotFound(r.name(), "representation not found");
       }
       return absl::OkStatus();
     });
@@ -957,8 +959,8 @@ class SqliteAudit final : public AuditLog {
                            " FROM audit_events e WHERE e.leaf_index = ?1");
       s.bind(1, static_cast<int64_t>(index));
       if (!s.executeStep()) {
-        return WithReason(absl::NotFoundError("audit event not found"),
-                          "NOT_FOUND");
+        return NotFound(absl::StrCat("leaf ", index),
+                        "audit event not found");
       }
       return ReadEvent(s);
     });
