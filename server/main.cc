@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "audit/note.h"
 #include "common/clock.h"
+#include "google/protobuf/stubs/logging.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
 #include "server/admin_app.h"
@@ -167,6 +168,18 @@ void SetUpLogging(const config::v1::LogConfig& log) {
   }
   logger->set_level(spdlog::level::from_str(log.level()));
   spdlog::set_default_logger(logger);
+  // Protobuf's own complaints (a client's string that is not UTF-8, ...)
+  // are about the client's input, which the client is told about; they go
+  // to the service log at debug level, in its format, naming only fields.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level,
+                                     const char* /*file*/, int /*line*/,
+                                     const std::string& message) {
+    if (level == google::protobuf::LOGLEVEL_FATAL) {
+      spdlog::critical("protobuf: {}", message);
+    } else {
+      spdlog::debug("protobuf: {}", message);
+    }
+  });
 }
 
 int RegisterAgency(const Args& a) {

@@ -124,10 +124,10 @@ class Server::Impl {
   std::unique_ptr<ConsentApp> consents;
   std::unique_ptr<AuditApp> audits;
   std::unique_ptr<AdminApp> admins;
-  std::unique_ptr<v1::PlanService::CallbackService> plan_service;
-  std::unique_ptr<v1::ConsentService::CallbackService> consent_service;
-  std::unique_ptr<v1::AuditService::CallbackService> audit_service;
-  std::unique_ptr<v1::AdminService::CallbackService> admin_service;
+  std::unique_ptr<grpc::Service> plan_service;
+  std::unique_ptr<grpc::Service> consent_service;
+  std::unique_ptr<grpc::Service> audit_service;
+  std::unique_ptr<grpc::Service> admin_service;
   std::unique_ptr<grpc::Server> api;
   std::unique_ptr<grpc::Server> admin;
   int api_port = 0;

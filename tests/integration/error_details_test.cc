@@ -153,6 +153,26 @@ class ErrorDetailsTest : public StoryTest {
 
   std::string NextId() { return "req-" + std::to_string(++requests_); }
 
+  // A unary call of `method` ("/samplan.v1.PlanService/GetPlan") with
+  // `bytes` as the request, whatever they hold.
+  grpc::Status RawBytes(const std::string& agency, const std::string& method,
+                        const std::string& bytes) {
+    grpc::GenericStub stub(Channel(agency));
+    auto ctx = Ctx();
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    absl::Notification done;
+    stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    return status;
+  }
+
   int requests_ = 0;
 };
 
@@ -189,6 +209,13 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
          return Raw(*school_, &v1::PlanService::Stub::ListPlans, r);
        },
        {{"field", "page_token"}}},
+      {"MALFORMED_REQUEST",
+       [&] {
+         return RawBytes("school-1", "/samplan.v1.PlanService/GetPlan",
+                         std::string("\xff\xff\xff", 3));
+       },
+       {},
+       "samplan.v1.GetPlanRequest"},
       {"MISSING_ACTOR",
        [&] {
          return Raw(*school_, &v1::PlanService::Stub::ListPlans,
@@ -511,6 +538,47 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
   for (const auto& [reason, row] : table) {
     if (row.reserved) continue;
     EXPECT_TRUE(provoked.count(reason)) << reason << " is never provoked";
+  }
+}
+
+// A request that does not decode is INVALID_ARGUMENT naming the field, on
+// unary and streaming methods alike, never UNIMPLEMENTED.
+TEST_F(ErrorDetailsTest, UndecodableRequestsNameTheirField) {
+  v1::GetPlanRequest get;
+  get.set_name("plans/\xff");
+  Seen seen =
+      Inspect(RawBytes("school-1", "/samplan.v1.PlanService/GetPlan",
+                       get.SerializeAsString()));
+  EXPECT_EQ(seen.code, "INVALID_ARGUMENT");
+  EXPECT_EQ(seen.reason, "INVALID_FIELD");
+  EXPECT_EQ(seen.metadata["field"], "name");
+  EXPECT_THAT(seen.message, HasSubstr("could not be decoded"));
+
+  // A server stream: the status arrives with the end of the stream.
+  v1::StreamAuditEventsRequest stream_req;
+  stream_req.mutable_filter()->set_subject("2016\xc3");
+  auto ctx = Ctx();
+  grpc::GenericStub stub(Channel("auditor-1"));
+  grpc::CompletionQueue cq;
+  grpc::Slice slice(stream_req.SerializeAsString());
+  grpc::ByteBuffer request(&slice, 1);
+  auto reader = stub.PrepareUnaryCall(
+      ctx.get(), "/samplan.v1.AuditService/StreamAuditEvents", request, &cq);
+  reader->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  reader->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  seen = Inspect(status);
+  EXPECT_EQ(seen.code, "INVALID_ARGUMENT");
+  EXPECT_EQ(seen.reason, "INVALID_FIELD");
+  EXPECT_EQ(seen.metadata["field"], "filter.subject");
+
+  // Nothing was audited for either: neither call got that far.
+  for (const v1::AuditEvent& e : AuditEvents()) {
+    EXPECT_NE(e.agency(), "agencies/auditor-1") << e.ShortDebugString();
   }
 }
 
