@@ -100,15 +100,16 @@ int ExitCodeFor(absl::StatusCode code) {
 }
 
 std::string FormatError(const absl::Status& status) {
-  std::string out =
-      absl::StrCat("samplanctl: ", absl::StatusCodeToString(status.code()));
+  const std::string code = absl::StatusCodeToString(status.code());
+  std::string out = absl::StrCat("samplanctl: ", code);
   if (std::optional<std::string> reason = ReasonOf(status);
-      reason.has_value() && !reason->empty()) {
-    absl::StrAppend(&out, " ", *reason);
+      reason.has_value() && !reason->empty() && *reason != code) {
+    absl::StrAppend(&out, " (", *reason, ")");
   }
   absl::StrAppend(&out, ": ", status.message());
   if (std::optional<std::string> field = FieldOf(status);
-      field.has_value() && !field->empty()) {
+      field.has_value() && !field->empty() &&
+      !absl::StartsWith(status.message(), absl::StrCat(*field, ":"))) {
     absl::StrAppend(&out, " (field: ", *field, ")");
   }
   return out;

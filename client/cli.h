@@ -56,11 +56,13 @@ inline constexpr int kExitVerifyFailed = 5;
 // The exit status for a call that ended with `code` (kExitOk for OK).
 int ExitCodeFor(absl::StatusCode code);
 
-// One line for stderr: "samplanctl: <CODE> <REASON>: <message>", for example
-// "samplanctl: FAILED_PRECONDITION PLAN_CLOSED: plan plans/x is closed". The
-// code is absl's name of the status code; " <REASON>" is left out when the
-// status carries no reason (samplan::ReasonOf). When the status names a field
-// (samplan::FieldOf), " (field: <field>)" is appended. No trailing newline.
+// One line for stderr: "samplanctl: <CODE> (<REASON>): <message>", for
+// example "samplanctl: FAILED_PRECONDITION (PLAN_CLOSED): the plan is
+// closed". The code is absl's name of the status code; " (<REASON>)" is left
+// out when the status carries no reason (samplan::ReasonOf) or the reason is
+// the code's own name ("samplanctl: NOT_FOUND: plan not found"). When the
+// status names a field (samplan::FieldOf) that the message does not start
+// with, " (field: <field>)" is appended. No trailing newline.
 // REQUIRES: !status.ok().
 std::string FormatError(const absl::Status& status);
 

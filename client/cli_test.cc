@@ -447,15 +447,25 @@ TEST(ExitCodeTest, MapsStatusCodes) {
   EXPECT_EQ(kExitVerifyFailed, 5);
 }
 
-TEST(FormatErrorTest, CodeReasonMessageAndField) {
+TEST(FormatErrorTest, CodeOnceThenReasonMessageAndField) {
   EXPECT_EQ(FormatError(
                 InvalidField("grant.valid_until", "must be after valid_from")),
-            "samplanctl: INVALID_ARGUMENT INVALID_FIELD: grant.valid_until: "
-            "must be after valid_from (field: grant.valid_until)");
+            "samplanctl: INVALID_ARGUMENT (INVALID_FIELD): grant.valid_until: "
+            "must be after valid_from");
   EXPECT_EQ(FormatError(Error(absl::StatusCode::kFailedPrecondition,
                               "PLAN_CLOSED", "", "plan plans/p1 is closed")),
-            "samplanctl: FAILED_PRECONDITION PLAN_CLOSED: plan plans/p1 is "
+            "samplanctl: FAILED_PRECONDITION (PLAN_CLOSED): plan plans/p1 is "
             "closed");
+  // A reason that is the code's own name is not repeated.
+  EXPECT_EQ(FormatError(NotFound("plans/p1", "plan not found")),
+            "samplanctl: NOT_FOUND: plan not found");
+  // A field the message does not name is added.
+  absl::Status s = Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS", "",
+                         "already takes part");
+  s.SetPayload(kFieldPayload, absl::Cord("participant.agency"));
+  EXPECT_EQ(FormatError(s),
+            "samplanctl: ALREADY_EXISTS: already takes part (field: "
+            "participant.agency)");
   EXPECT_EQ(FormatError(absl::UnavailableError("connection refused")),
             "samplanctl: UNAVAILABLE: connection refused");
 }

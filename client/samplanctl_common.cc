@@ -547,7 +547,7 @@ Exit status:
      field
   5  audit verification failed: an export, a checkpoint signature or a proof
      does not match (audit verify, audit prove, audit consistency)
-  Errors go to stderr as "samplanctl: <CODE> <REASON>: <message>".
+  Errors go to stderr as "samplanctl: <CODE> (<REASON>): <message>".
 
 Example:
   deploy/dev-pki.sh var/pki

@@ -622,8 +622,10 @@ void AddConsentCommands(std::vector<Command>* commands) {
        "may be shown\nto another agency (default: yours), now or at --at: "
        "ALLOW or DENY, the reasons,\nthe grants relied on and a plain "
        "explanation. Reads no plan content; the check\nis written to the "
-       "audit log. A DENY answer is a successful call (exit 0) unless\n"
-       "--fail-on-deny is given.",
+       "audit log. Your agency must be the owner or the reader, and\nsee "
+       "the plan (or, with --subject, a plan about the person); --at is at "
+       "most\n10 years away. A DENY answer is a successful call (exit 0) "
+       "unless\n--fail-on-deny is given.",
        {
            {"--plan", "ID", Need::kOptional, "the plan (or give --subject)"},
            {"--subject", "PNR", Need::kOptional,

@@ -206,7 +206,9 @@ teen_birth=$(date -d "$today -15 years +30 days" +%Y%m%d)
 birthday=$(date -d "$teen_birth +15 years" +%F)
 eve=$(date -d "$birthday -1 day" +%F)
 teen=$(pnr "$teen_birth" 456)
-note "Demo data: Noah turns 15 on $birthday; his guardians consent today."
+note "Demo data: Noah turns 15 on $birthday; the school starts his plan and his guardians consent today."
+ctl school-1 anna.lind plan create --subject "$teen" --coordinator-name "Anna Lind" \
+  --invite-agency bup-1 >/dev/null
 for g in "$mother" "$father"; do
   ctl school-1 anna.lind custody create --subject "$teen" --guardian "$g" \
     --from "${teen_birth:0:4}-${teen_birth:4:2}-${teen_birth:6:2}" \

@@ -52,6 +52,7 @@ v1::AuditEvent GrantEndingEvent(const Caller& c, v1::AuditAction action,
                                 absl::string_view reason, absl::Time t) {
   v1::AuditEvent e = NewEvent(c, action, grant.subject(), grant.name(), t);
   e.set_decision(v1::DECISION_ALLOW);
+  e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
   e.add_grants(grant.name());
   e.set_detail(std::string(reason));
   return e;
@@ -180,7 +181,12 @@ absl::StatusOr<int64_t> ExpireLapsedGrants(storage::Transaction& tx,
         e.set_subject(grant.subject());
         e.set_resource(grant.name());
       }
-      // Expiry decides nothing: the decision stays DECISION_UNSPECIFIED.
+      // The sweeper's expiry decides nothing: its decision stays
+      // DECISION_UNSPECIFIED. An administrator's is allowed on its role.
+      if (by != nullptr) {
+        e.set_decision(v1::DECISION_ALLOW);
+        e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
+      }
       e.add_grants(grant.name());
       RETURN_IF_ERROR(Append(tx, e));
       ++count;
@@ -205,6 +211,7 @@ absl::Status RegisterAgency(storage::Transaction& tx, const Caller& by,
   v1::AuditEvent e =
       NewEvent(by, v1::AUDIT_ACTION_AGENCY_REGISTERED, "", agency.name(), now);
   e.set_decision(v1::DECISION_ALLOW);
+  e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
   e.set_detail(absl::StrCat("role ", v1::AgencyRole_Name(agency.role()),
                             ", sector ", v1::Sector_Name(agency.sector())));
   return Append(tx, e);
@@ -343,6 +350,7 @@ void AdminApp::DisableAgency(const Caller& caller,
         v1::AuditEvent e =
             NewEvent(c, v1::AUDIT_ACTION_AGENCY_DISABLED, "", agency.name(), t);
         e.set_decision(v1::DECISION_ALLOW);
+        e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
         e.set_detail(request.reason());
         RETURN_IF_ERROR(Append(tx, e));
         *resp->mutable_agency() = std::move(agency);
@@ -500,6 +508,7 @@ void AdminApp::ListExpiringGrants(const Caller& caller,
         v1::AuditEvent e =
             NewEvent(caller, v1::AUDIT_ACTION_CONSENT_READ, "", "grants", t);
         e.set_decision(v1::DECISION_ALLOW);
+        e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
         e.set_detail(absl::StrCat("grants expiring within ", days,
                                   " days: ", resp->grants_size(), " listed"));
         return Append(tx, e);

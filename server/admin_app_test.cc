@@ -815,7 +815,11 @@ TEST_F(AdminAppTest, ExpireGrantsByAnAdministrator) {
   EXPECT_EQ(events[0].actor(), "admin.anna");
   EXPECT_EQ(events[0].certificate(), admin_.certificate);
   EXPECT_EQ(events[0].request_id(), "x-1");
-  EXPECT_EQ(events[0].decision(), v1::DECISION_UNSPECIFIED);
+  // An administrator's expiry is allowed on its role (the sweeper's decides
+  // nothing).
+  EXPECT_EQ(events[0].decision(), v1::DECISION_ALLOW);
+  EXPECT_THAT(events[0].reasons(),
+              ElementsAre(v1::DECISION_REASON_ADMINISTRATOR_ROLE));
 
   // A retry answers as before and expires nothing more, even later.
   clock_.Advance(2 * kDay);

@@ -28,6 +28,7 @@
 #include "openssl/sha.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
+#include "samplan/v1/plan.pb.h"
 
 namespace samplan::server {
 namespace {
@@ -319,6 +320,52 @@ v1::AuditEvent NewEvent(const Caller& caller, int action,
 
 absl::Status PlanNotFound(absl::string_view plan_id) {
   return NotFound(absl::StrCat("plans/", plan_id), "plan not found");
+}
+
+int PlanGround(const v1::Plan* newest, absl::string_view agency_id,
+               bool takes_part, std::string* denial) {
+  if (newest == nullptr) {
+    *denial = "the plan does not exist";
+    return v1::DECISION_REASON_UNSPECIFIED;
+  }
+  const bool lead =
+      newest->lead_agency() == absl::StrCat("agencies/", agency_id);
+  if (lead) return v1::DECISION_REASON_LEAD_AGENCY;
+  if (!takes_part) {
+    *denial = "the agency does not take part in the plan";
+    return v1::DECISION_REASON_UNSPECIFIED;
+  }
+  if (newest->state() == v1::PLAN_STATE_DRAFT) {
+    *denial = "draft: lead agency only";
+    return v1::DECISION_REASON_UNSPECIFIED;
+  }
+  return v1::DECISION_REASON_PLAN_PARTICIPANT;
+}
+
+absl::StatusOr<VisiblePlan> FindVisiblePlan(storage::Transaction& tx,
+                                            absl::string_view agency_id,
+                                            absl::string_view plan_id) {
+  absl::StatusOr<v1::Plan> plan = tx.plans().Get(plan_id);
+  if (absl::IsNotFound(plan.status())) return PlanNotFound(plan_id);
+  RETURN_IF_ERROR(plan.status());
+  ASSIGN_OR_RETURN(const bool takes_part,
+                   tx.plans().TakesPart(plan_id, agency_id));
+  std::string denial;
+  VisiblePlan out;
+  out.ground = PlanGround(&*plan, agency_id, takes_part, &denial);
+  if (out.ground == v1::DECISION_REASON_UNSPECIFIED) {
+    return PlanNotFound(plan_id);
+  }
+  out.plan = std::make_unique<v1::Plan>(*std::move(plan));
+  return out;
+}
+
+absl::StatusOr<bool> SeesPlanAbout(storage::Transaction& tx,
+                                   absl::string_view agency_id,
+                                   absl::string_view subject) {
+  ASSIGN_OR_RETURN(std::vector<v1::Plan> plans,
+                   tx.plans().ListForAgency(agency_id, subject, 0, "", 1));
+  return !plans.empty();
 }
 
 void SubmitWithOutcome(

@@ -36,6 +36,7 @@ class Date;
 namespace samplan::v1 {
 class AuditEvent;
 class Evidence;
+class Plan;
 }  // namespace samplan::v1
 
 namespace samplan::server {
@@ -173,6 +174,37 @@ v1::AuditEvent NewEvent(const Caller& caller, int action,
 // see it, identical whether or not it exists: its metadata "resource" is
 // the name the request gave.
 absl::Status PlanNotFound(absl::string_view plan_id);
+
+// --- Plan visibility: the one rule, used by every method that shows,
+// lists, checks or audits a plan (storage's ListForAgency applies the same
+// rule in SQL). A plan exists for an agency that is its lead agency, or a
+// participant not removed when the plan is not a draft. ---
+
+// The ground on which `agency_id` sees the plan whose newest header is
+// `newest` (nullptr: no such plan), given whether the agency takes part
+// (lead agency or a participant not removed): DECISION_REASON_LEAD_AGENCY
+// or DECISION_REASON_PLAN_PARTICIPANT; DECISION_REASON_UNSPECIFIED when it
+// may not, with `*denial` saying why in words for the audit log (never for
+// the caller).
+int PlanGround(const v1::Plan* newest, absl::string_view agency_id,
+               bool takes_part, std::string* denial);
+
+// A plan as `agency_id` may see it: its newest header and the ground.
+struct VisiblePlan {
+  std::unique_ptr<v1::Plan> plan;
+  int ground = 0;  // a v1::DecisionReason
+};
+// PlanNotFound(plan_id) when the plan does not exist or the agency may not
+// see it.
+absl::StatusOr<VisiblePlan> FindVisiblePlan(storage::Transaction& tx,
+                                            absl::string_view agency_id,
+                                            absl::string_view plan_id);
+
+// Whether `agency_id` sees some plan about `subject` (the ground on which
+// it sees consent data about the subject that another agency recorded).
+absl::StatusOr<bool> SeesPlanAbout(storage::Transaction& tx,
+                                   absl::string_view agency_id,
+                                   absl::string_view subject);
 
 // Submits `job` to the commit queue. `job` may set an outcome (a failure to
 // report while still committing, e.g. a denial whose audit record must

@@ -109,6 +109,7 @@ absl::StatusOr<int64_t> AuditQuery(storage::Transaction& tx,
   v1::AuditEvent e = NewEvent(caller, v1::AUDIT_ACTION_AUDIT_QUERIED, q.subject,
                               "auditEvents", now);
   e.set_decision(v1::DECISION_ALLOW);
+  e.add_reasons(v1::DECISION_REASON_AUDITOR_ROLE);
   e.set_detail(Describe(method, q));
   return tx.audit().Append(e);
 }

@@ -20,6 +20,9 @@ namespace {
 
 using Outcome = absl::Status;
 
+// How far from now CheckAccess evaluates, either way (about 10 years).
+constexpr absl::Duration kMaxCheckDistance = absl::Hours(24 * 3653);
+
 // The subject's identity number in `field`, also checking the subject is
 // born (a number with a future birth date is a typing error).
 absl::StatusOr<std::string> ParseSubject(absl::string_view text,
@@ -55,14 +58,128 @@ absl::Status Append(storage::Transaction& tx, const v1::AuditEvent& e) {
   return tx.audit().Append(e).status();
 }
 
-// An audit event for reading consent data.
+// The audit event of a read of consent data: allowed on `ground`, or, when
+// `ground` is DECISION_REASON_UNSPECIFIED, denied as NOT_PARTICIPANT.
 absl::Status AuditRead(storage::Transaction& tx, const Caller& caller,
                        absl::string_view subject, absl::string_view resource,
-                       absl::Time now) {
+                       absl::Time now, v1::DecisionReason ground) {
   v1::AuditEvent e =
       NewEvent(caller, v1::AUDIT_ACTION_CONSENT_READ, subject, resource, now);
-  e.set_decision(v1::DECISION_ALLOW);
+  if (ground == v1::DECISION_REASON_UNSPECIFIED) {
+    e.set_decision(v1::DECISION_DENY);
+    e.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
+    e.set_detail(
+        "neither recorded by the agency nor about a subject of a plan "
+        "it takes part in");
+  } else {
+    e.set_decision(v1::DECISION_ALLOW);
+    e.add_reasons(ground);
+  }
   return Append(tx, e);
+}
+
+// The audit event of a change to consent data, allowed on `ground`.
+v1::AuditEvent ChangeEvent(const Caller& caller, v1::AuditAction action,
+                           absl::string_view subject,
+                           absl::string_view resource, absl::Time now,
+                           v1::DecisionReason ground) {
+  v1::AuditEvent e = NewEvent(caller, action, subject, resource, now);
+  e.set_decision(v1::DECISION_ALLOW);
+  e.add_reasons(ground);
+  return e;
+}
+
+// Who sees consent data (custody facts, representations, grants): the
+// agency that recorded it, an agency that sees a plan about the same
+// subject, and, where `administrators` (grants), an administrator. Returns
+// the ground, or DECISION_REASON_UNSPECIFIED for anyone else.
+absl::StatusOr<v1::DecisionReason> ConsentDataGround(
+    storage::Transaction& tx, const Caller& caller, absl::string_view subject,
+    absl::string_view recorded_by, bool administrators) {
+  if (administrators && caller.role == Role::kAdministrator) {
+    return v1::DECISION_REASON_ADMINISTRATOR_ROLE;
+  }
+  if (recorded_by == caller.agency_name()) {
+    return v1::DECISION_REASON_RECORDING_AGENCY;
+  }
+  ASSIGN_OR_RETURN(const bool sees,
+                   SeesPlanAbout(tx, caller.agency_id, subject));
+  return sees ? v1::DECISION_REASON_PLAN_PARTICIPANT
+              : v1::DECISION_REASON_UNSPECIFIED;
+}
+
+// Reads one consent record (`found`, NOT_FOUND when missing) for `caller`:
+// audits the read (denied for a record it may not see, as for a missing
+// one) and fills `*out`, or sets `outcome` to the same NOT_FOUND for a
+// record that is missing and one that is hidden.
+template <typename T>
+absl::Status ReadOne(storage::Transaction& tx, const Caller& caller,
+                     absl::StatusOr<T> found, absl::string_view name,
+                     absl::string_view what, bool administrators,
+                     absl::Time now, Outcome& outcome, T* out) {
+  if (!found.ok() && !absl::IsNotFound(found.status())) return found.status();
+  v1::DecisionReason ground = v1::DECISION_REASON_UNSPECIFIED;
+  std::string subject;
+  if (found.ok()) {
+    subject = found->subject();
+    ASSIGN_OR_RETURN(
+        ground, ConsentDataGround(tx, caller, subject,
+                                  found->recorded_by_agency(), administrators));
+  }
+  RETURN_IF_ERROR(AuditRead(tx, caller, subject, name, now, ground));
+  if (ground == v1::DECISION_REASON_UNSPECIFIED) {
+    outcome = NotFound(name, absl::StrCat(what, " not found"));
+    return absl::OkStatus();
+  }
+  *out = *std::move(found);
+  return absl::OkStatus();
+}
+
+// A consent record that `caller` may change: found, and visible to it
+// (ConsentDataGround, administrators excluded); the same NOT_FOUND
+// otherwise.
+template <typename T>
+absl::StatusOr<T> ChangeableRecord(storage::Transaction& tx,
+                                   const Caller& caller,
+                                   absl::StatusOr<T> found,
+                                   absl::string_view name,
+                                   absl::string_view what) {
+  const absl::Status hidden = NotFound(name, absl::StrCat(what, " not found"));
+  if (absl::IsNotFound(found.status())) return hidden;
+  RETURN_IF_ERROR(found.status());
+  ASSIGN_OR_RETURN(const v1::DecisionReason ground,
+                   ConsentDataGround(tx, caller, found->subject(),
+                                     found->recorded_by_agency(), false));
+  if (ground == v1::DECISION_REASON_UNSPECIFIED) return hidden;
+  return found;
+}
+
+// How a search by subject selects: everything about the subject for an
+// agency that sees a plan about it (or an administrator, where allowed),
+// else only what the caller's agency recorded. Returns the ground.
+struct SearchScope {
+  v1::DecisionReason ground = v1::DECISION_REASON_RECORDING_AGENCY;
+  bool all = false;
+  std::string agency;  // "agencies/<caller>"
+  template <typename T>
+  bool Keeps(const T& record) const {
+    return all || record.recorded_by_agency() == agency;
+  }
+};
+absl::StatusOr<SearchScope> ScopeOfSearch(storage::Transaction& tx,
+                                          const Caller& caller,
+                                          absl::string_view subject,
+                                          bool administrators) {
+  SearchScope scope;
+  scope.agency = caller.agency_name();
+  if (administrators && caller.role == Role::kAdministrator) {
+    scope.ground = v1::DECISION_REASON_ADMINISTRATOR_ROLE;
+    scope.all = true;
+    return scope;
+  }
+  ASSIGN_OR_RETURN(scope.all, SeesPlanAbout(tx, caller.agency_id, subject));
+  if (scope.all) scope.ground = v1::DECISION_REASON_PLAN_PARTICIPANT;
+  return scope;
 }
 
 // The scope's agencies as bare ids, each registered.
@@ -163,8 +280,9 @@ void ConsentApp::CreateCustodyFact(const Caller& caller,
         SetTimestamp(t, fact.mutable_create_time());
         RETURN_IF_ERROR(tx.custody().AddCustody(fact));
         RETURN_IF_ERROR(
-            Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_RECORDED,
-                                fact.subject(), fact.name(), t)));
+            Append(tx, ChangeEvent(c, v1::AUDIT_ACTION_CUSTODY_RECORDED,
+                                   fact.subject(), fact.name(), t,
+                                   v1::DECISION_REASON_AGENCY_SYSTEM_ROLE)));
         *resp->mutable_custody_fact() = fact;
         return absl::OkStatus();
       },
@@ -179,12 +297,11 @@ void ConsentApp::GetCustodyFact(const Caller& caller,
   SubmitWithOutcome(
       *ctx_.queue,
       [this, caller, id = *id, resp](storage::Transaction& tx,
-                                     Outcome&) -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        ASSIGN_OR_RETURN(auto fact, tx.custody().GetCustody(id));
-        RETURN_IF_ERROR(AuditRead(tx, caller, fact.subject(), fact.name(), t));
-        *resp->mutable_custody_fact() = std::move(fact);
-        return absl::OkStatus();
+                                     Outcome& outcome) -> absl::Status {
+        return ReadOne(tx, caller, tx.custody().GetCustody(id),
+                       absl::StrCat("custodyFacts/", id), "custody fact", false,
+                       ctx_.clock->Now(), outcome,
+                       resp->mutable_custody_fact());
       },
       std::move(done));
 }
@@ -204,11 +321,13 @@ void ConsentApp::SearchCustodyFacts(const Caller& caller,
       [this, caller, subject = *subject, size = *size, after = *after, resp](
           storage::Transaction& tx, Outcome&) -> absl::Status {
         const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(const SearchScope scope,
+                         ScopeOfSearch(tx, caller, subject, false));
         ASSIGN_OR_RETURN(auto facts, tx.custody().ListCustody(subject));
         FillPage(std::move(facts), after, size, "SearchCustodyFacts",
                  resp->mutable_custody_facts(), resp->mutable_next_page_token(),
-                 AnyItem);
-        return AuditRead(tx, caller, subject, "custodyFacts", t);
+                 [&scope](const auto& f) { return scope.Keeps(f); });
+        return AuditRead(tx, caller, subject, "custodyFacts", t, scope.ground);
       },
       std::move(done));
 }
@@ -230,14 +349,19 @@ void ConsentApp::EndCustodyFact(const Caller& caller,
           storage::Transaction& tx, const Caller& c,
           const v1::EndCustodyFactRequest& /*req*/,
           absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(auto fact, tx.custody().GetCustody(id));
+        ASSIGN_OR_RETURN(auto fact,
+                         ChangeableRecord(tx, c, tx.custody().GetCustody(id),
+                                          absl::StrCat("custodyFacts/", id),
+                                          "custody fact"));
         if (end < ToTime(fact.valid_from())) {
           return InvalidField("end_time", "must not be before valid_from");
         }
         RETURN_IF_ERROR(
             tx.custody().EndCustody(id, end, c.agency_id, c.actor, t));
-        RETURN_IF_ERROR(Append(tx, NewEvent(c, v1::AUDIT_ACTION_CUSTODY_ENDED,
-                                            fact.subject(), fact.name(), t)));
+        RETURN_IF_ERROR(
+            Append(tx, ChangeEvent(c, v1::AUDIT_ACTION_CUSTODY_ENDED,
+                                   fact.subject(), fact.name(), t,
+                                   v1::DECISION_REASON_AGENCY_SYSTEM_ROLE)));
         ASSIGN_OR_RETURN(*resp->mutable_custody_fact(),
                          tx.custody().GetCustody(id));
         return absl::OkStatus();
@@ -294,8 +418,9 @@ void ConsentApp::CreateRepresentation(
         SetTimestamp(t, r.mutable_create_time());
         RETURN_IF_ERROR(tx.custody().AddRepresentation(r));
         RETURN_IF_ERROR(
-            Append(tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_RECORDED,
-                                r.subject(), r.name(), t)));
+            Append(tx, ChangeEvent(c, v1::AUDIT_ACTION_REPRESENTATION_RECORDED,
+                                   r.subject(), r.name(), t,
+                                   v1::DECISION_REASON_AGENCY_SYSTEM_ROLE)));
         *resp->mutable_representation() = r;
         return absl::OkStatus();
       },
@@ -311,12 +436,11 @@ void ConsentApp::GetRepresentation(const Caller& caller,
   SubmitWithOutcome(
       *ctx_.queue,
       [this, caller, id = *id, resp](storage::Transaction& tx,
-                                     Outcome&) -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        ASSIGN_OR_RETURN(auto r, tx.custody().GetRepresentation(id));
-        RETURN_IF_ERROR(AuditRead(tx, caller, r.subject(), r.name(), t));
-        *resp->mutable_representation() = std::move(r);
-        return absl::OkStatus();
+                                     Outcome& outcome) -> absl::Status {
+        return ReadOne(tx, caller, tx.custody().GetRepresentation(id),
+                       absl::StrCat("representations/", id), "representation",
+                       false, ctx_.clock->Now(), outcome,
+                       resp->mutable_representation());
       },
       std::move(done));
 }
@@ -335,11 +459,15 @@ void ConsentApp::SearchRepresentations(
       [this, caller, subject = *subject, size = *size, after = *after, resp](
           storage::Transaction& tx, Outcome&) -> absl::Status {
         const absl::Time t = ctx_.clock->Now();
+        ASSIGN_OR_RETURN(const SearchScope scope,
+                         ScopeOfSearch(tx, caller, subject, false));
         ASSIGN_OR_RETURN(auto reps, tx.custody().ListRepresentations(subject));
         FillPage(std::move(reps), after, size, "SearchRepresentations",
                  resp->mutable_representations(),
-                 resp->mutable_next_page_token(), AnyItem);
-        return AuditRead(tx, caller, subject, "representations", t);
+                 resp->mutable_next_page_token(),
+                 [&scope](const auto& r) { return scope.Keeps(r); });
+        return AuditRead(tx, caller, subject, "representations", t,
+                         scope.ground);
       },
       std::move(done));
 }
@@ -362,7 +490,10 @@ void ConsentApp::EndRepresentation(const Caller& caller,
           storage::Transaction& tx, const Caller& c,
           const v1::EndRepresentationRequest& /*req*/,
           absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(auto r, tx.custody().GetRepresentation(id));
+        ASSIGN_OR_RETURN(
+            auto r, ChangeableRecord(tx, c, tx.custody().GetRepresentation(id),
+                                     absl::StrCat("representations/", id),
+                                     "representation"));
         if (r.has_valid_until() && ToTime(r.valid_until()) <= end) {
           return Error(absl::StatusCode::kFailedPrecondition, "ALREADY_ENDED",
                        "", "the representation already ends by then");
@@ -372,9 +503,10 @@ void ConsentApp::EndRepresentation(const Caller& caller,
         }
         SetTimestamp(end, r.mutable_valid_until());
         RETURN_IF_ERROR(tx.custody().UpdateRepresentation(r));
-        RETURN_IF_ERROR(
-            Append(tx, NewEvent(c, v1::AUDIT_ACTION_REPRESENTATION_ENDED,
-                                r.subject(), r.name(), t)));
+        RETURN_IF_ERROR(Append(
+            tx,
+            ChangeEvent(c, v1::AUDIT_ACTION_REPRESENTATION_ENDED, r.subject(),
+                        r.name(), t, v1::DECISION_REASON_AGENCY_SYSTEM_ROLE)));
         *resp->mutable_representation() = std::move(r);
         return absl::OkStatus();
       },
@@ -457,8 +589,14 @@ void ConsentApp::CreateGrant(const Caller& caller,
         }
         RETURN_IF_ERROR(CheckScopeAgencies(tx, grant.scope()));
         if (!grant.scope().plan().empty()) {
-          auto plan = tx.plans().Get(BareId(grant.scope().plan()));
-          if (!plan.ok() || plan->subject() != grant.subject()) {
+          // A plan the caller may not see answers as one about another
+          // subject: nothing is learnt of it.
+          absl::StatusOr<VisiblePlan> plan =
+              FindVisiblePlan(tx, c.agency_id, BareId(grant.scope().plan()));
+          if (!plan.ok() && !absl::IsNotFound(plan.status())) {
+            return plan.status();
+          }
+          if (!plan.ok() || plan->plan->subject() != grant.subject()) {
             return InvalidField("grant.scope.plan",
                                 "is not a plan about this subject");
           }
@@ -468,8 +606,9 @@ void ConsentApp::CreateGrant(const Caller& caller,
         SetTimestamp(t, grant.mutable_create_time());
         grant.set_state(v1::GRANT_STATE_ACTIVE);
         RETURN_IF_ERROR(tx.grants().Insert(grant));
-        v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_RECORDED,
-                                    grant.subject(), grant.name(), t);
+        v1::AuditEvent e = ChangeEvent(c, v1::AUDIT_ACTION_GRANT_RECORDED,
+                                       grant.subject(), grant.name(), t,
+                                       v1::DECISION_REASON_AGENCY_SYSTEM_ROLE);
         e.add_grants(grant.name());
         RETURN_IF_ERROR(Append(tx, e));
         *resp->mutable_grant() = grant;
@@ -485,13 +624,10 @@ void ConsentApp::GetGrant(const Caller& caller, const v1::GetGrantRequest& req,
   SubmitWithOutcome(
       *ctx_.queue,
       [this, caller, id = *id, resp](storage::Transaction& tx,
-                                     Outcome&) -> absl::Status {
-        const absl::Time t = ctx_.clock->Now();
-        ASSIGN_OR_RETURN(auto grant, tx.grants().Get(id));
-        RETURN_IF_ERROR(
-            AuditRead(tx, caller, grant.subject(), grant.name(), t));
-        *resp->mutable_grant() = std::move(grant);
-        return absl::OkStatus();
+                                     Outcome& outcome) -> absl::Status {
+        return ReadOne(tx, caller, tx.grants().Get(id),
+                       absl::StrCat("grants/", id), "grant", true,
+                       ctx_.clock->Now(), outcome, resp->mutable_grant());
       },
       std::move(done));
 }
@@ -516,23 +652,24 @@ void ConsentApp::ListGrants(const Caller& caller,
        state = static_cast<int>(req.state()),
        resp](storage::Transaction& tx, Outcome&) -> absl::Status {
         const absl::Time t = ctx_.clock->Now();
-        // Only participants learn anything about a plan.
-        ASSIGN_OR_RETURN(bool takes_part,
-                         tx.plans().TakesPart(plan, caller.agency_id));
-        if (!takes_part && caller.role == Role::kAgencySystem) {
-          return PlanNotFound(plan);
-        }
-        storage::GrantQuery q;
-        q.plan = plan;
-        q.after = after;
-        q.state = state;
-        q.limit = size + 1;
-        ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
+        // Only an agency that sees the plan learns anything about it.
+        ASSIGN_OR_RETURN(const VisiblePlan visible,
+                         FindVisiblePlan(tx, caller.agency_id, plan));
+        // The grants about the plan's subject whose scope names this plan
+        // or no plan; a subject's grants are few, so they are filtered here,
+        // before the page is cut.
+        const std::string plan_name = absl::StrCat("plans/", plan);
+        ASSIGN_OR_RETURN(auto grants,
+                         tx.grants().ListForSubject(visible.plan->subject()));
         FillPage(std::move(grants), after, size, scope, resp->mutable_grants(),
-                 resp->mutable_next_page_token(), AnyItem);
-        auto header = tx.plans().Get(plan);
-        return AuditRead(tx, caller, header.ok() ? header->subject() : "",
-                         "plans/" + plan, t);
+                 resp->mutable_next_page_token(),
+                 [&plan_name, state](const v1::Grant& g) {
+                   return (g.scope().plan().empty() ||
+                           g.scope().plan() == plan_name) &&
+                          (state == 0 || static_cast<int>(g.state()) == state);
+                 });
+        return AuditRead(tx, caller, visible.plan->subject(), plan_name, t,
+                         static_cast<v1::DecisionReason>(visible.ground));
       },
       std::move(done));
 }
@@ -559,15 +696,18 @@ void ConsentApp::SearchGrants(const Caller& caller,
        state = static_cast<int>(req.state()),
        resp](storage::Transaction& tx, Outcome&) -> absl::Status {
         const absl::Time t = ctx_.clock->Now();
-        storage::GrantQuery q;
-        q.subject = subject;
-        q.after = after;
-        q.state = state;
-        q.limit = size + 1;
-        ASSIGN_OR_RETURN(auto grants, tx.grants().List(q));
+        ASSIGN_OR_RETURN(const SearchScope visible,
+                         ScopeOfSearch(tx, caller, subject, true));
+        // A subject's grants are few: filter them here, by who may see
+        // them and by state, before the page is cut.
+        ASSIGN_OR_RETURN(auto grants, tx.grants().ListForSubject(subject));
         FillPage(std::move(grants), after, size, scope, resp->mutable_grants(),
-                 resp->mutable_next_page_token(), AnyItem);
-        return AuditRead(tx, caller, subject, "grants", t);
+                 resp->mutable_next_page_token(),
+                 [&visible, state](const v1::Grant& g) {
+                   return visible.Keeps(g) &&
+                          (state == 0 || static_cast<int>(g.state()) == state);
+                 });
+        return AuditRead(tx, caller, subject, "grants", t, visible.ground);
       },
       std::move(done));
 }
@@ -597,7 +737,9 @@ void ConsentApp::WithdrawGrant(const Caller& caller,
           storage::Transaction& tx, const Caller& c,
           const v1::WithdrawGrantRequest& request,
           absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(auto grant, tx.grants().Get(id));
+        ASSIGN_OR_RETURN(
+            auto grant, ChangeableRecord(tx, c, tx.grants().Get(id),
+                                         absl::StrCat("grants/", id), "grant"));
         ASSIGN_OR_RETURN(SubjectFacts facts,
                          LoadSubjectFacts(tx, grant.subject()));
         // Who may withdraw: the grantor; under a child's custody any
@@ -637,8 +779,9 @@ void ConsentApp::WithdrawGrant(const Caller& caller,
         ending.evidence_kind = request.evidence().kind();
         ending.evidence_reference = request.evidence().reference();
         RETURN_IF_ERROR(tx.grants().End(id, ending));
-        v1::AuditEvent e = NewEvent(c, v1::AUDIT_ACTION_GRANT_WITHDRAWN,
-                                    grant.subject(), grant.name(), t);
+        v1::AuditEvent e = ChangeEvent(
+            c, v1::AUDIT_ACTION_GRANT_WITHDRAWN, grant.subject(), grant.name(),
+            t, v1::DECISION_REASON_WITHDRAWER_COMPETENT);
         e.add_grants(grant.name());
         RETURN_IF_ERROR(Append(tx, e));
         ASSIGN_OR_RETURN(*resp->mutable_grant(), tx.grants().Get(id));
@@ -666,10 +809,19 @@ void ConsentApp::CheckAccess(const Caller& caller,
   }
   auto owner = s.ok() ? ParseAgencyName(req.owner_agency(), "owner_agency")
                       : absl::StatusOr<std::string>(s);
+  // The reader defaults to the caller; the caller checks only disclosures
+  // from or to its own agency.
   auto reader =
-      owner.ok() ? ParseAgencyName(req.receiving_agency(), "receiving_agency")
-                 : absl::StatusOr<std::string>(owner.status());
+      !owner.ok() ? absl::StatusOr<std::string>(owner.status())
+      : req.receiving_agency().empty()
+          ? absl::StatusOr<std::string>(caller.agency_id)
+          : ParseAgencyName(req.receiving_agency(), "receiving_agency");
   if (!reader.ok()) return done(reader.status());
+  if (*owner != caller.agency_id && *reader != caller.agency_id) {
+    return done(InvalidField("receiving_agency",
+                             "the calling agency must be the owner or the "
+                             "receiving agency of the disclosure it checks"));
+  }
   if (req.category() == v1::INFORMATION_CATEGORY_UNSPECIFIED ||
       !v1::InformationCategory_IsValid(req.category())) {
     return done(InvalidField("category", "is required and must be known"));
@@ -678,6 +830,11 @@ void ConsentApp::CheckAccess(const Caller& caller,
   if (req.has_time()) {
     auto t = ParseTime(req.time(), true, "time");
     if (!t.ok()) return done(t.status());
+    const absl::Time now = ctx_.clock->Now();
+    if (*t < now - kMaxCheckDistance || *t > now + kMaxCheckDistance) {
+      return done(
+          InvalidField("time", "may be at most 10 years from now either way"));
+    }
     at = *t;
   }
   SubmitWithOutcome(
@@ -687,24 +844,61 @@ void ConsentApp::CheckAccess(const Caller& caller,
           storage::Transaction& tx, Outcome& outcome) mutable -> absl::Status {
         const absl::Time now = ctx_.clock->Now();
         const absl::Time t = at.value_or(now);
-        bool participates = true;
+        bool participates = false;
         if (!plan.empty()) {
-          ASSIGN_OR_RETURN(bool caller_in,
-                           tx.plans().TakesPart(plan, caller.agency_id));
-          auto header = tx.plans().Get(plan);
-          if (!caller_in || !header.ok()) {
-            v1::AuditEvent e = NewEvent(caller, v1::AUDIT_ACTION_ACCESS_CHECKED,
-                                        header.ok() ? header->subject() : "",
-                                        "plans/" + plan, now);
+          // The caller must see the plan; the reader takes part by the same
+          // rule (a draft is its lead agency's only).
+          absl::StatusOr<v1::Plan> header = tx.plans().Get(plan);
+          if (!header.ok() && !absl::IsNotFound(header.status())) {
+            return header.status();
+          }
+          const v1::Plan* newest = header.ok() ? &*header : nullptr;
+          bool caller_in = false;
+          bool reader_in = false;
+          if (newest != nullptr) {
+            ASSIGN_OR_RETURN(caller_in,
+                             tx.plans().TakesPart(plan, caller.agency_id));
+            ASSIGN_OR_RETURN(reader_in, tx.plans().TakesPart(plan, reader));
+          }
+          std::string denial;
+          if (PlanGround(newest, caller.agency_id, caller_in, &denial) ==
+              v1::DECISION_REASON_UNSPECIFIED) {
+            v1::AuditEvent e =
+                NewEvent(caller, v1::AUDIT_ACTION_ACCESS_CHECKED,
+                         newest ? newest->subject() : "", "plans/" + plan, now);
             e.set_decision(v1::DECISION_DENY);
             e.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
-            e.set_detail("the caller does not take part in the plan");
+            e.set_detail(denial);
             RETURN_IF_ERROR(Append(tx, e));
             outcome = PlanNotFound(plan);
             return absl::OkStatus();
           }
-          subject = header->subject();
-          ASSIGN_OR_RETURN(participates, tx.plans().TakesPart(plan, reader));
+          subject = newest->subject();
+          participates = PlanGround(newest, reader, reader_in, &denial) !=
+                         v1::DECISION_REASON_UNSPECIFIED;
+        } else {
+          // About a subject: only an agency that sees a plan about the
+          // subject learns anything; anyone else gets the same refusal
+          // whatever the subject's consents are.
+          ASSIGN_OR_RETURN(const bool caller_sees,
+                           SeesPlanAbout(tx, caller.agency_id, subject));
+          if (!caller_sees) {
+            resp->set_decision(v1::DECISION_DENY);
+            resp->add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
+            resp->set_explanation(
+                "the calling agency takes part in no plan about this "
+                "subject, so it may not check its consents");
+            SetTimestamp(t, resp->mutable_time());
+            v1::AuditEvent e = NewEvent(caller, v1::AUDIT_ACTION_ACCESS_CHECKED,
+                                        subject, "", now);
+            e.set_decision(v1::DECISION_DENY);
+            e.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
+            e.set_detail("the caller sees no plan about the subject");
+            return Append(tx, e);
+          }
+          // As documented: about a subject only consent is evaluated, as for
+          // a plan the receiver takes part in.
+          participates = true;
         }
         AgencyCache agencies(tx);
         auto owner_agency = agencies.Get(owner);

@@ -370,10 +370,17 @@ TEST_F(ConsentAppTest, CheckAccessRefusals) {
   // A caller outside the plan cannot check it, and the denial is logged.
   v1::CheckAccessRequest outside = none;
   outside.set_plan("plans/p1");
+  outside.set_receiving_agency("agencies/soc-1");
   const int64_t before = AuditSize();
   EXPECT_THAT(Call(&ConsentApp::CheckAccess, social_, outside, &out),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(AuditSize(), before + 1);
+  // A disclosure between two other agencies is not the caller's to check.
+  v1::CheckAccessRequest others = none;
+  others.set_subject(child_);
+  ExpectError(Call(&ConsentApp::CheckAccess, social_, others, &out),
+              absl::StatusCode::kInvalidArgument, "INVALID_FIELD",
+              "receiving_agency");
 }
 
 }  // namespace

@@ -216,6 +216,8 @@ int RegisterAgency(const Args& a) {
   Caller operator_caller;
   operator_caller.agency_id = a.id;
   operator_caller.actor = "local-operator";
+  // The operator with the database in hand acts as an administrator.
+  operator_caller.role = Role::kAdministrator;
   absl::Status s = (*store)->Write([&](storage::Transaction& tx) {
     return RegisterAgency(tx, operator_caller, agency, clock.Now());
   });

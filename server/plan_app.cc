@@ -49,9 +49,6 @@ constexpr size_t kMaxEntryText = 20000;
 constexpr int kMaxReviewRangeDays = 366;
 // Plans read per storage call when ListUpcomingReviews walks them all.
 constexpr int kPlanBatch = 500;
-// The decision recorded with the audit event of a plain change (one that
-// decides no access), as ConsentApp records its changes.
-constexpr v1::Decision kChangeDecision = v1::DECISION_UNSPECIFIED;
 
 // --- Names and small conversions. ---
 
@@ -298,28 +295,15 @@ absl::Status ValidateEntryContent(const v1::Entry& e, absl::string_view field) {
 
 // --- Checks inside a job. ---
 
-// The newest header of a plan the caller may see: the caller's agency is
-// the lead agency or a participant not removed, and a DRAFT plan is seen by
-// its lead agency only. Anything else is PlanNotFound(), the same answer
-// as for a plan that does not exist.
-absl::StatusOr<v1::Plan> VisiblePlan(storage::Transaction& tx,
-                                     const Caller& caller,
-                                     absl::string_view plan_id) {
-  absl::StatusOr<v1::Plan> plan = tx.plans().Get(plan_id);
-  if (!plan.ok()) {
-    if (plan.status().code() == absl::StatusCode::kNotFound) {
-      return PlanNotFound(plan_id);
-    }
-    return plan.status();
-  }
-  ASSIGN_OR_RETURN(const bool takes_part,
-                   tx.plans().TakesPart(plan_id, caller.agency_id));
-  if (!takes_part) return PlanNotFound(plan_id);
-  if (plan->state() == v1::PLAN_STATE_DRAFT &&
-      plan->lead_agency() != caller.agency_name()) {
-    return PlanNotFound(plan_id);
-  }
-  return plan;
+// The newest header of a plan the caller may see (FindVisiblePlan);
+// PlanNotFound() otherwise, the same answer as for a plan that does not
+// exist.
+absl::StatusOr<v1::Plan> SeenPlan(storage::Transaction& tx,
+                                  const Caller& caller,
+                                  absl::string_view plan_id) {
+  ASSIGN_OR_RETURN(VisiblePlan visible,
+                   FindVisiblePlan(tx, caller.agency_id, plan_id));
+  return std::move(*visible.plan);
 }
 
 absl::Status RequireLead(const v1::Plan& plan, const Caller& caller) {
@@ -370,13 +354,19 @@ v1::Plan NextRevision(const v1::Plan& current, absl::Time now) {
   return next;
 }
 
-// Appends the audit event of a completed change.
+// Appends the audit event of a completed change, allowed on its ground: an
+// agency writes its own entries; every other change to a plan is its lead
+// agency's.
 absl::Status AuditChange(storage::Transaction& tx, const Caller& caller,
                          v1::AuditAction action, absl::string_view subject,
                          absl::string_view resource, absl::Time now,
                          absl::string_view detail) {
   v1::AuditEvent event = NewEvent(caller, action, subject, resource, now);
-  event.set_decision(kChangeDecision);
+  event.set_decision(v1::DECISION_ALLOW);
+  event.add_reasons(action == v1::AUDIT_ACTION_ENTRY_WRITTEN ||
+                            action == v1::AUDIT_ACTION_ENTRY_DELETED
+                        ? v1::DECISION_REASON_OWN_AGENCY
+                        : v1::DECISION_REASON_LEAD_AGENCY);
   event.set_detail(std::string(detail));
   return tx.audit().Append(event).status();
 }
@@ -388,6 +378,8 @@ absl::Status AuditListing(storage::Transaction& tx, const Caller& caller,
   v1::AuditEvent event =
       NewEvent(caller, v1::AUDIT_ACTION_PLANS_LISTED, subject, "", now);
   event.set_decision(v1::DECISION_ALLOW);
+  // A listing shows only plans the caller takes part in.
+  event.add_reasons(v1::DECISION_REASON_PLAN_PARTICIPANT);
   event.set_detail(std::string(detail));
   return tx.audit().Append(event).status();
 }
@@ -399,10 +391,12 @@ absl::Status EntryNotFound(absl::string_view plan_id,
 }
 
 // The newest version of an entry that the caller's agency may change.
-absl::StatusOr<v1::Entry> OwnEntry(
-    storage::Transaction& tx, const Caller& caller, absl::string_view plan_id,
-    absl::string_view entry_id,
-    absl::string_view etag, absl::string_view etag_field) {
+absl::StatusOr<v1::Entry> OwnEntry(storage::Transaction& tx,
+                                   const Caller& caller,
+                                   absl::string_view plan_id,
+                                   absl::string_view entry_id,
+                                   absl::string_view etag,
+                                   absl::string_view etag_field) {
   absl::StatusOr<v1::Entry> entry = tx.plans().GetEntry(plan_id, entry_id);
   if (!entry.ok()) {
     if (entry.status().code() == absl::StatusCode::kNotFound) {
@@ -728,20 +722,16 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
             newest.status().code() != absl::StatusCode::kNotFound) {
           return newest.status();
         }
-        std::string denial;
-        if (!newest.ok()) {
-          denial = "the plan does not exist";
-        } else {
-          ASSIGN_OR_RETURN(const bool takes_part,
+        bool takes_part = false;
+        if (newest.ok()) {
+          ASSIGN_OR_RETURN(takes_part,
                            tx.plans().TakesPart(plan_id, caller.agency_id));
-          if (!takes_part) {
-            denial = "the agency does not take part in the plan";
-          } else if (newest->state() == v1::PLAN_STATE_DRAFT &&
-                     newest->lead_agency() != caller.agency_name()) {
-            denial = "draft: lead agency only";
-          }
         }
-        if (!denial.empty()) {
+        std::string denial;
+        const auto ground = static_cast<v1::DecisionReason>(
+            PlanGround(newest.ok() ? &*newest : nullptr, caller.agency_id,
+                       takes_part, &denial));
+        if (ground == v1::DECISION_REASON_UNSPECIFIED) {
           const std::string subject =
               newest.ok() ? newest->subject() : std::string();
           v1::AuditEvent event = NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ,
@@ -776,6 +766,7 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
         v1::AuditEvent plan_read = NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ,
                                             subject, plan_name, now);
         plan_read.set_decision(v1::DECISION_ALLOW);
+        plan_read.add_reasons(ground);
         plan_read.set_detail(absl::StrCat(latest ? "latest" : "effective",
                                           " view, revision ", shown));
         RETURN_IF_ERROR(tx.audit().Append(plan_read).status());
@@ -986,7 +977,7 @@ void PlanApp::UpdatePlan(const Caller& caller, const v1::UpdatePlanRequest& req,
       [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
                             const v1::UpdatePlanRequest& request,
                             absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireLead(current, c));
         RETURN_IF_ERROR(RequireOpen(current));
         const v1::Plan& in = request.plan();
@@ -1108,7 +1099,7 @@ void PlanApp::ApprovePlan(const Caller& caller,
                                        const Caller& c,
                                        const v1::ApprovePlanRequest& request,
                                        absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireLead(current, c));
         RETURN_IF_ERROR(RequireOpen(current));
         if (request.revision() > current.revision()) {
@@ -1200,7 +1191,7 @@ void PlanApp::ClosePlan(const Caller& caller, const v1::ClosePlanRequest& req,
       [this, resp, plan_id, closer](storage::Transaction& tx, const Caller& c,
                                     const v1::ClosePlanRequest& request,
                                     absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireLead(current, c));
         RETURN_IF_ERROR(RequireOpen(current));
         v1::Plan next = NextRevision(current, now);
@@ -1244,7 +1235,7 @@ void PlanApp::CreateEntry(const Caller& caller,
       [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
                             const v1::CreateEntryRequest& request,
                             absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireOpen(current));
         const v1::Entry& in = request.entry();
         if (in.has_intervention()) {
@@ -1354,12 +1345,11 @@ void PlanApp::UpdateEntry(const Caller& caller,
       [this, resp, plan_id, entry_id](storage::Transaction& tx, const Caller& c,
                                       const v1::UpdateEntryRequest& request,
                                       absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireOpen(current));
         const v1::Entry& in = request.entry();
-        ASSIGN_OR_RETURN(v1::Entry entry,
-                         OwnEntry(tx, c, plan_id, entry_id,
-                                  in.etag(), "entry.etag"));
+        ASSIGN_OR_RETURN(v1::Entry entry, OwnEntry(tx, c, plan_id, entry_id,
+                                                   in.etag(), "entry.etag"));
         bool intervention_changed = false;
         for (const std::string& path : request.update_mask().paths()) {
           if (path == "category") {
@@ -1452,11 +1442,10 @@ void PlanApp::DeleteEntry(const Caller& caller,
       [this, resp, plan_id, entry_id](storage::Transaction& tx, const Caller& c,
                                       const v1::DeleteEntryRequest& request,
                                       absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireOpen(current));
-        ASSIGN_OR_RETURN(
-            v1::Entry entry,
-            OwnEntry(tx, c, plan_id, entry_id, request.etag(), "etag"));
+        ASSIGN_OR_RETURN(v1::Entry entry, OwnEntry(tx, c, plan_id, entry_id,
+                                                   request.etag(), "etag"));
         v1::Plan next = NextRevision(current, now);
         RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
                                                "entry deleted", now));
@@ -1502,7 +1491,7 @@ void PlanApp::AddParticipant(const Caller& caller,
       [this, resp, plan_id, invited](storage::Transaction& tx, const Caller& c,
                                      const v1::AddParticipantRequest& /*req*/,
                                      absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireLead(current, c));
         RETURN_IF_ERROR(RequireOpen(current));
         v1::Participant p = invited;
@@ -1574,7 +1563,7 @@ void PlanApp::RemoveParticipant(const Caller& caller,
       [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
                             const v1::RemoveParticipantRequest& request,
                             absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, VisiblePlan(tx, c, plan_id));
+        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
         RETURN_IF_ERROR(RequireLead(current, c));
         RETURN_IF_ERROR(RequireOpen(current));
         ASSIGN_OR_RETURN(std::vector<v1::Participant> all,

@@ -3,9 +3,14 @@
 //
 // Opening applies the schema migrations (see migrations.h) and sets WAL
 // journaling, synchronous=FULL (a transaction is on disk when Write
-// returns) and foreign keys. One connection serves every transaction, one at
-// a time: SqliteStore is thread-safe, and requests are serialized on its
-// mutex. SQLiteCpp exceptions stop here and become absl::Status.
+// returns) and foreign keys. SqliteStore is thread-safe: one writing
+// connection serves Write and WriteBatch, one at a time on its mutex; on a
+// file database each Read takes a read-only connection of its own from a
+// pool (opened when all are busy, then kept), so reads run beside the
+// writer and see every transaction committed before they began. On
+// ":memory:" (private to its connection) reads share the writing connection
+// under the same mutex. SQLiteCpp exceptions stop here and become
+// absl::Status.
 
 #ifndef SAMPLAN_STORAGE_SQLITE_STORE_H_
 #define SAMPLAN_STORAGE_SQLITE_STORE_H_

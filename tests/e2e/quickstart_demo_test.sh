@@ -19,7 +19,7 @@ expect() {
 }
 expect "Weekly sessions with a BUP counsellor"          # allowed read
 expect "withheld: agencies/bup-1 health (CATEGORY_OUT_OF_SCOPE)"
-expect "samplanctl: NOT_FOUND NOT_FOUND: plan not found"  # not invited
+expect "samplanctl: NOT_FOUND: plan not found"  # not invited
 expect "(exit code 3: refused"
 expect "withheld: agencies/bup-1 interventions (CONSENT_REVOKED)"
 expect "ALLOW (CONSENT_COVERS)"

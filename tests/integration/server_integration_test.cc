@@ -1,6 +1,9 @@
 // Integration tests of samplan-server: authentication, the admin listener,
 // and the story of one plan end to end (fixtures in fixture.h).
 
+#include <map>
+#include <set>
+
 #include "tests/integration/fixture.h"
 
 namespace samplan::server {
@@ -146,7 +149,6 @@ TEST_F(AdminListenerTest, ReflectionOnlyOnTheAdminListener) {
   EXPECT_NE(call(server_->admin_port()), grpc::StatusCode::UNIMPLEMENTED);
 }
 
-
 TEST_F(StoryTest, Example2BothGuardiansGrantInterventionsNotHealth) {
   const std::string g1 = Grant(g1_, "grant-g1");
   const std::string g2 = Grant(g2_, "grant-g2");
@@ -200,6 +202,223 @@ TEST_F(StoryTest, SearchGrantsPagesWithoutTheIdentityNumberInTokens) {
   EXPECT_THAT(std::vector<std::string>(
                   {first.grants(0).name(), second.grants(0).name()}),
               ::testing::UnorderedElementsAre(g1, g2));
+}
+
+// Consent data is seen by the agency that recorded it, by the agencies of
+// a plan about the same subject, and (grants) by administrators; anyone
+// else learns nothing, not even whether it exists.
+TEST_F(StoryTest, ConsentDataIsSeenByItsRecorderAndThePlansAgenciesOnly) {
+  const std::string grant = Grant(g1_, "grant-g1");
+  auto social = Consents("social-1");
+  auto bup = Consents("bup-1");
+
+  // BUP takes part in the plan about the child: it sees the school's data.
+  v1::SearchGrantsRequest search;
+  search.set_subject(child_);
+  v1::SearchGrantsResponse grants;
+  ASSERT_THAT(
+      Call(*bup, &v1::ConsentService::Stub::SearchGrants, search, &grants),
+      IsOk());
+  EXPECT_THAT(grants.grants(), SizeIs(1));
+  v1::SearchCustodyFactsRequest custody;
+  custody.set_subject(child_);
+  v1::SearchCustodyFactsResponse facts;
+  ASSERT_THAT(Call(*bup, &v1::ConsentService::Stub::SearchCustodyFacts, custody,
+                   &facts),
+              IsOk());
+  ASSERT_THAT(facts.custody_facts(), SizeIs(2));
+  const std::string fact = facts.custody_facts(0).name();
+
+  // Social services takes part in no plan about the child.
+  ASSERT_THAT(
+      Call(*social, &v1::ConsentService::Stub::SearchGrants, search, &grants),
+      IsOk());
+  EXPECT_THAT(grants.grants(), IsEmpty());
+  ASSERT_THAT(Call(*social, &v1::ConsentService::Stub::SearchCustodyFacts,
+                   custody, &facts),
+              IsOk());
+  EXPECT_THAT(facts.custody_facts(), IsEmpty());
+  v1::GetGrantRequest get;
+  get.set_name(grant);
+  v1::GetGrantResponse got;
+  const absl::Status hidden =
+      Call(*social, &v1::ConsentService::Stub::GetGrant, get, &got);
+  get.set_name("grants/nosuchgrant");
+  const absl::Status missing =
+      Call(*social, &v1::ConsentService::Stub::GetGrant, get, &got);
+  EXPECT_THAT(hidden, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(hidden.message(), missing.message());
+  EXPECT_EQ(ReasonOf(hidden), ReasonOf(missing));
+  v1::GetCustodyFactRequest get_fact;
+  get_fact.set_name(fact);
+  v1::GetCustodyFactResponse got_fact;
+  EXPECT_THAT(Call(*social, &v1::ConsentService::Stub::GetCustodyFact, get_fact,
+                   &got_fact),
+              StatusIs(absl::StatusCode::kNotFound));
+  v1::WithdrawGrantRequest withdraw;
+  withdraw.set_request_id("w-social");
+  withdraw.set_name(grant);
+  withdraw.set_withdrawer_role(v1::GRANTOR_ROLE_GUARDIAN);
+  withdraw.set_withdrawer_identity_number(g1_);
+  withdraw.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  v1::WithdrawGrantResponse withdrawn;
+  EXPECT_THAT(Call(*social, &v1::ConsentService::Stub::WithdrawGrant, withdraw,
+                   &withdrawn),
+              StatusIs(absl::StatusCode::kNotFound));
+  // A check about the subject tells it nothing either: the same refusal as
+  // for a subject without any consent.
+  v1::CheckAccessRequest check;
+  check.set_subject(child_);
+  check.set_owner_agency("agencies/bup-1");
+  check.set_category(v1::INFORMATION_CATEGORY_NEEDS);
+  v1::CheckAccessResponse checked;
+  ASSERT_THAT(
+      Call(*social, &v1::ConsentService::Stub::CheckAccess, check, &checked),
+      IsOk());
+  v1::CheckAccessResponse other;
+  check.set_subject(Pnr("20170202", "222"));
+  ASSERT_THAT(
+      Call(*social, &v1::ConsentService::Stub::CheckAccess, check, &other),
+      IsOk());
+  EXPECT_EQ(checked.decision(), v1::DECISION_DENY);
+  EXPECT_THAT(checked.reasons(),
+              ::testing::ElementsAre(v1::DECISION_REASON_NOT_PARTICIPANT));
+  EXPECT_THAT(checked.grants(), IsEmpty());
+  EXPECT_EQ(checked.explanation(), other.explanation());
+
+  // What social services records itself, it sees (and only that).
+  v1::CreateCustodyFactRequest own;
+  own.set_request_id("custody-social");
+  own.mutable_custody_fact()->set_subject(child_);
+  own.mutable_custody_fact()->set_guardian_identity_number(
+      Pnr("19600101", "333"));
+  Ts(Utc(2016, 5, 10), own.mutable_custody_fact()->mutable_valid_from());
+  Ts(Utc(2017, 1, 1), own.mutable_custody_fact()->mutable_valid_until());
+  own.mutable_custody_fact()->mutable_evidence()->set_kind(
+      v1::EVIDENCE_KIND_REGISTER_EXTRACT);
+  v1::CreateCustodyFactResponse recorded;
+  ASSERT_THAT(Call(*social, &v1::ConsentService::Stub::CreateCustodyFact, own,
+                   &recorded),
+              IsOk());
+  custody.set_subject(child_);
+  ASSERT_THAT(Call(*social, &v1::ConsentService::Stub::SearchCustodyFacts,
+                   custody, &facts),
+              IsOk());
+  ASSERT_THAT(facts.custody_facts(), SizeIs(1));
+  EXPECT_EQ(facts.custody_facts(0).name(), recorded.custody_fact().name());
+
+  // An administrator finds every grant, to revoke one.
+  ASSERT_THAT(Call(*Consents("admin-1"),
+                   &v1::ConsentService::Stub::SearchGrants, search, &grants),
+              IsOk());
+  EXPECT_THAT(grants.grants(), SizeIs(1));
+
+  // The log tells each read's ground, and the real subject of the refused
+  // ones.
+  int denied = 0;
+  for (const v1::AuditEvent& e : AuditEvents()) {
+    if (e.action() != v1::AUDIT_ACTION_CONSENT_READ) continue;
+    ASSERT_THAT(e.reasons(), SizeIs(1)) << e.ShortDebugString();
+    if (e.agency() == "agencies/bup-1") {
+      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_PLAN_PARTICIPANT);
+    } else if (e.agency() == "agencies/admin-1") {
+      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_ADMINISTRATOR_ROLE);
+    } else if (e.decision() == v1::DECISION_DENY) {
+      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_NOT_PARTICIPANT);
+      if (e.resource() == grant) {
+        EXPECT_EQ(e.subject(), child_);
+      }
+      ++denied;
+    } else {
+      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_RECORDING_AGENCY)
+          << e.ShortDebugString();
+    }
+  }
+  EXPECT_EQ(denied, 3);  // the hidden grant, the missing one, the fact
+}
+
+// Every audited decision, allow or deny, names its ground.
+TEST_F(StoryTest, EveryAuditedDecisionNamesItsGround) {
+  const std::string grant = Grant(g1_, "grant-g1");
+  Grant(g2_, "grant-g2");
+  SchoolReads();
+  v1::ListPlansResponse listed;
+  ASSERT_THAT(Call(*bup_, &v1::PlanService::Stub::ListPlans,
+                   v1::ListPlansRequest(), &listed),
+              IsOk());
+  v1::GetGrantRequest get;
+  get.set_name(grant);
+  v1::GetGrantResponse got;
+  ASSERT_THAT(Call(*consents_, &v1::ConsentService::Stub::GetGrant, get, &got),
+              IsOk());
+  v1::RevokeGrantRequest revoke;
+  revoke.set_request_id("revoke-1");
+  revoke.set_name(grant);
+  revoke.set_reason("at the guardian's request");
+  revoke.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+  v1::RevokeGrantResponse revoked;
+  ASSERT_THAT(
+      Call(*Admins(), &v1::AdminService::Stub::RevokeGrant, revoke, &revoked),
+      IsOk());
+  v1::SearchAuditEventsRequest query;
+  query.mutable_filter()->set_subject(child_);
+  v1::SearchAuditEventsResponse found;
+  ASSERT_THAT(Call(*Audits(), &v1::AuditService::Stub::SearchAuditEvents, query,
+                   &found),
+              IsOk());
+
+  std::map<v1::AuditAction, std::set<int>> grounds;
+  for (const v1::AuditEvent& e : AuditEvents()) {
+    if (e.decision() == v1::DECISION_UNSPECIFIED) {
+      ADD_FAILURE() << "an event of a caller without a decision: "
+                    << e.ShortDebugString();
+      continue;
+    }
+    EXPECT_FALSE(e.reasons().empty()) << e.ShortDebugString();
+    for (int r : e.reasons()) grounds[e.action()].insert(r);
+  }
+  using R = v1::DecisionReason;
+  auto only = [](std::initializer_list<R> rs) {
+    std::set<int> out;
+    for (R r : rs) out.insert(r);
+    return out;
+  };
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_PLAN_CREATED],
+            only({v1::DECISION_REASON_LEAD_AGENCY}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_PLAN_APPROVED],
+            only({v1::DECISION_REASON_LEAD_AGENCY}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_ENTRY_WRITTEN],
+            only({v1::DECISION_REASON_OWN_AGENCY}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_CUSTODY_RECORDED],
+            only({v1::DECISION_REASON_AGENCY_SYSTEM_ROLE}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_GRANT_RECORDED],
+            only({v1::DECISION_REASON_AGENCY_SYSTEM_ROLE}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_GRANT_REVOKED],
+            only({v1::DECISION_REASON_ADMINISTRATOR_ROLE}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_PLANS_LISTED],
+            only({v1::DECISION_REASON_PLAN_PARTICIPANT}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_CONSENT_READ],
+            only({v1::DECISION_REASON_RECORDING_AGENCY}));
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_AUDIT_QUERIED],
+            only({v1::DECISION_REASON_AUDITOR_ROLE}));
+  // The school reads as lead agency; the setup's reads were the school's.
+  EXPECT_EQ(grounds[v1::AUDIT_ACTION_PLAN_READ],
+            only({v1::DECISION_REASON_LEAD_AGENCY}));
+  // Entry reads carry the consent engine's reasons.
+  EXPECT_TRUE(grounds[v1::AUDIT_ACTION_ENTRY_READ].count(
+      v1::DECISION_REASON_CONSENT_COVERS));
+
+  // The access extract names them too.
+  v1::GetAccessExtractRequest extract;
+  extract.set_subject(child_);
+  v1::GetAccessExtractResponse records;
+  ASSERT_THAT(Call(*Audits(), &v1::AuditService::Stub::GetAccessExtract,
+                   extract, &records),
+              IsOk());
+  ASSERT_FALSE(records.records().empty());
+  for (const v1::AccessRecord& r : records.records()) {
+    EXPECT_FALSE(r.reasons().empty()) << r.ShortDebugString();
+  }
 }
 
 TEST_F(StoryTest, Example1OwnEntriesNeedNoConsent) {
@@ -302,25 +521,40 @@ TEST_F(StoryTest, Example7NonParticipantCannotTellThePlanExists) {
 TEST_F(StoryTest, Example8AndCheckAccessExplainWithoutReading) {
   Grant(g1_, "grant-g1");
   Grant(g2_, "grant-g2");
+  // BUP, the owner, checks a disclosure to social services: about a subject,
+  // only consent is evaluated.
+  auto bup = Consents("bup-1");
   v1::CheckAccessRequest check;
   check.set_subject(child_);
   check.set_owner_agency("agencies/bup-1");
   check.set_receiving_agency("agencies/social-1");
   check.set_category(v1::INFORMATION_CATEGORY_NEEDS);
   v1::CheckAccessResponse out;
-  ASSERT_THAT(
-      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
-      IsOk());
+  ASSERT_THAT(Call(*bup, &v1::ConsentService::Stub::CheckAccess, check, &out),
+              IsOk());
   EXPECT_EQ(out.decision(), v1::DECISION_DENY);
   ASSERT_THAT(out.reasons(), SizeIs(1));
   EXPECT_EQ(out.reasons(0), v1::DECISION_REASON_AGENCY_OUT_OF_SCOPE);
-  check.set_receiving_agency("agencies/school-1");
+  // The school checks what it would receive; the reader defaults to it.
+  check.clear_receiving_agency();
   ASSERT_THAT(
       Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out),
       IsOk());
   EXPECT_EQ(out.decision(), v1::DECISION_ALLOW);
   EXPECT_THAT(out.grants(), SizeIs(2));
   EXPECT_THAT(out.explanation(), ::testing::Not(HasSubstr(child_)));
+
+  // A disclosure between two other agencies is not the caller's to check;
+  // nor is a moment more than 10 years away.
+  check.set_receiving_agency("agencies/social-1");
+  absl::Status s =
+      Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "receiving_agency");
+  check.clear_receiving_agency();
+  Ts(Utc(2037, 1, 1), check.mutable_time());
+  s = Call(*consents_, &v1::ConsentService::Stub::CheckAccess, check, &out);
+  EXPECT_EQ(FieldOf(s), "time");
 }
 
 TEST_F(StoryTest, Example5ChildTurns15AndGrantsItself) {
