@@ -29,8 +29,14 @@ std::string EnumText(const google::protobuf::EnumDescriptor* type, int number) {
 
 }  // namespace
 
+bool KnownLeafFormat(int leaf_format) {
+  return leaf_format == 0 || leaf_format == kCurrentLeafFormat;
+}
+
 std::string LeafData(const v1::AuditEvent& event) {
-  std::string out = absl::StrCat(kLeafDataHeader, "\n");
+  const bool v2 = event.leaf_format() >= 2;
+  std::string out =
+      absl::StrCat(v2 ? kLeafDataHeaderV2 : kLeafDataHeaderV1, "\n");
   AddRecord("time", absl::StrCat(ToUnixMicros(event.time())), &out);
   AddRecord("agency", event.agency(), &out);
   AddRecord("actor", event.actor(), &out);
@@ -50,6 +56,21 @@ std::string LeafData(const v1::AuditEvent& event) {
   }
   AddRecord("request_id", event.request_id(), &out);
   AddRecord("detail", event.detail(), &out);
+  if (!v2) return out;
+  for (const v1::EntryDecision& d : event.entry_decisions()) {
+    AddRecord("entry", d.entry(), &out);
+    AddRecord("entry_owner", d.owner_agency(), &out);
+    AddRecord("entry_category",
+              EnumText(v1::InformationCategory_descriptor(), d.category()),
+              &out);
+    AddRecord("entry_decision",
+              EnumText(v1::Decision_descriptor(), d.decision()), &out);
+    AddRecord("entry_reason",
+              EnumText(v1::DecisionReason_descriptor(), d.reason()), &out);
+    for (const std::string& grant : d.grants()) {
+      AddRecord("entry_grant", grant, &out);
+    }
+  }
   return out;
 }
 

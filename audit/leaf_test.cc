@@ -75,7 +75,129 @@ TEST(LeafTest, EmptyEvent) {
             "decision 20 DECISION_UNSPECIFIED\n"
             "request_id 0 \n"
             "detail 0 \n");
-  EXPECT_EQ(std::string(kLeafDataHeader), "samplan-audit-event/v1");
+  EXPECT_EQ(std::string(kLeafDataHeaderV1), "samplan-audit-event/v1");
+}
+
+// A plan read as this server writes it: one event, every entry's decision
+// inside (leaf format 2).
+v1::AuditEvent PlanRead() {
+  v1::AuditEvent e;
+  e.mutable_time()->set_seconds(1718000000);
+  e.mutable_time()->set_nanos(123456789);
+  e.set_agency("agencies/school-1");
+  e.set_actor("anna.lind");
+  e.set_action(v1::AUDIT_ACTION_PLAN_READ);
+  e.set_subject("201001012386");
+  e.set_resource("plans/p1");
+  e.set_decision(v1::DECISION_ALLOW);
+  e.add_reasons(v1::DECISION_REASON_LEAD_AGENCY);
+  e.set_detail("effective view, revision 3");
+  e.set_leaf_format(2);
+  v1::EntryDecision* shown = e.add_entry_decisions();
+  shown->set_entry("plans/p1/entries/e1");
+  shown->set_owner_agency("agencies/bup-1");
+  shown->set_category(v1::INFORMATION_CATEGORY_INTERVENTIONS);
+  shown->set_decision(v1::DECISION_ALLOW);
+  shown->set_reason(v1::DECISION_REASON_CONSENT_COVERS);
+  shown->add_grants("grants/g1");
+  shown->add_grants("grants/g2");
+  v1::EntryDecision* withheld = e.add_entry_decisions();
+  withheld->set_entry("plans/p1/entries/e2");
+  withheld->set_owner_agency("agencies/bup-1");
+  withheld->set_category(v1::INFORMATION_CATEGORY_HEALTH);
+  withheld->set_decision(v1::DECISION_DENY);
+  withheld->set_reason(v1::DECISION_REASON_CATEGORY_OUT_OF_SCOPE);
+  return e;
+}
+
+TEST(LeafTest, GoldenPlanReadFormat2) {
+  const std::string want =
+      "samplan-audit-event/v2\n"
+      "time 16 1718000000123456\n"
+      "agency 17 agencies/school-1\n"
+      "actor 9 anna.lind\n"
+      "certificate 0 \n"
+      "action 22 AUDIT_ACTION_PLAN_READ\n"
+      "subject 12 201001012386\n"
+      "resource 8 plans/p1\n"
+      "decision 14 DECISION_ALLOW\n"
+      "reason 27 DECISION_REASON_LEAD_AGENCY\n"
+      "request_id 0 \n"
+      "detail 26 effective view, revision 3\n"
+      "entry 19 plans/p1/entries/e1\n"
+      "entry_owner 14 agencies/bup-1\n"
+      "entry_category 34 INFORMATION_CATEGORY_INTERVENTIONS\n"
+      "entry_decision 14 DECISION_ALLOW\n"
+      "entry_reason 30 DECISION_REASON_CONSENT_COVERS\n"
+      "entry_grant 9 grants/g1\n"
+      "entry_grant 9 grants/g2\n"
+      "entry 19 plans/p1/entries/e2\n"
+      "entry_owner 14 agencies/bup-1\n"
+      "entry_category 27 INFORMATION_CATEGORY_HEALTH\n"
+      "entry_decision 13 DECISION_DENY\n"
+      "entry_reason 37 DECISION_REASON_CATEGORY_OUT_OF_SCOPE\n";
+  EXPECT_EQ(LeafData(PlanRead()), want);
+  // SHA-256(0x00 || want), computed independently (Python hashlib).
+  EXPECT_EQ(ToHex(EventLeafHash(PlanRead())),
+            "51428e06f77cc52376d92ec8d577ba5c5afdb810aa72ac92e3b1aafe02be6760");
+  EXPECT_TRUE(KnownLeafFormat(2));
+  EXPECT_TRUE(KnownLeafFormat(0));
+  EXPECT_FALSE(KnownLeafFormat(1));
+  EXPECT_FALSE(KnownLeafFormat(3));
+}
+
+TEST(LeafTest, Format1LeavesOutEntryDecisions) {
+  // A format-1 event hashes as before, whatever else it holds: old logs
+  // verify unchanged.
+  v1::AuditEvent e = PlanRead();
+  e.clear_leaf_format();
+  const std::string v1 = LeafData(e);
+  EXPECT_TRUE(v1.rfind("samplan-audit-event/v1\n", 0) == 0);
+  EXPECT_THAT(v1, ::testing::Not(::testing::HasSubstr("entry")));
+  EXPECT_NE(EventLeafHash(e), EventLeafHash(PlanRead()));
+}
+
+TEST(LeafTest, EveryEntryDecisionChangesTheHash) {
+  using Mutation = std::pair<const char*, std::function<void(v1::AuditEvent*)>>;
+  const std::vector<Mutation> mutations = {
+      {"entry", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(0)->set_entry("plans/p1/entries/e3");
+       }},
+      {"owner", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(0)->set_owner_agency("agencies/bup-2");
+       }},
+      {"category", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(1)->set_category(
+             v1::INFORMATION_CATEGORY_NEEDS);
+       }},
+      {"decision", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(1)->set_decision(v1::DECISION_ALLOW);
+       }},
+      {"reason", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(1)->set_reason(
+             v1::DECISION_REASON_NO_CONSENT);
+       }},
+      {"grant", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(0)->set_grants(1, "grants/g3");
+       }},
+      {"grant moved to the next entry", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions(0)->mutable_grants()->RemoveLast();
+         e->mutable_entry_decisions(1)->add_grants("grants/g2");
+       }},
+      {"order", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions()->SwapElements(0, 1);
+       }},
+      {"removed", [](v1::AuditEvent* e) {
+         e->mutable_entry_decisions()->RemoveLast();
+       }},
+  };
+  std::set<std::string> hashes = {ToHex(EventLeafHash(PlanRead()))};
+  for (const auto& [name, mutate] : mutations) {
+    v1::AuditEvent e = PlanRead();
+    mutate(&e);
+    EXPECT_TRUE(hashes.insert(ToHex(EventLeafHash(e))).second)
+        << name << " did not change the hash";
+  }
 }
 
 TEST(LeafTest, UnnamedEnumValuesAreDecimal) {

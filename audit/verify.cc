@@ -155,6 +155,11 @@ VerifyResult VerifyExport(std::istream& export_lines,
                                " holds leaf ", event.leaf_index(),
                                " (events were reordered or inserted)"));
     }
+    if (!KnownLeafFormat(event.leaf_format())) {
+      return fail(index, absl::StrCat(leaf, " has leaf format ",
+                                      event.leaf_format(),
+                                      ", which this verifier does not know"));
+    }
     const Hash leaf_hash = EventLeafHash(event);
     if (event.leaf_hash().empty()) {
       return fail(index, absl::StrCat(leaf, " has no leafHash"));

@@ -2628,34 +2628,33 @@ absl::StatusOr<bool> Datagen::ReadPlan(storage::Transaction& tx, Micros t,
   const bool latest = r.Chance(0.15);
   const int shown = (!latest && p.effective > 0) ? p.effective : p.revision;
   const int n_entries = shown - 1;  // entry k is written in revision k + 2
-  if (1 + n_entries > room) return false;
+  if (room < 1) return false;
+  // One record for the read, every entry's decision inside.
   StartEvent(t, reader, actor, v1::AUDIT_ACTION_PLAN_READ, View(s.number),
              plan_name, false);
   event_.set_decision(v1::DECISION_ALLOW);
+  event_.add_reasons(reader == p.agency[0]
+                         ? v1::DECISION_REASON_LEAD_AGENCY
+                         : v1::DECISION_REASON_PLAN_PARTICIPANT);
   event_.set_detail(
       absl::StrCat(latest ? "latest" : "effective", " view, revision ", shown));
-  RETURN_IF_ERROR(AppendEvent(tx, subject));
   LoadFacts(subject);
   for (int k = 0; k < n_entries; ++k) {
     const EntryInfo& e = entries_[p.first_entry + static_cast<uint32_t>(k)];
     const consent::Decision d =
         DecideFor(subject, p, e.owner, reader, e.category, true, t);
-    resource_ = absl::StrCat(plan_name, "/entries/", View(e.id));
-    StartEvent(t, reader, actor, v1::AUDIT_ACTION_ENTRY_READ, View(s.number),
-               resource_, false);
-    event_.set_decision(d.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
-    event_.add_reasons(static_cast<v1::DecisionReason>(d.reason));
+    v1::EntryDecision* entry = event_.add_entry_decisions();
+    entry->set_entry(absl::StrCat(plan_name, "/entries/", View(e.id)));
+    entry->set_owner_agency(agencies_[e.owner].name);
+    entry->set_category(static_cast<v1::InformationCategory>(e.category));
+    entry->set_decision(d.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
+    entry->set_reason(static_cast<v1::DecisionReason>(d.reason));
     for (const std::string& grant : d.grants_relied_on) {
-      event_.add_grants(absl::StrCat("grants/", grant));
+      entry->add_grants(absl::StrCat("grants/", grant));
     }
-    if (!d.allowed) {
-      event_.set_detail(absl::StrCat(
-          "withheld: category ",
-          consent::CategoryName(static_cast<consent::Category>(e.category))));
-    }
-    RETURN_IF_ERROR(AppendEvent(tx, subject));
   }
-  read_events_ += 1 + n_entries;
+  RETURN_IF_ERROR(AppendEvent(tx, subject));
+  read_events_ += 1;
   return true;
 }
 

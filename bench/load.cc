@@ -11,9 +11,10 @@
 // Before the load it builds its own fixture through the public API (a plan
 // with 12 entries from 3 agencies, custody, grants, an approval), checks that
 // a read shows what the scenario claims, and notes the audit log's size. After
-// the load it counts the decisions the responses report (a plan read: one for
-// the plan and one per entry shown or withheld; a refused read or a grant:
-// one) and checks that the audit log grew by exactly that many events.
+// the load it checks that the audit log grew by exactly one record per call,
+// and that the records hold exactly the decisions the responses report (a
+// plan read: one for the plan and one per entry shown or withheld, all in its
+// one record; a refused read or a grant: one).
 
 #include <algorithm>
 #include <atomic>
@@ -52,9 +53,10 @@ Usage:
 
 Scenarios (each builds its own fixture first, except echo):
   plan-read      school-1 reads a plan of 12 entries from 3 agencies that 4
-                 guardian grants cover: every entry shown (13 decisions)
+                 guardian grants cover: every entry shown (one audit
+                 record holding 13 decisions)
   plan-withheld  the same shape, but the grants cover one category: 6 entries
-                 shown, 6 withheld (13 decisions)
+                 shown, 6 withheld (one record, 13 decisions)
   plan-denied    other-1, not a participant, asks for the plan: NOT_FOUND
                  (1 decision)
   grant-write    CreateGrant: each call records a new adult's own consent
@@ -85,8 +87,9 @@ Options:
                         other writers)
   -h, --help            this text
 
-Exit codes: 0 done (and the audit count matched), 1 setup or load failed,
-2 usage error, 3 the audit log and the decisions disagree.
+Exit codes: 0 done (and the audit count matched: one record per call, the
+decisions inside them those the responses report), 1 setup or load failed,
+2 usage error, 3 the audit log and the calls disagree.
 
 Example:
   samplan-load --target localhost:7443 --pki var/pki --scenario plan-read \
@@ -405,12 +408,45 @@ absl::StatusOr<int64_t> AuditSize(const Options& o) {
   return resp.checkpoint().tree_size();
 }
 
+// What the audit log holds in [from, to): records of `agency` and the
+// decisions inside them (one per record, plus one per entry decision of a
+// plan read). Read with the auditor's stream, whose own record lies past
+// `to`.
+struct AuditCount {
+  int64_t records = 0;
+  int64_t decisions = 0;
+};
+absl::StatusOr<AuditCount> CountAudit(const Options& o,
+                                      const std::string& agency, int64_t from,
+                                      int64_t to) {
+  auto auditor = client::Connection::Open(As(o, "auditor-1"));
+  if (!auditor.ok()) return auditor.status();
+  v1::StreamAuditEventsRequest req;
+  req.mutable_filter()->set_agency(absl::StrCat("agencies/", agency));
+  req.set_start_leaf_index(from);
+  AuditCount count;
+  absl::Status s = (*auditor)->StreamAuditEvents(
+      req, [&](const v1::StreamAuditEventsResponse& batch) {
+        for (const v1::AuditEvent& e : batch.audit_events()) {
+          if (e.leaf_index() < from || e.leaf_index() >= to) continue;
+          ++count.records;
+          count.decisions += 1 + e.entry_decisions_size();
+        }
+        return absl::OkStatus();
+      });
+  if (!s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("audit stream: ", s.message()));
+  }
+  return count;
+}
+
 // --- The load ---------------------------------------------------------------
 
 struct Result {
   int64_t ok = 0;
   int64_t errors = 0;
   std::map<std::string, int64_t> error_codes;
+  int64_t records = 0;      // calls that left an audit record
   int64_t decisions = 0;    // over every call, warm-up included
   int64_t unaccounted = 0;  // calls whose decisions are unknown
   int64_t shed = 0;         // open loop: calls not started (too many queued)
@@ -576,6 +612,7 @@ class Load {
     {
       absl::MutexLock lock(&mu_);
       if (decisions >= 0) {
+        ++result_.records;
         result_.decisions += decisions;
       } else {
         ++result_.unaccounted;
@@ -689,21 +726,38 @@ int Main(int argc, char** argv) {
     std::optional<int64_t> size = audit_size();
     if (!size.has_value()) return 1;
     audit_delta = *size - audit_before;
+    // One record per call, and inside the records the decisions the
+    // responses reported.
+    const std::string agency = o.scenario == Scenario::kPlanDenied ? "other-1"
+                               : o.scenario == Scenario::kAuditHistory
+                                   ? "auditor-1"
+                                   : "school-1";
+    absl::StatusOr<AuditCount> logged =
+        CountAudit(o, agency, audit_before, *size);
+    if (!logged.ok()) {
+      std::fprintf(stderr, "samplan-load: %s\n",
+                   logged.status().ToString().c_str());
+      return 1;
+    }
     if (r.unaccounted > 0) {
       audit_state = "unknown";
       audit_line =
-          absl::StrCat("audit events +", audit_delta, ", ", r.unaccounted,
+          absl::StrCat("audit records +", audit_delta, ", ", r.unaccounted,
                        " calls failed before a decision was known");
       rc = 3;
-    } else if (audit_delta != r.decisions) {
+    } else if (audit_delta != r.records || logged->records != r.records ||
+               logged->decisions != r.decisions) {
       audit_state = "mismatch";
-      audit_line = absl::StrCat("audit events +", audit_delta, " != decisions ",
-                                r.decisions, ": MISMATCH");
+      audit_line = absl::StrCat(
+          "audit records +", audit_delta, " (", logged->records, " of ",
+          agency, ") holding ", logged->decisions, " decisions != calls ",
+          r.records, " making ", r.decisions, " decisions: MISMATCH");
       rc = 3;
     } else {
       audit_state = "ok";
-      audit_line = absl::StrCat("audit events +", audit_delta, " = decisions ",
-                                r.decisions);
+      audit_line =
+          absl::StrCat("audit records +", audit_delta, " = calls ", r.records,
+                       "; decisions inside = ", r.decisions);
     }
   }
 
@@ -734,13 +788,14 @@ int Main(int argc, char** argv) {
         "\"rate\": %.0f, \"warmup_s\": %.1f, \"duration_s\": %.1f, "
         "\"ok\": %d, \"errors\": %d, \"shed\": %d, \"throughput\": %.1f, "
         "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
-        "\"p999_ms\": %.3f, \"response_bytes\": %d, \"decisions\": %d, "
-        "\"audit_events\": %d, \"audit_check\": \"%s\"}\n",
+        "\"p999_ms\": %.3f, \"response_bytes\": %d, \"calls_audited\": %d, "
+        "\"decisions\": %d, \"audit_records\": %d, \"audit_check\": "
+        "\"%s\"}\n",
         o.scenario_name, o.channels, o.inflight, o.rate, o.warmup_s,
         o.duration_s, r.ok, r.errors, r.shed, throughput,
         Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
         Percentile(r.latency_us, 99), Percentile(r.latency_us, 99.9),
-        r.response_bytes, r.decisions, audit_delta, audit_state);
+        r.response_bytes, r.records, r.decisions, audit_delta, audit_state);
     if (o.json == "-") {
       std::fputs(json.c_str(), stdout);
     } else {

@@ -262,6 +262,24 @@ std::string EventHeadline(const v1::AuditEvent& e) {
                       DecisionText(e.decision(), e.reasons()));
 }
 
+// One line per entry decision of a plan read, indented under the event:
+// "      entry plans/p/entries/e  agencies/bup-1 interventions  ALLOW
+// (CONSENT_COVERS)  relying on grants/a, grants/b".
+void PrintEntryDecisions(
+    const google::protobuf::RepeatedPtrField<v1::EntryDecision>& decisions) {
+  for (const v1::EntryDecision& d : decisions) {
+    google::protobuf::RepeatedField<int> reason;
+    reason.Add(d.reason());
+    std::string line = absl::StrCat(
+        "      entry ", d.entry(), "  ", d.owner_agency(), " ",
+        EnumLabel(d.category()), "  ", DecisionText(d.decision(), reason));
+    if (d.grants_size() > 0) {
+      absl::StrAppend(&line, "  relying on ", absl::StrJoin(d.grants(), ", "));
+    }
+    Print(line);
+  }
+}
+
 void PrintEvent(const v1::AuditEvent& e) {
   Print(EventHeadline(e));
   std::vector<std::string> parts;
@@ -279,6 +297,7 @@ void PrintEvent(const v1::AuditEvent& e) {
   }
   if (!parts.empty()) Print(absl::StrCat("      ", absl::StrJoin(parts, "  ")));
   if (!e.detail().empty()) Print(absl::StrCat("      detail: ", e.detail()));
+  PrintEntryDecisions(e.entry_decisions());
 }
 
 void PrintAccessRecord(const v1::AccessRecord& r) {
@@ -295,6 +314,7 @@ void PrintAccessRecord(const v1::AccessRecord& r) {
   }
   absl::StrAppend(&line, "  [leaf ", r.leaf_index(), "]");
   Print(line);
+  PrintEntryDecisions(r.entry_decisions());
 }
 
 // A JSON object for --json output of the commands whose result is not one

@@ -287,6 +287,17 @@ class SamplanctlVerifyExportTest : public ::testing::Test {
       event.set_decision(v1::DECISION_ALLOW);
       event.add_reasons(v1::DECISION_REASON_OWN_AGENCY);
       event.set_request_id(absl::StrCat("req-", i));
+      // The log spans an upgrade: events 3 and 4 are of leaf format 2, one
+      // record per plan read with its entries' decisions inside.
+      if (i >= 3) {
+        event.set_leaf_format(2);
+        v1::EntryDecision* d = event.add_entry_decisions();
+        d->set_entry("plans/p1/entries/e1");
+        d->set_owner_agency("agencies/bup-1");
+        d->set_category(v1::INFORMATION_CATEGORY_HEALTH);
+        d->set_decision(v1::DECISION_DENY);
+        d->set_reason(v1::DECISION_REASON_NO_CONSENT);
+      }
       const audit::Hash hash = audit::EventLeafHash(event);
       event.set_leaf_hash(audit::ToBytes(hash));
       range.Append(hash);
@@ -360,6 +371,26 @@ TEST_F(SamplanctlVerifyExportTest, AnAlteredEventFailsWithExit5) {
                            TempPath("tampered.vkey"), "--export", path});
   EXPECT_EQ(r.code, cli::kExitVerifyFailed) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("verification FAILED: leaf 2 was altered"));
+}
+
+TEST_F(SamplanctlVerifyExportTest, AnAlteredEntryDecisionOrFormatFails) {
+  // Leaf 3 is of format 2: its entries' decisions are part of its leaf.
+  std::string tampered = absl::StrReplaceAll(
+      lines_, {{"DECISION_REASON_NO_CONSENT", "DECISION_REASON_CONSENT_COVERS"}});
+  ASSERT_NE(tampered, lines_);
+  std::string path = Write("entry", tampered);
+  Result r = RunCtl({"audit", "verify", "--public-key", TempPath("entry.vkey"),
+                     "--export", path});
+  EXPECT_EQ(r.code, cli::kExitVerifyFailed) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("verification FAILED: leaf 3 was altered"));
+  // A format this verifier does not know is refused, not guessed at.
+  tampered = absl::StrReplaceAll(lines_, {{"\"leafFormat\":2", "\"leafFormat\":3"}});
+  ASSERT_NE(tampered, lines_);
+  path = Write("format", tampered);
+  r = RunCtl({"audit", "verify", "--public-key", TempPath("format.vkey"),
+              "--export", path});
+  EXPECT_EQ(r.code, cli::kExitVerifyFailed) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("leaf 3 has leaf format 3"));
 }
 
 TEST_F(SamplanctlVerifyExportTest, AnotherKeyFailsWithExit5) {

@@ -346,6 +346,7 @@ void AuditApp::GetAccessExtract(const Caller& caller,
           r->set_decision(e.decision());
           *r->mutable_reasons() = e.reasons();
           *r->mutable_grants() = e.grants();
+          *r->mutable_entry_decisions() = e.entry_decisions();
         }
         return absl::OkStatus();
       },

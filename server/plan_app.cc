@@ -769,7 +769,6 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
         plan_read.add_reasons(ground);
         plan_read.set_detail(absl::StrCat(latest ? "latest" : "effective",
                                           " view, revision ", shown));
-        RETURN_IF_ERROR(tx.audit().Append(plan_read).status());
 
         ASSIGN_OR_RETURN(std::vector<v1::Entry> entries,
                          tx.plans().ListEntries(plan_id, shown));
@@ -810,19 +809,17 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
             decision = consent::Decide(access, facts.view(), ctx_.policy, now);
           }
           const auto reason = static_cast<v1::DecisionReason>(decision.reason);
-          v1::AuditEvent event = NewEvent(caller, v1::AUDIT_ACTION_ENTRY_READ,
-                                          subject, entry.name(), now);
-          event.set_decision(decision.allowed ? v1::DECISION_ALLOW
-                                              : v1::DECISION_DENY);
-          event.add_reasons(reason);
+          // The read's one audit record carries this entry's decision.
+          v1::EntryDecision* record = plan_read.add_entry_decisions();
+          record->set_entry(entry.name());
+          record->set_owner_agency(entry.owner_agency());
+          record->set_category(entry.category());
+          record->set_decision(decision.allowed ? v1::DECISION_ALLOW
+                                                : v1::DECISION_DENY);
+          record->set_reason(reason);
           for (const std::string& grant : decision.grants_relied_on) {
-            event.add_grants(absl::StrCat("grants/", grant));
+            record->add_grants(absl::StrCat("grants/", grant));
           }
-          if (!decision.allowed) {
-            event.set_detail(absl::StrCat("withheld: category ",
-                                          consent::CategoryName(category)));
-          }
-          RETURN_IF_ERROR(tx.audit().Append(event).status());
           if (decision.allowed) {
             entry.set_etag(Etag(entry.revision()));
             *resp->add_entries() = std::move(entry);
@@ -834,6 +831,8 @@ void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
             withheld->set_reason(reason);
           }
         }
+
+        RETURN_IF_ERROR(tx.audit().Append(plan_read).status());
 
         ASSIGN_OR_RETURN(std::vector<v1::Participant> participants,
                          tx.plans().ListParticipants(plan_id, true));

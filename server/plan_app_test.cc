@@ -375,12 +375,14 @@ class PlanAppTest : public ::testing::Test {
     return out;
   }
 
-  // The one ENTRY_READ event of `entry` among the newest `events`.
-  static const v1::AuditEvent* EntryEvent(
+  // The decision about `entry` in the newest of the plan-read `events`.
+  static const v1::EntryDecision* EntryEvent(
       const std::vector<v1::AuditEvent>& events, const std::string& entry) {
-    const v1::AuditEvent* found = nullptr;
+    const v1::EntryDecision* found = nullptr;
     for (const v1::AuditEvent& e : events) {
-      if (e.resource() == entry) found = &e;
+      for (const v1::EntryDecision& d : e.entry_decisions()) {
+        if (d.entry() == entry) found = &d;
+      }
     }
     return found;
   }
@@ -668,8 +670,8 @@ TEST_F(PlanAppTest, Example2SchoolSeesBupInterventionsButNotItsHealthEntry) {
   const int64_t before = AuditSize();
   v1::GetPlanResponse resp;
   ASSERT_THAT(Read(school_, plan, &resp), IsOk());
-  // One event per entry plus one PLAN_READ.
-  EXPECT_EQ(AuditSize() - before, 4);
+  // One record for the whole read.
+  EXPECT_EQ(AuditSize() - before, 1);
 
   EXPECT_EQ(resp.shown_revision(), 4);
   EXPECT_EQ(resp.plan().etag(), "4");
@@ -687,32 +689,36 @@ TEST_F(PlanAppTest, Example2SchoolSeesBupInterventionsButNotItsHealthEntry) {
   EXPECT_THAT(resp.DebugString(), Not(HasSubstr("Diagnosis")));
   EXPECT_THAT(resp.DebugString(), Not(HasSubstr(health)));
 
-  const auto reads = Audit("school-1", v1::AUDIT_ACTION_ENTRY_READ);
-  ASSERT_THAT(reads, SizeIs(3));
-  const v1::AuditEvent* allowed = EntryEvent(reads, interventions);
+  // One record for the read, with every entry's decision inside.
+  EXPECT_THAT(Audit("school-1", v1::AUDIT_ACTION_ENTRY_READ), IsEmpty());
+  const auto reads = Audit("school-1", v1::AUDIT_ACTION_PLAN_READ);
+  ASSERT_THAT(reads, SizeIs(1));
+  EXPECT_EQ(reads[0].decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(reads[0].resource(), plan);
+  EXPECT_EQ(reads[0].subject(), child_);
+  EXPECT_THAT(reads[0].reasons(),
+              ElementsAre(v1::DECISION_REASON_LEAD_AGENCY));
+  EXPECT_THAT(reads[0].entry_decisions(), SizeIs(3));
+  const v1::EntryDecision* allowed = EntryEvent(reads, interventions);
   ASSERT_NE(allowed, nullptr);
   EXPECT_EQ(allowed->decision(), v1::DECISION_ALLOW);
-  EXPECT_THAT(allowed->reasons(),
-              ElementsAre(v1::DECISION_REASON_CONSENT_COVERS));
+  EXPECT_EQ(allowed->reason(), v1::DECISION_REASON_CONSENT_COVERS);
   EXPECT_THAT(allowed->grants(), ElementsAre("grants/g1", "grants/g2"));
-  EXPECT_EQ(allowed->subject(), child_);
-  const v1::AuditEvent* denied = EntryEvent(reads, health);
+  EXPECT_EQ(allowed->owner_agency(), "agencies/bup-1");
+  EXPECT_EQ(allowed->category(), v1::INFORMATION_CATEGORY_INTERVENTIONS);
+  const v1::EntryDecision* denied = EntryEvent(reads, health);
   ASSERT_NE(denied, nullptr);
   EXPECT_EQ(denied->decision(), v1::DECISION_DENY);
-  EXPECT_THAT(denied->reasons(),
-              ElementsAre(v1::DECISION_REASON_CATEGORY_OUT_OF_SCOPE));
+  EXPECT_EQ(denied->reason(), v1::DECISION_REASON_CATEGORY_OUT_OF_SCOPE);
   EXPECT_THAT(denied->grants(), IsEmpty());
-  const v1::AuditEvent* mine = EntryEvent(reads, own);
+  EXPECT_EQ(denied->category(), v1::INFORMATION_CATEGORY_HEALTH);
+  const v1::EntryDecision* mine = EntryEvent(reads, own);
   ASSERT_NE(mine, nullptr);
-  EXPECT_THAT(mine->reasons(), ElementsAre(v1::DECISION_REASON_OWN_AGENCY));
-  const auto plan_reads = Audit("school-1", v1::AUDIT_ACTION_PLAN_READ);
-  ASSERT_THAT(plan_reads, SizeIs(1));
-  EXPECT_EQ(plan_reads[0].decision(), v1::DECISION_ALLOW);
-  EXPECT_EQ(plan_reads[0].resource(), plan);
+  EXPECT_EQ(mine->reason(), v1::DECISION_REASON_OWN_AGENCY);
 
-  // A second read logs again.
+  // A second read logs again: one record.
   ASSERT_THAT(Read(school_, plan, &resp), IsOk());
-  EXPECT_EQ(AuditSize() - before, 8);
+  EXPECT_EQ(AuditSize() - before, 2);
 }
 
 // Worked example 3.
@@ -761,9 +767,11 @@ TEST_F(PlanAppTest, OwnEntriesAreAlwaysVisible) {
   ASSERT_THAT(by_owner.entries(), SizeIs(1));
   EXPECT_EQ(by_owner.entries(0).name(), health);
   EXPECT_EQ(by_owner.entries(0).etag(), "2");
-  const auto events = Audit("bup-1", v1::AUDIT_ACTION_ENTRY_READ);
+  const auto events = Audit("bup-1", v1::AUDIT_ACTION_PLAN_READ);
   ASSERT_THAT(events, SizeIs(1));
-  EXPECT_THAT(events[0].reasons(), ElementsAre(v1::DECISION_REASON_OWN_AGENCY));
+  ASSERT_THAT(events[0].entry_decisions(), SizeIs(1));
+  EXPECT_EQ(events[0].entry_decisions(0).reason(),
+            v1::DECISION_REASON_OWN_AGENCY);
 
   // Without any grant, another agency gets nothing but the withheld stub.
   v1::GetPlanResponse by_school;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/leaf.h"
 #include "common/status_macros.h"
 #include "samplan/v1/admin.grpc.pb.h"
 #include "samplan/v1/audit.grpc.pb.h"
@@ -184,7 +185,10 @@ std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
           ASSIGN_OR_RETURN(auto chunk, app.NextChunk(cursor));
           if (!chunk.has_value() && !first) return false;
           if (chunk.has_value()) *out = *std::move(chunk);
-          if (first) *out->mutable_checkpoint() = *checkpoint;
+          if (first) {
+            *out->mutable_checkpoint() = *checkpoint;
+            out->set_export_format(audit::kExportFormat);
+          }
           first = false;
           return true;
         });

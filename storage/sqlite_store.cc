@@ -1,5 +1,6 @@
 #include "storage/sqlite_store.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <exception>
@@ -15,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
@@ -914,6 +916,7 @@ class SqliteAudit final : public AuditLog {
       v1::AuditEvent stored = event;
       stored.set_leaf_index(index);
       stored.clear_leaf_hash();
+      stored.set_leaf_format(audit::kCurrentLeafFormat);
       // The leaf data keeps microseconds (audit/leaf.h); so does the store.
       SetTimestamp(FromMicros(Micros(stored.time())), stored.mutable_time());
       auto& s = c_.Prepare(
@@ -992,10 +995,26 @@ class SqliteAudit final : public AuditLog {
           if (q.decision != 0) sql += " AND e.decision = ?6";
           if (q.start_time.has_value()) sql += " AND e.time >= ?7";
           if (q.end_time.has_value()) sql += " AND e.time < ?8";
+          // An entry's name also matches the plan reads that decided about
+          // it: the PLAN_READ events of its plan, kept below only when their
+          // entry_decisions name it (so the LIMIT moves out of the SQL).
+          std::string entry_plan;
+          if (std::vector<absl::string_view> parts =
+                  absl::StrSplit(q.resource, '/');
+              parts.size() == 4 && parts[0] == "plans" &&
+              parts[2] == "entries") {
+            entry_plan = absl::StrCat("plans/", parts[1]);
+          }
           if (!q.resource.empty()) {
             sql +=
                 " AND (e.resource = ?10 OR "
-                "(e.resource >= ?10 || '/' AND e.resource < ?10 || '0'))";
+                "(e.resource >= ?10 || '/' AND e.resource < ?10 || '0')";
+            if (!entry_plan.empty()) {
+              absl::StrAppend(&sql, " OR (e.resource = ?12 AND e.action = ",
+                              static_cast<int>(v1::AUDIT_ACTION_PLAN_READ),
+                              ")");
+            }
+            sql += ")";
           }
           if (q.before_index >= 0) sql += " AND e.leaf_index < ?11";
           if (!q.any_action.empty()) {
@@ -1005,7 +1024,8 @@ class SqliteAudit final : public AuditLog {
             }
             sql += ")";
           }
-          sql += " ORDER BY e.leaf_index LIMIT ?9";
+          sql += entry_plan.empty() ? " ORDER BY e.leaf_index LIMIT ?9"
+                                    : " ORDER BY e.leaf_index";
           SQLite::Statement s(c_.db(), sql);
           s.bind(1, static_cast<int64_t>(q.after_index));
           if (!q.subject.empty()) BindText(s, 2, q.subject);
@@ -1015,13 +1035,20 @@ class SqliteAudit final : public AuditLog {
           if (q.decision != 0) s.bind(6, q.decision);
           if (q.start_time.has_value()) s.bind(7, Micros(*q.start_time));
           if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
-          s.bind(9, q.limit);
+          if (entry_plan.empty()) s.bind(9, q.limit);
           if (!q.resource.empty()) BindText(s, 10, q.resource);
           if (q.before_index >= 0)
             s.bind(11, static_cast<int64_t>(q.before_index));
+          if (!entry_plan.empty()) BindText(s, 12, entry_plan);
           std::vector<v1::AuditEvent> out;
-          while (s.executeStep()) {
+          while (out.size() < static_cast<size_t>(std::max(q.limit, 0)) &&
+                 s.executeStep()) {
             ASSIGN_OR_RETURN(auto e, ReadEvent(s));
+            if (!entry_plan.empty() && e.resource() == entry_plan &&
+                e.action() == v1::AUDIT_ACTION_PLAN_READ &&
+                !DecidesAbout(e, q.resource)) {
+              continue;
+            }
             out.push_back(std::move(e));
           }
           return out;
@@ -1098,6 +1125,14 @@ class SqliteAudit final : public AuditLog {
         auto e, ParseColumn<v1::AuditEvent>(s.getColumn(0), "audit event"));
     e.set_leaf_hash(s.getColumn(1).getString());
     return e;
+  }
+
+  // Whether plan read `e` holds a decision about entry `entry`.
+  static bool DecidesAbout(const v1::AuditEvent& e, absl::string_view entry) {
+    for (const v1::EntryDecision& d : e.entry_decisions()) {
+      if (d.entry() == entry) return true;
+    }
+    return false;
   }
 
   absl::Status CheckSize(int64_t size) {

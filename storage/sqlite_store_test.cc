@@ -516,6 +516,7 @@ v1::AuditEvent MakeEvent(int64_t time, const std::string& subject,
   e.add_reasons(v1::DECISION_REASON_CONSENT_COVERS);
   e.add_grants("grants/g1");
   e.set_request_id("r-1");
+  e.set_leaf_format(audit::kCurrentLeafFormat);  // as the store stamps it
   return e;
 }
 
@@ -802,6 +803,59 @@ TEST(SqliteFileTest, DataSurvivesReopen) {
 
 // The Merkle tree is stored with the events: after a reopen the next append
 // continues the same tree, and checkpoints are kept.
+// A search by an entry's name finds the events about the entry and the
+// plan reads whose entry decisions name it, and pages by the limit.
+TEST_F(SqliteStoreTest, AuditSearchByEntryFindsThePlanReadsThatDecided) {
+  auto read = [](int64_t time, std::vector<std::string> entries) {
+    v1::AuditEvent e = MakeEvent(time, kChild, v1::DECISION_ALLOW);
+    for (const std::string& entry : entries) {
+      v1::EntryDecision* d = e.add_entry_decisions();
+      d->set_entry("plans/p1/entries/" + entry);
+      d->set_decision(v1::DECISION_ALLOW);
+    }
+    return e;
+  };
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.audit().Append(read(100, {"e1", "e2"})).status());
+    RETURN_IF_ERROR(tx.audit().Append(read(101, {"e2"})).status());
+    v1::AuditEvent written = MakeEvent(102, kChild, v1::DECISION_ALLOW);
+    written.set_action(v1::AUDIT_ACTION_ENTRY_WRITTEN);
+    written.set_resource("plans/p1/entries/e1");
+    RETURN_IF_ERROR(tx.audit().Append(written).status());
+    RETURN_IF_ERROR(tx.audit().Append(read(103, {})).status());
+    RETURN_IF_ERROR(tx.audit().Append(read(104, {"e1"})).status());
+    v1::AuditEvent other = read(105, {"e1"});
+    other.set_resource("plans/p2");  // another plan's entry e1
+    return tx.audit().Append(other).status();
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    AuditQuery q;
+    q.resource = "plans/p1/entries/e1";
+    ASSIGN_OR_RETURN(auto all, tx.audit().Query(q));
+    std::vector<int64_t> indexes;
+    for (const auto& e : all) indexes.push_back(e.leaf_index());
+    EXPECT_THAT(indexes, ::testing::ElementsAre(0, 2, 4));
+    q.limit = 2;
+    ASSIGN_OR_RETURN(auto page, tx.audit().Query(q));
+    EXPECT_THAT(page, SizeIs(2));
+    if (page.size() != 2) return absl::OkStatus();
+    q.after_index = page.back().leaf_index();
+    ASSIGN_OR_RETURN(auto rest, tx.audit().Query(q));
+    EXPECT_THAT(rest, SizeIs(1));
+    if (!rest.empty()) {
+      EXPECT_EQ(rest[0].leaf_index(), 4);
+    }
+    // The whole plan still matches every event about it.
+    q = AuditQuery();
+    q.resource = "plans/p1";
+    ASSIGN_OR_RETURN(auto plan, tx.audit().Query(q));
+    EXPECT_THAT(plan, SizeIs(5));
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
 TEST(SqliteFileTest, AuditTreeContinuesAfterReopen) {
   TempDir dir;
   const std::string path = (dir.path() / "samplan.db").string();
@@ -817,6 +871,7 @@ TEST(SqliteFileTest, AuditTreeContinuesAfterReopen) {
         if (!index.ok()) return index.status();
         EXPECT_EQ(*index, expected.size());
         e.mutable_time()->set_nanos(123456000);
+        e.set_leaf_format(audit::kCurrentLeafFormat);  // the store stamps it
         expected.Append(audit::EventLeafHash(e));
       }
       return absl::OkStatus();
@@ -876,6 +931,7 @@ TEST(SqliteFileTest, AuditTreeStaysRightAcrossRolledBackJobs) {
     v1::AuditEvent e;
     e.mutable_time()->set_seconds(1700000000 + n);
     e.set_resource("plans/a/entries/" + std::to_string(n));
+    e.set_leaf_format(audit::kCurrentLeafFormat);  // as the store stamps it
     return e;
   };
   // Appends `n` events; the job fails afterwards when `fail` is set.

@@ -15,8 +15,8 @@
 //                            100) in a log of 200,000 events, as an auditor's
 //                            search by subject reads it.
 //
-// The events are ENTRY_READ events as GetPlan writes them
-// (server/plan_app.cc). Store-backed benchmarks use real time: fsync waits
+// The events are PLAN_READ records as GetPlan writes them (one per read,
+// every entry's decision inside; server/plan_app.cc). Store-backed benchmarks use real time: fsync waits
 // do not show in CPU time, and the rates must be durable events per second.
 
 #include <linux/magic.h>
@@ -149,36 +149,48 @@ constexpr Reader kReaders[] = {
      "4168d8297b00f424ffc26db89a85a6eb69eaee254da3d6c027df4bc4670c49c9"},
 };
 
-// The event GetPlan appends when `reader` reads entry `n` of `plan` about
-// `subject` (server/plan_app.cc): of every four reads one is of the reader's
-// own entry, two are allowed by both guardians' grants and one is withheld.
-// Reads carry no request id (Caller::request_id is set by write methods).
-v1::AuditEvent EntryRead(int n, const Reader& reader,
-                         const std::string& subject, const std::string& plan,
-                         std::mt19937_64& rng) {
+// The record GetPlan appends when `reader` reads `plan` about `subject`
+// (server/plan_app.cc): one PLAN_READ event holding the decisions about the
+// plan's 12 entries; of every four entries one is the reader's own, two are
+// allowed by both guardians' grants and one is withheld. Reads carry no
+// request id (Caller::request_id is set by write methods).
+v1::AuditEvent PlanRead(const Reader& reader, const std::string& subject,
+                        const std::string& plan, std::mt19937_64& rng) {
   v1::AuditEvent e;
   e.set_agency(reader.agency);
   e.set_actor(reader.actor);
   e.set_certificate(reader.certificate);
-  e.set_action(v1::AUDIT_ACTION_ENTRY_READ);
+  e.set_action(v1::AUDIT_ACTION_PLAN_READ);
   e.set_subject(subject);
-  e.set_resource(absl::StrCat("plans/", plan, "/entries/", RandomId(rng)));
-  switch (n % 4) {
-    case 0:
-      e.set_decision(v1::DECISION_ALLOW);
-      e.add_reasons(v1::DECISION_REASON_OWN_AGENCY);
-      break;
-    case 3:
-      e.set_decision(v1::DECISION_DENY);
-      e.add_reasons(v1::DECISION_REASON_CATEGORY_OUT_OF_SCOPE);
-      e.set_detail("withheld: category HEALTH");
-      break;
-    default:
-      e.set_decision(v1::DECISION_ALLOW);
-      e.add_reasons(v1::DECISION_REASON_CONSENT_COVERS);
-      e.add_grants(absl::StrCat("grants/", RandomId(rng)));
-      e.add_grants(absl::StrCat("grants/", RandomId(rng)));
-      break;
+  e.set_resource(absl::StrCat("plans/", plan));
+  e.set_decision(v1::DECISION_ALLOW);
+  e.add_reasons(v1::DECISION_REASON_PLAN_PARTICIPANT);
+  e.set_detail("effective view, revision 14");
+  const std::string g1 = absl::StrCat("grants/", RandomId(rng));
+  const std::string g2 = absl::StrCat("grants/", RandomId(rng));
+  for (int n = 0; n < 12; ++n) {
+    v1::EntryDecision* d = e.add_entry_decisions();
+    d->set_entry(absl::StrCat("plans/", plan, "/entries/", RandomId(rng)));
+    d->set_owner_agency(n % 4 == 0 ? reader.agency : "agencies/bup-1");
+    switch (n % 4) {
+      case 0:
+        d->set_category(v1::INFORMATION_CATEGORY_NEEDS);
+        d->set_decision(v1::DECISION_ALLOW);
+        d->set_reason(v1::DECISION_REASON_OWN_AGENCY);
+        break;
+      case 3:
+        d->set_category(v1::INFORMATION_CATEGORY_HEALTH);
+        d->set_decision(v1::DECISION_DENY);
+        d->set_reason(v1::DECISION_REASON_CATEGORY_OUT_OF_SCOPE);
+        break;
+      default:
+        d->set_category(v1::INFORMATION_CATEGORY_INTERVENTIONS);
+        d->set_decision(v1::DECISION_ALLOW);
+        d->set_reason(v1::DECISION_REASON_CONSENT_COVERS);
+        d->add_grants(g1);
+        d->add_grants(g2);
+        break;
+    }
   }
   return e;
 }
@@ -191,8 +203,8 @@ absl::Time LogStart() {
 constexpr size_t kPoolSize = 1024;
 static_assert((kPoolSize & (kPoolSize - 1)) == 0, "the index is masked");
 
-// kPoolSize reads by school-1 of 128 children's plans, 12 entries per plan
-// read, 3 ms apart.
+// kPoolSize reads by school-1 of 128 children's plans (12 entries each),
+// 3 ms apart.
 std::vector<v1::AuditEvent> SchoolReads() {
   std::mt19937_64 rng(1);
   const std::vector<std::string> children = Children(128);
@@ -201,9 +213,8 @@ std::vector<v1::AuditEvent> SchoolReads() {
   std::vector<v1::AuditEvent> out;
   out.reserve(kPoolSize);
   for (size_t i = 0; i < kPoolSize; ++i) {
-    const size_t child = (i / 12) % children.size();
-    out.push_back(EntryRead(static_cast<int>(i), kReaders[0], children[child],
-                            plans[child], rng));
+    const size_t child = i % children.size();
+    out.push_back(PlanRead(kReaders[0], children[child], plans[child], rng));
     SetTimestamp(LogStart() + absl::Milliseconds(3 * static_cast<int64_t>(i)),
                  out.back().mutable_time());
   }
@@ -363,9 +374,9 @@ class FilledLog {
                 std::shuffle(order.begin(), order.end(), rng);
               }
               const int subject = order[visit % kHistorySubjects];
-              v1::AuditEvent e =
-                  EntryRead(static_cast<int>(appended), kReaders[visit % 3],
-                            subjects_[subject], plans[subject], rng);
+              v1::AuditEvent e = PlanRead(kReaders[visit % 3],
+                                          subjects_[subject], plans[subject],
+                                          rng);
               // About 60 days of reads.
               SetTimestamp(start + absl::Seconds(26 * appended),
                            e.mutable_time());

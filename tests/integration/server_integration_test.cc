@@ -165,12 +165,14 @@ TEST_F(StoryTest, Example2BothGuardiansGrantInterventionsNotHealth) {
   // The allow names both grants in the audit log.
   bool found = false;
   for (const auto& e : AuditEvents()) {
-    if (e.action() == v1::AUDIT_ACTION_ENTRY_READ &&
-        e.resource() == interventions_ && e.decision() == v1::DECISION_ALLOW) {
-      EXPECT_THAT(e.grants(), ::testing::UnorderedElementsAre(g1, g2));
-      EXPECT_EQ(e.subject(), child_);
-      EXPECT_EQ(e.actor(), "staff-1");
-      found = true;
+    if (e.action() != v1::AUDIT_ACTION_PLAN_READ) continue;
+    for (const v1::EntryDecision& d : e.entry_decisions()) {
+      if (d.entry() == interventions_ && d.decision() == v1::DECISION_ALLOW) {
+        EXPECT_THAT(d.grants(), ::testing::UnorderedElementsAre(g1, g2));
+        EXPECT_EQ(e.subject(), child_);
+        EXPECT_EQ(e.actor(), "staff-1");
+        found = true;
+      }
     }
   }
   EXPECT_TRUE(found);
@@ -404,9 +406,15 @@ TEST_F(StoryTest, EveryAuditedDecisionNamesItsGround) {
   // The school reads as lead agency; the setup's reads were the school's.
   EXPECT_EQ(grounds[v1::AUDIT_ACTION_PLAN_READ],
             only({v1::DECISION_REASON_LEAD_AGENCY}));
-  // Entry reads carry the consent engine's reasons.
-  EXPECT_TRUE(grounds[v1::AUDIT_ACTION_ENTRY_READ].count(
-      v1::DECISION_REASON_CONSENT_COVERS));
+  // Entry decisions inside the reads carry the consent engine's reasons.
+  std::set<int> entry_reasons;
+  for (const v1::AuditEvent& e : AuditEvents()) {
+    for (const v1::EntryDecision& d : e.entry_decisions()) {
+      entry_reasons.insert(d.reason());
+    }
+  }
+  EXPECT_TRUE(entry_reasons.count(v1::DECISION_REASON_CONSENT_COVERS));
+  EXPECT_FALSE(entry_reasons.count(v1::DECISION_REASON_UNSPECIFIED));
 
   // The access extract names them too.
   v1::GetAccessExtractRequest extract;
@@ -431,11 +439,13 @@ TEST_F(StoryTest, Example1OwnEntriesNeedNoConsent) {
   EXPECT_THAT(read.withheld_entries(), IsEmpty());
   int own = 0;
   for (const auto& e : AuditEvents()) {
-    if (e.action() == v1::AUDIT_ACTION_ENTRY_READ &&
-        e.agency() == "agencies/bup-1") {
-      ASSERT_THAT(e.reasons(), SizeIs(1));
-      EXPECT_EQ(e.reasons(0), v1::DECISION_REASON_OWN_AGENCY);
-      EXPECT_THAT(e.grants(), IsEmpty());
+    if (e.action() != v1::AUDIT_ACTION_PLAN_READ ||
+        e.agency() != "agencies/bup-1") {
+      continue;
+    }
+    for (const v1::EntryDecision& d : e.entry_decisions()) {
+      EXPECT_EQ(d.reason(), v1::DECISION_REASON_OWN_AGENCY);
+      EXPECT_THAT(d.grants(), IsEmpty());
       ++own;
     }
   }
@@ -1028,10 +1038,14 @@ TEST_F(StoryTest, AnAuditorProvesEveryEventAndTheExportVerifies) {
               IsOk());
   int school_reads_on_both_grants = 0;
   for (const auto& rec : records.records()) {
-    if (rec.agency() == "agencies/school-1" &&
-        rec.action() == v1::AUDIT_ACTION_ENTRY_READ &&
-        rec.decision() == v1::DECISION_ALLOW) {
-      if (rec.grants_size() == 2) ++school_reads_on_both_grants;
+    if (rec.agency() != "agencies/school-1" ||
+        rec.action() != v1::AUDIT_ACTION_PLAN_READ) {
+      continue;
+    }
+    for (const v1::EntryDecision& d : rec.entry_decisions()) {
+      if (d.decision() == v1::DECISION_ALLOW && d.grants_size() == 2) {
+        ++school_reads_on_both_grants;
+      }
     }
   }
   EXPECT_EQ(school_reads_on_both_grants, 1);
