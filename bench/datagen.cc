@@ -10,7 +10,7 @@
 // searches, access checks, audit queries) whose times grow with the log.
 // So the audit log is in time order, every record is written by the same
 // storage calls, with the same messages, as the server's request handlers
-// (server/plan_app.cc, consent_app.cc, admin_app.cc) make them, and every
+// (app/plan_app.cc, consent_app.cc, admin_app.cc) make them, and every
 // read is decided by the real consent engine against the grants and custody
 // facts already written at its time.
 //
@@ -2494,7 +2494,7 @@ int64_t Datagen::PickSubject(Rng& r) const {
 }
 
 // What the store holds about the subject now, in the engine's types (as
-// server/consent_bridge.cc converts it).
+// app/consent_bridge.cc converts it).
 void Datagen::LoadFacts(uint32_t subject) {
   const Subject& s = subjects_[subject];
   facts_grants_.clear();
@@ -2868,7 +2868,7 @@ absl::Status Datagen::RegisterAgencies(storage::Store& store) {
       }
       if (!absl::IsNotFound(existing.status())) return existing.status();
       t += spacing;
-      // NewAgency (server/admin_app.cc).
+      // NewAgency (app/admin_app.cc).
       v1::Agency agency;
       agency.set_name(a.name);
       agency.set_display_name(a.display_name);

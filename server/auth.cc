@@ -2,27 +2,17 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
-#include "consent/engine.h"
 #include "grpcpp/security/auth_context.h"
 #include "openssl/evp.h"
 #include "openssl/pem.h"
 #include "openssl/x509.h"
-#include "samplan/v1/admin.pb.h"
 
 namespace samplan::server {
 namespace {
-
-absl::Status Unauthenticated(absl::string_view reason,
-                             absl::string_view message) {
-  return WithReason(absl::UnauthenticatedError(message), reason);
-}
 
 // SHA-256 of the certificate's DER encoding, from its PEM text.
 std::string Fingerprint(absl::string_view pem) {
@@ -45,76 +35,14 @@ std::string Fingerprint(absl::string_view pem) {
   return out;
 }
 
-absl::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kAuditor:
-      return "AGENCY_ROLE_AUDITOR";
-    case Role::kAdministrator:
-      return "AGENCY_ROLE_ADMINISTRATOR";
-    default:
-      return "AGENCY_ROLE_AGENCY_SYSTEM";
-  }
-}
-
-Role RoleOf(v1::AgencyRole role) {
-  switch (role) {
-    case v1::AGENCY_ROLE_AUDITOR:
-      return Role::kAuditor;
-    case v1::AGENCY_ROLE_ADMINISTRATOR:
-      return Role::kAdministrator;
-    default:
-      return Role::kAgencySystem;
-  }
-}
-
 }  // namespace
 
-absl::StatusOr<std::string> AgencyIdFromUris(
-    const std::vector<std::string>& uris) {
-  std::string found;
-  int count = 0;
-  for (const std::string& uri : uris) {
-    if (!absl::StartsWith(uri, kAgencyUriPrefix)) continue;
-    found = uri.substr(sizeof(kAgencyUriPrefix) - 1);
-    ++count;
-  }
-  if (count == 0) {
-    return Unauthenticated("UNKNOWN_AGENCY",
-                           "the client certificate names no agency (URI SAN "
-                           "urn:samplan:agency:<id>)");
-  }
-  if (count > 1) {
-    return Unauthenticated("UNKNOWN_AGENCY",
-                           "the client certificate names more than one "
-                           "agency");
-  }
-  if (!consent::IsValidAgencyId(found)) {
-    return Unauthenticated("UNKNOWN_AGENCY",
-                           "the client certificate's agency id is malformed");
-  }
-  return found;
-}
-
-absl::Status CheckActor(absl::string_view actor) {
-  bool ok = !actor.empty() && actor.size() <= 64;
-  for (char c : actor) {
-    const auto u = static_cast<unsigned char>(c);
-    ok = ok && (absl::ascii_isalnum(u) || c == '.' || c == '_' || c == '@' ||
-                c == '-');
-  }
-  if (!ok) {
-    return Error(absl::StatusCode::kInvalidArgument, "MISSING_ACTOR", "",
-                 absl::StrCat(kActorMetadataKey,
-                              ": name the staff member in this metadata: "
-                              "1-64 characters of A-Z a-z 0-9 . _ @ -"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<PeerIdentity> PeerFromAuthContext(
+absl::StatusOr<app::PeerIdentity> PeerFromAuthContext(
     const grpc::AuthContext& context) {
   if (!context.IsPeerAuthenticated()) {
-    return Unauthenticated("UNKNOWN_AGENCY", "no verified client certificate");
+    return WithReason(
+        absl::UnauthenticatedError("no verified client certificate"),
+        "UNKNOWN_AGENCY");
   }
   std::vector<std::string> uris;
   for (const auto& v : context.FindPropertyValues("peer_uri")) {
@@ -127,62 +55,14 @@ absl::StatusOr<PeerIdentity> PeerFromAuthContext(
       uris.emplace_back(v.data(), v.size());
     }
   }
-  PeerIdentity peer;
-  ASSIGN_OR_RETURN(peer.agency_id, AgencyIdFromUris(uris));
+  app::PeerIdentity peer;
+  ASSIGN_OR_RETURN(peer.agency_id, app::AgencyIdFromUris(uris));
   auto pem = context.FindPropertyValues("x509_pem_cert");
   if (!pem.empty()) {
     peer.certificate =
         Fingerprint(absl::string_view(pem.front().data(), pem.front().size()));
   }
   return peer;
-}
-
-absl::Status WrongRole(const Requirement& need) {
-  std::string roles(RoleName(need.role));
-  if (need.also_administrator && need.role != Role::kAdministrator) {
-    absl::StrAppend(&roles, ",", RoleName(Role::kAdministrator));
-  }
-  return WithMetadata(
-      Error(absl::StatusCode::kPermissionDenied, "WRONG_ROLE", "",
-            absl::StrCat("this method needs an agency with the role ",
-                         absl::StrReplaceAll(roles, {{",", " or "}}),
-                         "; the caller's agency has another role")),
-      "required_role", roles);
-}
-
-absl::StatusOr<Caller> Authorize(storage::Store& store,
-                                 const PeerIdentity& peer,
-                                 absl::string_view actor,
-                                 const Requirement& need) {
-  v1::Agency agency;
-  absl::Status read = store.Read([&](storage::Transaction& tx) {
-    auto a = tx.agencies().Get(peer.agency_id);
-    if (!a.ok()) return a.status();
-    agency = *std::move(a);
-    return absl::OkStatus();
-  });
-  if (absl::IsNotFound(read)) {
-    return Unauthenticated("UNKNOWN_AGENCY",
-                           "the certificate's agency is not registered");
-  }
-  RETURN_IF_ERROR(read);
-  if (agency.state() != v1::AGENCY_STATE_ACTIVE) {
-    return Unauthenticated("AGENCY_DISABLED", "the agency is disabled");
-  }
-  Caller caller;
-  caller.agency_id = peer.agency_id;
-  caller.sector = static_cast<consent::Sector>(agency.sector());
-  caller.role = RoleOf(agency.role());
-  caller.certificate = peer.certificate;
-  if (caller.role != need.role &&
-      !(need.also_administrator && caller.role == Role::kAdministrator)) {
-    return WrongRole(need);
-  }
-  if (need.needs_actor || !actor.empty()) {
-    RETURN_IF_ERROR(CheckActor(actor));
-  }
-  caller.actor = std::string(actor);
-  return caller;
 }
 
 }  // namespace samplan::server

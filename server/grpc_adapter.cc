@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "app/request_decode.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
-#include "server/request_decode.h"
 
 namespace samplan::server {
 namespace {
@@ -12,7 +12,7 @@ namespace {
 // The staff member named in the call's metadata ("" if absent).
 std::string ActorOf(const grpc::CallbackServerContext& ctx) {
   const auto& md = ctx.client_metadata();
-  auto it = md.find(kActorMetadataKey);
+  auto it = md.find(app::kActorMetadataKey);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
 }
@@ -27,18 +27,18 @@ absl::Status DecodeByteBuffer(const grpc::ByteBuffer& buffer,
     return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST", "",
                  "the request could not be read");
   }
-  return DecodeRequest(
+  return app::DecodeRequest(
       absl::string_view(reinterpret_cast<const char*>(slice.begin()),
                         slice.size()),
       message);
 }
 
-absl::StatusOr<Caller> Authenticate(storage::Store& store,
-                                    grpc::CallbackServerContext* ctx,
-                                    const Requirement& need) {
-  ASSIGN_OR_RETURN(PeerIdentity peer,
+absl::StatusOr<app::Caller> Authenticate(storage::Store& store,
+                                         grpc::CallbackServerContext* ctx,
+                                         const app::Requirement& need) {
+  ASSIGN_OR_RETURN(app::PeerIdentity peer,
                    PeerFromAuthContext(*ctx->auth_context()));
-  return Authorize(store, peer, ActorOf(*ctx), need);
+  return app::Authorize(store, peer, ActorOf(*ctx), need);
 }
 
 }  // namespace samplan::server

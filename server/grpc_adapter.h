@@ -21,12 +21,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "app/caller.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "server/auth.h"
-#include "server/caller.h"
 #include "server/grpc_status.h"
 #include "storage/store.h"
 
@@ -38,9 +38,9 @@ absl::Status DecodeByteBuffer(const grpc::ByteBuffer& buffer,
 
 // The caller of `ctx`: its verified certificate's agency, checked against
 // the registry and `need` (auth.h), and the actor from the call metadata.
-absl::StatusOr<Caller> Authenticate(storage::Store& store,
-                                    grpc::CallbackServerContext* ctx,
-                                    const Requirement& need);
+absl::StatusOr<app::Caller> Authenticate(storage::Store& store,
+                                         grpc::CallbackServerContext* ctx,
+                                         const app::Requirement& need);
 
 using RawUnary = std::function<grpc::ServerUnaryReactor*(
     grpc::CallbackServerContext*, const grpc::ByteBuffer*, grpc::ByteBuffer*)>;
@@ -66,8 +66,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       : out_(out),
         arena_(ArenaOptions(initial_block_, sizeof(initial_block_))),
         request_(google::protobuf::Arena::CreateMessage<Request>(&arena_)),
-        response_(google::protobuf::Arena::CreateMessage<Response>(&arena_)) {
-  }
+        response_(google::protobuf::Arena::CreateMessage<Response>(&arena_)) {}
 
   Request* request() { return request_; }
   Response* response() { return response_; }
@@ -85,8 +84,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void OnDone() override { delete this; }
 
  private:
-  static google::protobuf::ArenaOptions ArenaOptions(char* block,
-                                                     size_t size) {
+  static google::protobuf::ArenaOptions ArenaOptions(char* block, size_t size) {
     google::protobuf::ArenaOptions options;
     options.initial_block = block;
     options.initial_block_size = size;
@@ -104,17 +102,16 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 // decode, run, reply when the application reports.
 template <typename App, typename Request, typename Response, typename Done>
 MethodBinding Unary(std::string name, storage::Store& store,
-                    const Requirement& need, App& app,
-                    void (App::*method)(const Caller&, const Request&,
+                    const app::Requirement& need, App& app,
+                    void (App::*method)(const app::Caller&, const Request&,
                                         Response*, Done)) {
   MethodBinding b;
   b.method = std::move(name);
-  b.unary = [&store, need, &app, method](grpc::CallbackServerContext* ctx,
-                                         const grpc::ByteBuffer* in,
-                                         grpc::ByteBuffer* out)
-      -> grpc::ServerUnaryReactor* {
+  b.unary = [&store, need, &app, method](
+                grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
     auto* call = new UnaryCall<Request, Response>(out);
-    absl::StatusOr<Caller> caller = Authenticate(store, ctx, need);
+    absl::StatusOr<app::Caller> caller = Authenticate(store, ctx, need);
     if (!caller.ok()) {
       call->Reply(caller.status());
       return call;
@@ -148,7 +145,8 @@ class RawService final : public Service::Service {
       const google::protobuf::MethodDescriptor* m = service->method(i);
       const MethodBinding* b = Find(m->name());
       if (b == nullptr) Die("no binding for", m->name());
-      if (m->client_streaming()) Die("client streaming is not bound:", m->name());
+      if (m->client_streaming())
+        Die("client streaming is not bound:", m->name());
       if (m->server_streaming()) {
         if (!b->stream) Die("not a stream binding:", m->name());
         this->MarkMethodRawCallback(
@@ -157,10 +155,9 @@ class RawService final : public Service::Service {
       } else {
         if (!b->unary) Die("not a unary binding:", m->name());
         this->MarkMethodRawCallback(
-            i,
-            new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
-                                                     grpc::ByteBuffer>(
-                b->unary));
+            i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                                        grpc::ByteBuffer>(
+                   b->unary));
       }
     }
   }

@@ -28,13 +28,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   } else if (status.code() == absl::StatusCode::kUnavailable) {
     info.set_reason("STORAGE_UNAVAILABLE");
   }
-  status.ForEachPayload(
-      [&info](absl::string_view type_url, const absl::Cord& value) {
-        if (absl::ConsumePrefix(&type_url, kMetadataPayloadPrefix)) {
-          (*info.mutable_metadata())[std::string(type_url)] =
-              std::string(value);
-        }
-      });
+  status.ForEachPayload([&info](absl::string_view type_url,
+                                const absl::Cord& value) {
+    if (absl::ConsumePrefix(&type_url, kMetadataPayloadPrefix)) {
+      (*info.mutable_metadata())[std::string(type_url)] = std::string(value);
+    }
+  });
   if (!info.reason().empty()) details.add_details()->PackFrom(info);
   return grpc::Status(code, message, details.SerializeAsString());
 }

@@ -13,13 +13,13 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "app/admin_app.h"
+#include "app/app_support.h"
 #include "audit/note.h"
 #include "common/clock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
-#include "server/admin_app.h"
-#include "server/app_support.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -208,18 +208,18 @@ int RegisterAgency(const Args& a) {
   in.set_display_name(a.name.empty() ? a.id : a.name);
   in.set_sector(sector);
   in.set_role(role);
-  auto built = NewAgency(a.id, in, clock.Now());
+  auto built = app::NewAgency(a.id, in, clock.Now());
   if (!built.ok()) {
     return UsageError(std::string(built.status().message()));
   }
   const v1::Agency& agency = *built;
-  Caller operator_caller;
+  app::Caller operator_caller;
   operator_caller.agency_id = a.id;
   operator_caller.actor = "local-operator";
   // The operator with the database in hand acts as an administrator.
-  operator_caller.role = Role::kAdministrator;
+  operator_caller.role = app::Role::kAdministrator;
   absl::Status s = (*store)->Write([&](storage::Transaction& tx) {
-    return RegisterAgency(tx, operator_caller, agency, clock.Now());
+    return app::RegisterAgency(tx, operator_caller, agency, clock.Now());
   });
   const bool existed = absl::IsAlreadyExists(s);
   if (existed) s = absl::OkStatus();

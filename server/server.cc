@@ -12,6 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "app/admin_app.h"
+#include "app/audit_app.h"
+#include "app/checkpointer.h"
+#include "app/consent_app.h"
+#include "app/plan_app.h"
 #include "audit/note.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -19,14 +24,9 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_builder_option.h"
-#include "server/admin_app.h"
-#include "server/audit_app.h"
 #include "server/auth.h"
-#include "server/checkpointer.h"
 #include "server/config.h"
-#include "server/consent_app.h"
 #include "server/grpc_status.h"
-#include "server/plan_app.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
 #include "storage/sqlite_store.h"
@@ -73,8 +73,9 @@ class AdministratorsOnly final : public grpc::AuthMetadataProcessor {
                        OutputMetadata*, OutputMetadata*) override {
     auto peer = PeerFromAuthContext(*context);
     if (!peer.ok()) return ToGrpcStatus(peer.status());
-    Requirement need{Role::kAdministrator, false, /*needs_actor=*/false};
-    auto caller = Authorize(store_, *peer, "", need);
+    app::Requirement need{app::Role::kAdministrator, false,
+                          /*needs_actor=*/false};
+    auto caller = app::Authorize(store_, *peer, "", need);
     return ToGrpcStatus(caller.status());
   }
 
@@ -117,13 +118,13 @@ class Server::Impl {
   SystemClock system_clock;
   // Before the queue, whose batch tail uses them until it is destroyed.
   std::unique_ptr<audit::NoteSigner> signer;
-  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<app::Checkpointer> checkpointer;
   std::unique_ptr<storage::Store> store;
-  std::unique_ptr<CommitQueue> queue;
-  std::unique_ptr<PlanApp> plans;
-  std::unique_ptr<ConsentApp> consents;
-  std::unique_ptr<AuditApp> audits;
-  std::unique_ptr<AdminApp> admins;
+  std::unique_ptr<app::CommitQueue> queue;
+  std::unique_ptr<app::PlanApp> plans;
+  std::unique_ptr<app::ConsentApp> consents;
+  std::unique_ptr<app::AuditApp> audits;
+  std::unique_ptr<app::AdminApp> admins;
   std::unique_ptr<grpc::Service> plan_service;
   std::unique_ptr<grpc::Service> consent_service;
   std::unique_ptr<grpc::Service> audit_service;
@@ -146,7 +147,8 @@ class Server::Impl {
   absl::Status Sweep() {
     const absl::Time now = clock->Now();
     return queue->Run([now](storage::Transaction& tx) {
-      return ExpireLapsedGrants(tx, nullptr, now, kExpireBatch).status();
+      return app::ExpireLapsedGrants(tx, nullptr, now, app::kExpireBatch)
+          .status();
     });
   }
   // An empty batch: its tail signs a checkpoint if one is due by time.
@@ -188,7 +190,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   const config::v1::ServerConfig& cfg = impl->options.config;
   const Clock* clock = impl->options.clock != nullptr ? impl->options.clock
                                                       : &impl->system_clock;
-  if (impl->options.ids == nullptr) impl->options.ids = NewRandomIdGenerator();
+  if (impl->options.ids == nullptr)
+    impl->options.ids = app::NewRandomIdGenerator();
 
   impl->clock = clock;
   ASSIGN_OR_RETURN(consent::Policy policy, PolicyFromConfig(cfg));
@@ -200,14 +203,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     }
     impl->signer = *std::move(signer);
   }
-  impl->checkpointer = std::make_unique<Checkpointer>(
+  impl->checkpointer = std::make_unique<app::Checkpointer>(
       *impl->signer,
-      Checkpointer::Options{
+      app::Checkpointer::Options{
           cfg.audit().checkpoint_every_events(),
           absl::Seconds(cfg.audit().checkpoint_every_seconds())});
   ASSIGN_OR_RETURN(impl->store, storage::OpenSqliteStore(storage::SqliteOptions{
                                     cfg.storage().sqlite_path()}));
-  impl->queue = std::make_unique<CommitQueue>(*impl->store);
+  impl->queue = std::make_unique<app::CommitQueue>(*impl->store);
   impl->queue->SetBatchTail(
       [cp = impl->checkpointer.get(), clock](storage::Transaction& tx) {
         // The batch's own jobs are not affected by a failure here: the
@@ -224,17 +227,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     return impl->checkpointer->Update(tx, clock->Now(), false).status();
   }));
 
-  AppContext ctx;
+  app::AppContext ctx;
   ctx.store = impl->store.get();
   ctx.queue = impl->queue.get();
   ctx.clock = clock;
   ctx.ids = impl->options.ids.get();
   ctx.policy = policy;
   ctx.max_page_size = cfg.limits().max_page_size();
-  impl->plans = std::make_unique<PlanApp>(ctx);
-  impl->consents = std::make_unique<ConsentApp>(ctx);
-  impl->audits = std::make_unique<AuditApp>(ctx, *impl->checkpointer);
-  impl->admins = std::make_unique<AdminApp>(ctx);
+  impl->plans = std::make_unique<app::PlanApp>(ctx);
+  impl->consents = std::make_unique<app::ConsentApp>(ctx);
+  impl->audits = std::make_unique<app::AuditApp>(ctx, *impl->checkpointer);
+  impl->admins = std::make_unique<app::AdminApp>(ctx);
   impl->plan_service = NewPlanService(*impl->store, *impl->plans);
   impl->consent_service = NewConsentService(*impl->store, *impl->consents);
   impl->audit_service = NewAuditService(*impl->store, *impl->audits);

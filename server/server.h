@@ -15,9 +15,9 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "app/app_support.h"
 #include "common/clock.h"
 #include "samplan/config/v1/config.pb.h"
-#include "server/app_support.h"
 
 namespace grpc {
 class ServerBuilder;
@@ -32,7 +32,7 @@ struct ServerOptions {
   // The clock decisions use; the wall clock when null. Not owned.
   const Clock* clock = nullptr;
   // Resource ids; random when null.
-  std::unique_ptr<IdGenerator> ids;
+  std::unique_ptr<app::IdGenerator> ids;
 };
 
 class Server {

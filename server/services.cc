@@ -19,10 +19,11 @@
 namespace samplan::server {
 namespace {
 
-constexpr Requirement kAgencySystem{Role::kAgencySystem, false};
-constexpr Requirement kAgencySystemOrAdministrator{Role::kAgencySystem, true};
-constexpr Requirement kAuditor{Role::kAuditor, false};
-constexpr Requirement kAdministrator{Role::kAdministrator, false};
+constexpr app::Requirement kAgencySystem{app::Role::kAgencySystem, false};
+constexpr app::Requirement kAgencySystemOrAdministrator{
+    app::Role::kAgencySystem, true};
+constexpr app::Requirement kAuditor{app::Role::kAuditor, false};
+constexpr app::Requirement kAdministrator{app::Role::kAdministrator, false};
 
 // A server stream over an audit cursor. Start() runs on the commit queue's
 // thread once the call's own audit record is committed, so it only sends
@@ -33,12 +34,12 @@ template <typename Request, typename Response>
 class AuditStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   using Fill =
-      std::function<absl::StatusOr<bool>(AuditApp::Cursor&, Response*)>;
+      std::function<absl::StatusOr<bool>(app::AuditApp::Cursor&, Response*)>;
   Request* request() { return &request_; }
   // Call before Start() with a cursor.
   void set_fill(Fill fill) { fill_ = std::move(fill); }
 
-  void Start(absl::StatusOr<AuditApp::Cursor> cursor) {
+  void Start(absl::StatusOr<app::AuditApp::Cursor> cursor) {
     if (!cursor.ok()) return Finish(ToGrpcStatus(cursor.status()));
     cursor_ = *std::move(cursor);
     StartSendInitialMetadata();
@@ -67,7 +68,7 @@ class AuditStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   Fill fill_;
   Request request_;
-  AuditApp::Cursor cursor_;
+  app::AuditApp::Cursor cursor_;
   Response response_;
   grpc::ByteBuffer buffer_;
 };
@@ -77,16 +78,15 @@ class AuditStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 template <typename Request, typename Response>
 MethodBinding AuditStreamMethod(
     std::string name, storage::Store& store,
-    std::function<void(const Caller&, AuditStream<Request, Response>*)>
+    std::function<void(const app::Caller&, AuditStream<Request, Response>*)>
         start) {
   MethodBinding b;
   b.method = std::move(name);
   b.stream = [&store, start = std::move(start)](
-                 grpc::CallbackServerContext* ctx,
-                 const grpc::ByteBuffer* in)
+                 grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in)
       -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
     auto* stream = new AuditStream<Request, Response>();
-    absl::StatusOr<Caller> caller = Authenticate(store, ctx, kAuditor);
+    absl::StatusOr<app::Caller> caller = Authenticate(store, ctx, kAuditor);
     if (!caller.ok()) {
       stream->Start(caller.status());
       return stream;
@@ -105,81 +105,110 @@ MethodBinding AuditStreamMethod(
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewPlanService(storage::Store& store,
-                                              PlanApp& app) {
-  return std::make_unique<RawService<v1::PlanService>>(
-      std::vector<MethodBinding>{
-      Unary("CreatePlan", store, kAgencySystem, app, &PlanApp::CreatePlan),
-      Unary("GetPlan", store, kAgencySystem, app, &PlanApp::GetPlan),
-      Unary("ListPlans", store, kAgencySystem, app, &PlanApp::ListPlans),
-      Unary("SearchPlans", store, kAgencySystem, app, &PlanApp::SearchPlans),
-      Unary("UpdatePlan", store, kAgencySystem, app, &PlanApp::UpdatePlan),
-      Unary("ApprovePlan", store, kAgencySystem, app, &PlanApp::ApprovePlan),
-      Unary("ClosePlan", store, kAgencySystem, app, &PlanApp::ClosePlan),
-      Unary("CreateEntry", store, kAgencySystem, app, &PlanApp::CreateEntry),
-      Unary("UpdateEntry", store, kAgencySystem, app, &PlanApp::UpdateEntry),
-      Unary("DeleteEntry", store, kAgencySystem, app, &PlanApp::DeleteEntry),
-      Unary("AddParticipant", store, kAgencySystem, app, &PlanApp::AddParticipant),
-      Unary("RemoveParticipant", store, kAgencySystem, app, &PlanApp::RemoveParticipant),
-      Unary("ListUpcomingReviews", store, kAgencySystem, app, &PlanApp::ListUpcomingReviews),
-      });
+                                              app::PlanApp& app) {
+  return std::make_unique<
+      RawService<v1::PlanService>>(std::vector<MethodBinding>{
+      Unary("CreatePlan", store, kAgencySystem, app, &app::PlanApp::CreatePlan),
+      Unary("GetPlan", store, kAgencySystem, app, &app::PlanApp::GetPlan),
+      Unary("ListPlans", store, kAgencySystem, app, &app::PlanApp::ListPlans),
+      Unary("SearchPlans", store, kAgencySystem, app,
+            &app::PlanApp::SearchPlans),
+      Unary("UpdatePlan", store, kAgencySystem, app, &app::PlanApp::UpdatePlan),
+      Unary("ApprovePlan", store, kAgencySystem, app,
+            &app::PlanApp::ApprovePlan),
+      Unary("ClosePlan", store, kAgencySystem, app, &app::PlanApp::ClosePlan),
+      Unary("CreateEntry", store, kAgencySystem, app,
+            &app::PlanApp::CreateEntry),
+      Unary("UpdateEntry", store, kAgencySystem, app,
+            &app::PlanApp::UpdateEntry),
+      Unary("DeleteEntry", store, kAgencySystem, app,
+            &app::PlanApp::DeleteEntry),
+      Unary("AddParticipant", store, kAgencySystem, app,
+            &app::PlanApp::AddParticipant),
+      Unary("RemoveParticipant", store, kAgencySystem, app,
+            &app::PlanApp::RemoveParticipant),
+      Unary("ListUpcomingReviews", store, kAgencySystem, app,
+            &app::PlanApp::ListUpcomingReviews),
+  });
 }
 
 std::unique_ptr<grpc::Service> NewConsentService(storage::Store& store,
-                                                 ConsentApp& app) {
+                                                 app::ConsentApp& app) {
   return std::make_unique<RawService<v1::ConsentService>>(
       std::vector<MethodBinding>{
-      Unary("CreateCustodyFact", store, kAgencySystem, app, &ConsentApp::CreateCustodyFact),
-      Unary("GetCustodyFact", store, kAgencySystem, app, &ConsentApp::GetCustodyFact),
-      Unary("SearchCustodyFacts", store, kAgencySystem, app, &ConsentApp::SearchCustodyFacts),
-      Unary("EndCustodyFact", store, kAgencySystem, app, &ConsentApp::EndCustodyFact),
-      Unary("CreateRepresentation", store, kAgencySystem, app, &ConsentApp::CreateRepresentation),
-      Unary("GetRepresentation", store, kAgencySystem, app, &ConsentApp::GetRepresentation),
-      Unary("SearchRepresentations", store, kAgencySystem, app, &ConsentApp::SearchRepresentations),
-      Unary("EndRepresentation", store, kAgencySystem, app, &ConsentApp::EndRepresentation),
-      Unary("CreateGrant", store, kAgencySystem, app, &ConsentApp::CreateGrant),
-      Unary("GetGrant", store, kAgencySystemOrAdministrator, app, &ConsentApp::GetGrant),
-      Unary("ListGrants", store, kAgencySystem, app, &ConsentApp::ListGrants),
-      Unary("SearchGrants", store, kAgencySystemOrAdministrator, app, &ConsentApp::SearchGrants),
-      Unary("WithdrawGrant", store, kAgencySystem, app, &ConsentApp::WithdrawGrant),
-      Unary("CheckAccess", store, kAgencySystem, app, &ConsentApp::CheckAccess),
+          Unary("CreateCustodyFact", store, kAgencySystem, app,
+                &app::ConsentApp::CreateCustodyFact),
+          Unary("GetCustodyFact", store, kAgencySystem, app,
+                &app::ConsentApp::GetCustodyFact),
+          Unary("SearchCustodyFacts", store, kAgencySystem, app,
+                &app::ConsentApp::SearchCustodyFacts),
+          Unary("EndCustodyFact", store, kAgencySystem, app,
+                &app::ConsentApp::EndCustodyFact),
+          Unary("CreateRepresentation", store, kAgencySystem, app,
+                &app::ConsentApp::CreateRepresentation),
+          Unary("GetRepresentation", store, kAgencySystem, app,
+                &app::ConsentApp::GetRepresentation),
+          Unary("SearchRepresentations", store, kAgencySystem, app,
+                &app::ConsentApp::SearchRepresentations),
+          Unary("EndRepresentation", store, kAgencySystem, app,
+                &app::ConsentApp::EndRepresentation),
+          Unary("CreateGrant", store, kAgencySystem, app,
+                &app::ConsentApp::CreateGrant),
+          Unary("GetGrant", store, kAgencySystemOrAdministrator, app,
+                &app::ConsentApp::GetGrant),
+          Unary("ListGrants", store, kAgencySystem, app,
+                &app::ConsentApp::ListGrants),
+          Unary("SearchGrants", store, kAgencySystemOrAdministrator, app,
+                &app::ConsentApp::SearchGrants),
+          Unary("WithdrawGrant", store, kAgencySystem, app,
+                &app::ConsentApp::WithdrawGrant),
+          Unary("CheckAccess", store, kAgencySystem, app,
+                &app::ConsentApp::CheckAccess),
       });
 }
 
 std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
-                                               AuditApp& app) {
+                                               app::AuditApp& app) {
   using Stream =
       AuditStream<v1::StreamAuditEventsRequest, v1::StreamAuditEventsResponse>;
   using Export =
       AuditStream<v1::ExportAuditEventsRequest, v1::ExportAuditEventsResponse>;
   std::vector<MethodBinding> bindings{
-      Unary("SearchAuditEvents", store, kAuditor, app, &AuditApp::SearchAuditEvents),
-      Unary("GetLatestCheckpoint", store, kAuditor, app, &AuditApp::GetLatestCheckpoint),
-      Unary("GetInclusionProof", store, kAuditor, app, &AuditApp::GetInclusionProof),
-      Unary("GetConsistencyProof", store, kAuditor, app, &AuditApp::GetConsistencyProof),
-      Unary("GetAccessExtract", store, kAuditor, app, &AuditApp::GetAccessExtract),
+      Unary("SearchAuditEvents", store, kAuditor, app,
+            &app::AuditApp::SearchAuditEvents),
+      Unary("GetLatestCheckpoint", store, kAuditor, app,
+            &app::AuditApp::GetLatestCheckpoint),
+      Unary("GetInclusionProof", store, kAuditor, app,
+            &app::AuditApp::GetInclusionProof),
+      Unary("GetConsistencyProof", store, kAuditor, app,
+            &app::AuditApp::GetConsistencyProof),
+      Unary("GetAccessExtract", store, kAuditor, app,
+            &app::AuditApp::GetAccessExtract),
   };
   bindings.push_back(AuditStreamMethod<v1::StreamAuditEventsRequest,
                                        v1::StreamAuditEventsResponse>(
-      "StreamAuditEvents", store, [&app](const Caller& caller, Stream* stream) {
-        stream->set_fill([&app](AuditApp::Cursor& cursor,
-                                v1::StreamAuditEventsResponse* out)
-                             -> absl::StatusOr<bool> {
-          ASSIGN_OR_RETURN(auto events, app.Next(cursor, 500));
-          for (auto& e : events) *out->add_audit_events() = std::move(e);
-          return !events.empty();
-        });
+      "StreamAuditEvents", store,
+      [&app](const app::Caller& caller, Stream* stream) {
+        stream->set_fill(
+            [&app](app::AuditApp::Cursor& cursor,
+                   v1::StreamAuditEventsResponse* out) -> absl::StatusOr<bool> {
+              ASSIGN_OR_RETURN(auto events, app.Next(cursor, 500));
+              for (auto& e : events) *out->add_audit_events() = std::move(e);
+              return !events.empty();
+            });
         app.StartStream(caller, *stream->request(), [stream](auto cursor) {
           stream->Start(std::move(cursor));
         });
       }));
   bindings.push_back(AuditStreamMethod<v1::ExportAuditEventsRequest,
                                        v1::ExportAuditEventsResponse>(
-      "ExportAuditEvents", store, [&app](const Caller& caller, Export* stream) {
+      "ExportAuditEvents", store,
+      [&app](const app::Caller& caller, Export* stream) {
         // The checkpoint goes into the first chunk, which is sent even when
         // no event matches.
         auto checkpoint = std::make_shared<v1::Checkpoint>();
         stream->set_fill([&app, checkpoint, first = true](
-                             AuditApp::Cursor& cursor,
+                             app::AuditApp::Cursor& cursor,
                              v1::ExportAuditEventsResponse* out) mutable
                          -> absl::StatusOr<bool> {
           ASSIGN_OR_RETURN(auto chunk, app.NextChunk(cursor));
@@ -201,17 +230,25 @@ std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
 }
 
 std::unique_ptr<grpc::Service> NewAdminService(storage::Store& store,
-                                               AdminApp& app) {
+                                               app::AdminApp& app) {
   return std::make_unique<RawService<v1::AdminService>>(
       std::vector<MethodBinding>{
-      Unary("CreateAgency", store, kAdministrator, app, &AdminApp::CreateAgency),
-      Unary("GetAgency", store, kAdministrator, app, &AdminApp::GetAgency),
-      Unary("ListAgencies", store, kAdministrator, app, &AdminApp::ListAgencies),
-      Unary("DisableAgency", store, kAdministrator, app, &AdminApp::DisableAgency),
-      Unary("RevokeGrant", store, kAdministrator, app, &AdminApp::RevokeGrant),
-      Unary("VoidGrant", store, kAdministrator, app, &AdminApp::VoidGrant),
-      Unary("ExpireGrants", store, kAdministrator, app, &AdminApp::ExpireGrants),
-      Unary("ListExpiringGrants", store, kAdministrator, app, &AdminApp::ListExpiringGrants),
+          Unary("CreateAgency", store, kAdministrator, app,
+                &app::AdminApp::CreateAgency),
+          Unary("GetAgency", store, kAdministrator, app,
+                &app::AdminApp::GetAgency),
+          Unary("ListAgencies", store, kAdministrator, app,
+                &app::AdminApp::ListAgencies),
+          Unary("DisableAgency", store, kAdministrator, app,
+                &app::AdminApp::DisableAgency),
+          Unary("RevokeGrant", store, kAdministrator, app,
+                &app::AdminApp::RevokeGrant),
+          Unary("VoidGrant", store, kAdministrator, app,
+                &app::AdminApp::VoidGrant),
+          Unary("ExpireGrants", store, kAdministrator, app,
+                &app::AdminApp::ExpireGrants),
+          Unary("ListExpiringGrants", store, kAdministrator, app,
+                &app::AdminApp::ListExpiringGrants),
       });
 }
 

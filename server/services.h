@@ -10,23 +10,23 @@
 
 #include <memory>
 
+#include "app/admin_app.h"
+#include "app/audit_app.h"
+#include "app/consent_app.h"
+#include "app/plan_app.h"
 #include "grpcpp/impl/codegen/service_type.h"
-#include "server/admin_app.h"
-#include "server/audit_app.h"
-#include "server/consent_app.h"
-#include "server/plan_app.h"
 #include "storage/store.h"
 
 namespace samplan::server {
 
 std::unique_ptr<grpc::Service> NewPlanService(storage::Store& store,
-                                              PlanApp& app);
+                                              app::PlanApp& app);
 std::unique_ptr<grpc::Service> NewConsentService(storage::Store& store,
-                                                 ConsentApp& app);
+                                                 app::ConsentApp& app);
 std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
-                                               AuditApp& app);
+                                               app::AuditApp& app);
 std::unique_ptr<grpc::Service> NewAdminService(storage::Store& store,
-                                               AdminApp& app);
+                                               app::AdminApp& app);
 
 }  // namespace samplan::server
 

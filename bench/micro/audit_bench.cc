@@ -16,7 +16,7 @@
 //                            search by subject reads it.
 //
 // The events are PLAN_READ records as GetPlan writes them (one per read,
-// every entry's decision inside; server/plan_app.cc). Store-backed benchmarks use real time: fsync waits
+// every entry's decision inside; app/plan_app.cc). Store-backed benchmarks use real time: fsync waits
 // do not show in CPU time, and the rates must be durable events per second.
 
 #include <linux/magic.h>
@@ -150,7 +150,7 @@ constexpr Reader kReaders[] = {
 };
 
 // The record GetPlan appends when `reader` reads `plan` about `subject`
-// (server/plan_app.cc): one PLAN_READ event holding the decisions about the
+// (app/plan_app.cc): one PLAN_READ event holding the decisions about the
 // plan's 12 entries; of every four entries one is the reader's own, two are
 // allowed by both guardians' grants and one is withheld. Reads carry no
 // request id (Caller::request_id is set by write methods).

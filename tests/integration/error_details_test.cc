@@ -69,7 +69,8 @@ std::map<std::string, Documented> ReadErrorTable() {
 
 TEST(ErrorTableTest, EveryErrorReasonIsDocumented) {
   const std::map<std::string, Documented> table = ReadErrorTable();
-  const google::protobuf::EnumDescriptor* reasons = v1::ErrorReason_descriptor();
+  const google::protobuf::EnumDescriptor* reasons =
+      v1::ErrorReason_descriptor();
   std::set<std::string> in_protos;
   for (int i = 0; i < reasons->value_count(); ++i) {
     std::string name = reasons->value(i)->name();
@@ -164,8 +165,8 @@ class ErrorDetailsTest : public StoryTest {
     grpc::ByteBuffer response;
     grpc::Status status;
     absl::Notification done;
-    stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status s) {
+    stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
                      status = std::move(s);
                      done.Notify();
                    });
@@ -319,8 +320,8 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
          add.mutable_participant()->set_kind(v1::PARTICIPANT_KIND_AGENCY);
          add.mutable_participant()->set_agency("agencies/social-1");
          v1::AddParticipantResponse added;
-         EXPECT_THAT(Call(*school_, &v1::PlanService::Stub::AddParticipant,
-                          add, &added),
+         EXPECT_THAT(Call(*school_, &v1::PlanService::Stub::AddParticipant, add,
+                          &added),
                      IsOk());
          v1::RemoveParticipantRequest r;
          r.set_name(added.participant().name());
@@ -350,14 +351,15 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
          create.set_request_id(NextId());
          create.mutable_custody_fact()->set_subject(Pnr("20180101", "123"));
          create.mutable_custody_fact()->set_guardian_identity_number(g1_);
-         Ts(Utc(2018, 1, 1), create.mutable_custody_fact()->mutable_valid_from());
+         Ts(Utc(2018, 1, 1),
+            create.mutable_custody_fact()->mutable_valid_from());
          create.mutable_custody_fact()->mutable_evidence()->set_kind(
              v1::EVIDENCE_KIND_REGISTER_EXTRACT);
          v1::CreateCustodyFactResponse created;
-         EXPECT_THAT(Call(*consents_,
-                          &v1::ConsentService::Stub::CreateCustodyFact, create,
-                          &created),
-                     IsOk());
+         EXPECT_THAT(
+             Call(*consents_, &v1::ConsentService::Stub::CreateCustodyFact,
+                  create, &created),
+             IsOk());
          v1::EndCustodyFactRequest r;
          r.set_name(created.custody_fact().name());
          Ts(Utc(2026, 5, 1), r.mutable_end_time());
@@ -497,10 +499,10 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
        {{"schema_version", "1000"}}},
       {"STORAGE_UNAVAILABLE",
        [&] {
-         return ToGrpcStatus(storage::OpenSqliteStore(
-                                 storage::SqliteOptions{
-                                     (dir_ / "missing" / "x.db").string()})
-                                 .status());
+         return ToGrpcStatus(
+             storage::OpenSqliteStore(
+                 storage::SqliteOptions{(dir_ / "missing" / "x.db").string()})
+                 .status());
        },
        {}},
       {"INTERNAL",
@@ -546,9 +548,8 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
 TEST_F(ErrorDetailsTest, UndecodableRequestsNameTheirField) {
   v1::GetPlanRequest get;
   get.set_name("plans/\xff");
-  Seen seen =
-      Inspect(RawBytes("school-1", "/samplan.v1.PlanService/GetPlan",
-                       get.SerializeAsString()));
+  Seen seen = Inspect(RawBytes("school-1", "/samplan.v1.PlanService/GetPlan",
+                               get.SerializeAsString()));
   EXPECT_EQ(seen.code, "INVALID_ARGUMENT");
   EXPECT_EQ(seen.reason, "INVALID_FIELD");
   EXPECT_EQ(seen.metadata["field"], "name");

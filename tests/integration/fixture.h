@@ -19,6 +19,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/synchronization/notification.h"
+#include "app/app_support.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
 #include "audit/note.h"
@@ -36,7 +37,6 @@
 #include "samplan/v1/audit.grpc.pb.h"
 #include "samplan/v1/consent.grpc.pb.h"
 #include "samplan/v1/plan.grpc.pb.h"
-#include "server/app_support.h"
 #include "server/config.h"
 #include "server/grpc_status.h"
 #include "server/server.h"
@@ -116,7 +116,7 @@ class ServerTest : public ::testing::Test {
     ServerOptions options;
     options.config = cfg;
     options.clock = &clock_;
-    options.ids = NewSequentialIdGenerator();
+    options.ids = app::NewSequentialIdGenerator();
     auto server = Server::Start(std::move(options));
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);

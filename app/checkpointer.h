@@ -3,8 +3,8 @@
 // commit queue's batch tail, or a job), so the signed tree size and root are
 // exactly what is committed with it.
 
-#ifndef SAMPLAN_SERVER_CHECKPOINTER_H_
-#define SAMPLAN_SERVER_CHECKPOINTER_H_
+#ifndef SAMPLAN_APP_CHECKPOINTER_H_
+#define SAMPLAN_APP_CHECKPOINTER_H_
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +21,7 @@ namespace samplan::v1 {
 class Checkpoint;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 class Checkpointer {
  public:
@@ -51,6 +51,6 @@ class Checkpointer {
   const Options options_;
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_CHECKPOINTER_H_
+#endif  // SAMPLAN_APP_CHECKPOINTER_H_

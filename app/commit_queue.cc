@@ -1,4 +1,4 @@
-#include "server/commit_queue.h"
+#include "app/commit_queue.h"
 
 #include <utility>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/errors.h"
 
-namespace samplan::server {
+namespace samplan::app {
 
 CommitQueue::CommitQueue(storage::Store& store, int max_batch)
     : store_(store),
@@ -93,4 +93,4 @@ void CommitQueue::Loop() {
   }
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

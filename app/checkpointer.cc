@@ -1,4 +1,4 @@
-#include "server/checkpointer.h"
+#include "app/checkpointer.h"
 
 #include <string>
 #include <utility>
@@ -9,7 +9,7 @@
 #include "common/status_macros.h"
 #include "samplan/v1/audit.pb.h"
 
-namespace samplan::server {
+namespace samplan::app {
 
 Checkpointer::Checkpointer(const audit::NoteSigner& signer, Options options)
     : signer_(signer), options_(options) {}
@@ -50,4 +50,4 @@ void Checkpointer::ToProto(const storage::StoredCheckpoint& stored,
   out->set_signed_note(stored.signed_note);
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

@@ -1,14 +1,14 @@
 // Who is calling: established by the transport (mutual TLS certificate and
 // call metadata) before any application code runs.
 
-#ifndef SAMPLAN_SERVER_CALLER_H_
-#define SAMPLAN_SERVER_CALLER_H_
+#ifndef SAMPLAN_APP_CALLER_H_
+#define SAMPLAN_APP_CALLER_H_
 
 #include <string>
 
 #include "consent/engine.h"
 
-namespace samplan::server {
+namespace samplan::app {
 
 enum class Role {
   kAgencySystem,
@@ -28,6 +28,6 @@ struct Caller {
   std::string agency_name() const { return "agencies/" + agency_id; }
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_CALLER_H_
+#endif  // SAMPLAN_APP_CALLER_H_

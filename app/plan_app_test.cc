@@ -1,4 +1,4 @@
-#include "server/plan_app.h"
+#include "app/plan_app.h"
 
 #include <cstdint>
 #include <memory>
@@ -13,6 +13,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "app/app_support.h"
+#include "app/caller.h"
+#include "app/commit_queue.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -29,13 +32,10 @@
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/consent.pb.h"
 #include "samplan/v1/plan.pb.h"
-#include "server/app_support.h"
-#include "server/caller.h"
-#include "server/commit_queue.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 // `s` without its "resource" metadata: a NOT_FOUND for a hidden plan must
@@ -696,8 +696,7 @@ TEST_F(PlanAppTest, Example2SchoolSeesBupInterventionsButNotItsHealthEntry) {
   EXPECT_EQ(reads[0].decision(), v1::DECISION_ALLOW);
   EXPECT_EQ(reads[0].resource(), plan);
   EXPECT_EQ(reads[0].subject(), child_);
-  EXPECT_THAT(reads[0].reasons(),
-              ElementsAre(v1::DECISION_REASON_LEAD_AGENCY));
+  EXPECT_THAT(reads[0].reasons(), ElementsAre(v1::DECISION_REASON_LEAD_AGENCY));
   EXPECT_THAT(reads[0].entry_decisions(), SizeIs(3));
   const v1::EntryDecision* allowed = EntryEvent(reads, interventions);
   ASSERT_NE(allowed, nullptr);
@@ -1554,4 +1553,4 @@ TEST_F(PlanAppTest, ListUpcomingReviewsWithinTheRange) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

@@ -6,8 +6,8 @@
 // message and report a status and a response; the gRPC layer (and later
 // REST) only adapts.
 
-#ifndef SAMPLAN_SERVER_APP_SUPPORT_H_
-#define SAMPLAN_SERVER_APP_SUPPORT_H_
+#ifndef SAMPLAN_APP_APP_SUPPORT_H_
+#define SAMPLAN_APP_APP_SUPPORT_H_
 
 #include <cstdint>
 #include <functional>
@@ -19,11 +19,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "app/caller.h"
+#include "app/commit_queue.h"
 #include "common/clock.h"
 #include "common/proto_time.h"
 #include "consent/engine.h"
-#include "server/caller.h"
-#include "server/commit_queue.h"
 #include "storage/store.h"
 
 namespace google::protobuf {
@@ -39,7 +39,7 @@ class Evidence;
 class Plan;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 // Makes resource ids. Thread-safe.
 class IdGenerator {
@@ -215,6 +215,6 @@ void SubmitWithOutcome(
         job,
     Done done);
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_APP_SUPPORT_H_
+#endif  // SAMPLAN_APP_APP_SUPPORT_H_

@@ -13,16 +13,16 @@
 // (PERMISSION_DENIED, reason WRONG_ROLE), in case the transport forgets to.
 // Thread-safe.
 
-#ifndef SAMPLAN_SERVER_ADMIN_APP_H_
-#define SAMPLAN_SERVER_ADMIN_APP_H_
+#ifndef SAMPLAN_APP_ADMIN_APP_H_
+#define SAMPLAN_APP_ADMIN_APP_H_
 
 #include <cstdint>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/app_support.h"
-#include "server/caller.h"
+#include "app/app_support.h"
+#include "app/caller.h"
 #include "storage/store.h"
 
 namespace samplan::v1 {
@@ -45,7 +45,7 @@ class VoidGrantRequest;
 class VoidGrantResponse;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 // Grant.end_reason of a grant marked expired (consent.proto: "expired" for
 // expiry).
@@ -138,6 +138,6 @@ class AdminApp {
   const AppContext ctx_;
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_ADMIN_APP_H_
+#endif  // SAMPLAN_APP_ADMIN_APP_H_

@@ -2,7 +2,7 @@
 // event, exports that verify offline, searches and extracts that are
 // themselves audited, and the checkpoint schedule.
 
-#include "server/audit_app.h"
+#include "app/audit_app.h"
 
 #include <memory>
 #include <sstream>
@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "app/checkpointer.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
 #include "audit/note.h"
@@ -26,10 +27,9 @@
 #include "gtest/gtest.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
-#include "server/checkpointer.h"
 #include "storage/sqlite_store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::testing::ElementsAre;
@@ -490,4 +490,4 @@ TEST_F(AuditAppTest, CheckpointsFollowTheSchedule) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

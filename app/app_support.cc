@@ -1,4 +1,4 @@
-#include "server/app_support.h"
+#include "app/app_support.h"
 
 #include <algorithm>
 #include <atomic>
@@ -30,7 +30,7 @@
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/plan.pb.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 constexpr char kIdAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -384,4 +384,4 @@ void SubmitWithOutcome(
       });
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

@@ -1,4 +1,4 @@
-#include "server/plan_app.h"
+#include "app/plan_app.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "app/consent_bridge.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
@@ -29,9 +30,8 @@
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/plan.pb.h"
-#include "server/consent_bridge.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::google::protobuf::RepeatedPtrField;
@@ -1718,4 +1718,4 @@ void PlanApp::ListUpcomingReviews(const Caller& caller,
       std::move(done));
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

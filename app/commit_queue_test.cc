@@ -1,4 +1,4 @@
-#include "server/commit_queue.h"
+#include "app/commit_queue.h"
 
 #include <atomic>
 #include <memory>
@@ -12,7 +12,7 @@
 #include "samplan/v1/consent.pb.h"
 #include "storage/sqlite_store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 v1::Grant Grant(const std::string& id) {
@@ -93,4 +93,4 @@ TEST_F(CommitQueueTest, AfterShutdownJobsAreRefused) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

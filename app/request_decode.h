@@ -6,8 +6,8 @@
 // Transport-free: the gRPC adapter decodes every request through it, and
 // so may any other transport that receives protobuf bytes.
 
-#ifndef SAMPLAN_SERVER_REQUEST_DECODE_H_
-#define SAMPLAN_SERVER_REQUEST_DECODE_H_
+#ifndef SAMPLAN_APP_REQUEST_DECODE_H_
+#define SAMPLAN_APP_REQUEST_DECODE_H_
 
 #include <string>
 
@@ -19,7 +19,7 @@ class Descriptor;
 class Message;
 }  // namespace google::protobuf
 
-namespace samplan::server {
+namespace samplan::app {
 
 // Parses `bytes` into `message` (cleared first). Returns OK; or
 // INVALID_ARGUMENT, "the request could not be decoded", with reason
@@ -34,6 +34,6 @@ absl::Status DecodeRequest(absl::string_view bytes,
 std::string FindUndecodableField(absl::string_view bytes,
                                  const google::protobuf::Descriptor* type);
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_REQUEST_DECODE_H_
+#endif  // SAMPLAN_APP_REQUEST_DECODE_H_

@@ -1,4 +1,4 @@
-#include "server/request_decode.h"
+#include "app/request_decode.h"
 
 #include <cstdint>
 #include <map>
@@ -11,13 +11,13 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/wire_format_lite.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::google::protobuf::Descriptor;
 using ::google::protobuf::FieldDescriptor;
-using ::google::protobuf::io::CodedInputStream;
 using ::google::protobuf::internal::WireFormatLite;
+using ::google::protobuf::io::CodedInputStream;
 
 // Messages nested deeper than this are blamed on the field that opens them
 // (protobuf's own parser stops at 100).
@@ -63,8 +63,7 @@ bool IsUtf8(absl::string_view s) {
   return true;
 }
 
-bool ExpectedWireType(const FieldDescriptor* f,
-                      WireFormatLite::WireType type) {
+bool ExpectedWireType(const FieldDescriptor* f, WireFormatLite::WireType type) {
   if (type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
     // Strings, bytes, messages, and packed repeated scalars.
     return f->type() == FieldDescriptor::TYPE_STRING ||
@@ -120,8 +119,7 @@ bool Walk(CodedInputStream& in, const Descriptor* type,
     }
     if (is_string) {
       std::string value;
-      if (!in.ReadString(&value, static_cast<int>(length)) ||
-          !IsUtf8(value)) {
+      if (!in.ReadString(&value, static_cast<int>(length)) || !IsUtf8(value)) {
         *path = std::move(name);
         return false;
       }
@@ -176,4 +174,4 @@ absl::Status DecodeRequest(absl::string_view bytes,
                "a truncated field)");
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

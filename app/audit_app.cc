@@ -1,4 +1,4 @@
-#include "server/audit_app.h"
+#include "app/audit_app.h"
 
 #include <algorithm>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "app/checkpointer.h"
 #include "audit/merkle.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
@@ -17,9 +18,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
-#include "server/checkpointer.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 constexpr size_t kMaxChunkBytes = 1 << 20;
@@ -436,4 +436,4 @@ AuditApp::NextChunk(Cursor& cursor) {
   return chunk;
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

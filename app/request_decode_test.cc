@@ -1,4 +1,4 @@
-#include "server/request_decode.h"
+#include "app/request_decode.h"
 
 #include <string>
 
@@ -9,7 +9,7 @@
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/plan.pb.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::testing::HasSubstr;
@@ -62,9 +62,8 @@ TEST(DecodeRequestTest, InvalidUtf8IsBlamedOnItsField) {
 }
 
 TEST(DecodeRequestTest, OverlongAndOutOfRangeSequencesAreNotUtf8) {
-  for (const char* bad :
-       {"\xc0\xaf", "\xe0\x80\xaf", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80",
-        "a\x80", "\xe2\x82"}) {
+  for (const char* bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xf4\x90\x80\x80",
+                          "\xf8\x88\x80\x80", "a\x80", "\xe2\x82"}) {
     v1::GetPlanRequest get;
     get.set_name(bad);
     v1::GetPlanRequest out;
@@ -104,4 +103,4 @@ TEST(DecodeRequestTest, UnknownFieldsAndOtherWireTypesAreKeptAsProtobufDoes) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

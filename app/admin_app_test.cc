@@ -2,7 +2,7 @@
 // registry with its paging and filters; revoking, voiding and expiring
 // grants with their audit events; idempotency; the expiring-grants horizon.
 
-#include "server/admin_app.h"
+#include "app/admin_app.h"
 
 #include <cstdint>
 #include <memory>
@@ -27,7 +27,7 @@
 #include "samplan/v1/consent.pb.h"
 #include "storage/sqlite_store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::testing::ElementsAre;
@@ -912,4 +912,4 @@ TEST_F(AdminAppTest, ListExpiringGrantsWithinTheHorizon) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

@@ -1,7 +1,7 @@
 // ConsentApp's error paths, each with its exact status code and reason, and
 // its paging. The happy paths run end to end in tests/integration.
 
-#include "server/consent_app.h"
+#include "app/consent_app.h"
 
 #include <memory>
 #include <string>
@@ -24,7 +24,7 @@
 #include "samplan/v1/plan.pb.h"
 #include "storage/sqlite_store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::testing::HasSubstr;
@@ -384,4 +384,4 @@ TEST_F(ConsentAppTest, CheckAccessRefusals) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

@@ -11,8 +11,8 @@
 // Thread-safe. `done` runs on the writer thread: it must be short and must
 // not call Submit() and wait for the result.
 
-#ifndef SAMPLAN_SERVER_COMMIT_QUEUE_H_
-#define SAMPLAN_SERVER_COMMIT_QUEUE_H_
+#ifndef SAMPLAN_APP_COMMIT_QUEUE_H_
+#define SAMPLAN_APP_COMMIT_QUEUE_H_
 
 #include <cstdint>
 #include <deque>
@@ -24,7 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 
 class CommitQueue {
  public:
@@ -82,6 +82,6 @@ class CommitQueue {
   std::thread thread_;  // last: starts after the members above exist
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_COMMIT_QUEUE_H_
+#endif  // SAMPLAN_APP_COMMIT_QUEUE_H_

@@ -1,4 +1,4 @@
-#include "server/admin_app.h"
+#include "app/admin_app.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "app/authorize.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/resource_names.h"
@@ -18,9 +19,8 @@
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/consent.pb.h"
-#include "server/auth.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using Outcome = absl::Status;
@@ -516,4 +516,4 @@ void AdminApp::ListExpiringGrants(const Caller& caller,
       std::move(done));
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

@@ -17,11 +17,11 @@
 //
 // Thread-safe.
 
-#ifndef SAMPLAN_SERVER_PLAN_APP_H_
-#define SAMPLAN_SERVER_PLAN_APP_H_
+#ifndef SAMPLAN_APP_PLAN_APP_H_
+#define SAMPLAN_APP_PLAN_APP_H_
 
-#include "server/app_support.h"
-#include "server/caller.h"
+#include "app/app_support.h"
+#include "app/caller.h"
 
 namespace samplan::v1 {
 class AddParticipantRequest;
@@ -52,7 +52,7 @@ class UpdatePlanRequest;
 class UpdatePlanResponse;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 class PlanApp {
  public:
@@ -102,6 +102,6 @@ class PlanApp {
   const AppContext ctx_;
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_PLAN_APP_H_
+#endif  // SAMPLAN_APP_PLAN_APP_H_

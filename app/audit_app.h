@@ -7,16 +7,16 @@
 // filter in `detail`), durably, before any event is returned. Checkpoints
 // and proofs reveal only hashes and are not audited.
 
-#ifndef SAMPLAN_SERVER_AUDIT_APP_H_
-#define SAMPLAN_SERVER_AUDIT_APP_H_
+#ifndef SAMPLAN_APP_AUDIT_APP_H_
+#define SAMPLAN_APP_AUDIT_APP_H_
 
 #include <functional>
 #include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/app_support.h"
-#include "server/caller.h"
+#include "app/app_support.h"
+#include "app/caller.h"
 #include "storage/store.h"
 
 namespace samplan::v1 {
@@ -37,7 +37,7 @@ class SearchAuditEventsResponse;
 class StreamAuditEventsRequest;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 class Checkpointer;
 
@@ -93,6 +93,6 @@ class AuditApp {
   const Checkpointer& checkpointer_;
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_AUDIT_APP_H_
+#endif  // SAMPLAN_APP_AUDIT_APP_H_

@@ -1,4 +1,4 @@
-#include "server/app_support.h"
+#include "app/app_support.h"
 
 #include <memory>
 #include <string>
@@ -12,7 +12,7 @@
 #include "samplan/v1/plan.pb.h"
 #include "storage/sqlite_store.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using ::testing::HasSubstr;
@@ -115,4 +115,4 @@ TEST(IdsTest, RandomIdsAreWellFormedAndDistinct) {
 }
 
 }  // namespace
-}  // namespace samplan::server
+}  // namespace samplan::app

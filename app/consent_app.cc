@@ -1,4 +1,4 @@
-#include "server/consent_app.h"
+#include "app/consent_app.h"
 
 #include <optional>
 #include <string>
@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "app/consent_bridge.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
@@ -13,9 +14,8 @@
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/consent.pb.h"
 #include "samplan/v1/plan.pb.h"
-#include "server/consent_bridge.h"
 
-namespace samplan::server {
+namespace samplan::app {
 namespace {
 
 using Outcome = absl::Status;
@@ -951,4 +951,4 @@ void ConsentApp::CheckAccess(const Caller& caller,
       std::move(done));
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

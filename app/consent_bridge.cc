@@ -1,15 +1,15 @@
-#include "server/consent_bridge.h"
+#include "app/consent_bridge.h"
 
 #include <utility>
 
+#include "app/app_support.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/consent.pb.h"
-#include "server/app_support.h"
 
-namespace samplan::server {
+namespace samplan::app {
 consent::Grant ToEngine(const v1::Grant& g) {
   consent::Grant out;
   out.id = BareId(g.name());
@@ -92,4 +92,4 @@ absl::StatusOr<consent::Agency> AgencyCache::Get(absl::string_view id) {
   return out;
 }
 
-}  // namespace samplan::server
+}  // namespace samplan::app

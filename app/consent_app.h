@@ -7,11 +7,11 @@
 // the commit queue, `done` after the durable commit, every change and every
 // read of consent data audited. Thread-safe.
 
-#ifndef SAMPLAN_SERVER_CONSENT_APP_H_
-#define SAMPLAN_SERVER_CONSENT_APP_H_
+#ifndef SAMPLAN_APP_CONSENT_APP_H_
+#define SAMPLAN_APP_CONSENT_APP_H_
 
-#include "server/app_support.h"
-#include "server/caller.h"
+#include "app/app_support.h"
+#include "app/caller.h"
 
 namespace samplan::v1 {
 class CheckAccessRequest;
@@ -44,7 +44,7 @@ class WithdrawGrantRequest;
 class WithdrawGrantResponse;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 class ConsentApp {
  public:
@@ -96,6 +96,6 @@ class ConsentApp {
   const AppContext ctx_;
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_CONSENT_APP_H_
+#endif  // SAMPLAN_APP_CONSENT_APP_H_

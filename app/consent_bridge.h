@@ -2,8 +2,8 @@
 // everything the engine needs about one subject inside a transaction and
 // converts it. The engine then decides with no further I/O.
 
-#ifndef SAMPLAN_SERVER_CONSENT_BRIDGE_H_
-#define SAMPLAN_SERVER_CONSENT_BRIDGE_H_
+#ifndef SAMPLAN_APP_CONSENT_BRIDGE_H_
+#define SAMPLAN_APP_CONSENT_BRIDGE_H_
 
 #include <string>
 #include <vector>
@@ -20,7 +20,7 @@ class Grant;
 class Representation;
 }  // namespace samplan::v1
 
-namespace samplan::server {
+namespace samplan::app {
 
 // What is on file about one subject, in the engine's types.
 struct SubjectFacts {
@@ -55,6 +55,6 @@ class AgencyCache {
   absl::flat_hash_map<std::string, consent::Agency> cache_;
 };
 
-}  // namespace samplan::server
+}  // namespace samplan::app
 
-#endif  // SAMPLAN_SERVER_CONSENT_BRIDGE_H_
+#endif  // SAMPLAN_APP_CONSENT_BRIDGE_H_
