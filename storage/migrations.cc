@@ -242,6 +242,19 @@ CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 )sql",
+      // 4: versions for decisions made on a snapshot and committed later
+      // (app/method.h): a plan's version changes with every change to the
+      // plan, its participants, entries or approvals; a subject's consent
+      // version with every grant, custody fact or representation recorded
+      // or ended about the subject. The commit checks that the versions a
+      // decision read still hold.
+      R"sql(
+ALTER TABLE plans ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE consent_versions (
+  subject  TEXT PRIMARY KEY,
+  version  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
   };
   return *kMigrations;
 }

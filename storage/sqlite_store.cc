@@ -134,6 +134,23 @@ class Connection {
   absl::flat_hash_map<const char*, std::unique_ptr<SQLite::Statement>> cache_;
 };
 
+// Marks a change to what decisions about `subject` read (its grants,
+// custody facts and representations): PlanRepository/GrantStore versions.
+void BumpConsentVersion(Connection& c, absl::string_view subject) {
+  auto& s = c.Prepare(
+      "INSERT INTO consent_versions(subject, version) VALUES(?1, 1) "
+      "ON CONFLICT(subject) DO UPDATE SET version = version + 1");
+  BindText(s, 1, subject);
+  s.exec();
+}
+
+// Marks a change to plan `plan_id` or what belongs to it.
+void BumpPlanVersion(Connection& c, absl::string_view plan_id) {
+  auto& s = c.Prepare("UPDATE plans SET version = version + 1 WHERE id = ?1");
+  BindText(s, 1, plan_id);
+  s.exec();
+}
+
 class SqliteAgencies final : public AgencyRegistry {
  public:
   explicit SqliteAgencies(Connection& c) : c_(c) {}
@@ -225,6 +242,7 @@ class SqlitePlans final : public PlanRepository {
       s.bind(6, static_cast<int64_t>(plan.effective_revision()));
       s.bind(7, Micros(time));
       s.exec();
+      BumpPlanVersion(c_, id);
       return InsertRevision(id, plan, lead, actor, "created", time);
     });
   }
@@ -280,6 +298,7 @@ class SqlitePlans final : public PlanRepository {
       u.bind(2, plan.state());
       u.bind(3, static_cast<int64_t>(plan.revision()));
       u.exec();
+      BumpPlanVersion(c_, id);
       return InsertRevision(id, plan, agency, actor, change, time);
     });
   }
@@ -298,6 +317,7 @@ class SqlitePlans final : public PlanRepository {
       s.bind(6, entry.deleted() ? 1 : 0);
       BindBlob(s, 7, entry);
       s.exec();
+      BumpPlanVersion(c_, plan_id);
       return absl::OkStatus();
     });
   }
@@ -357,6 +377,7 @@ class SqlitePlans final : public PlanRepository {
       }
       BindBlob(s, 5, p);
       s.exec();
+      BumpPlanVersion(c_, plan_id);
       return absl::OkStatus();
     });
   }
@@ -385,6 +406,7 @@ class SqlitePlans final : public PlanRepository {
       BindText(u, 2, participant_id);
       BindBlob(u, 3, p);
       u.exec();
+      BumpPlanVersion(c_, plan_id);
       return absl::OkStatus();
     });
   }
@@ -422,6 +444,58 @@ class SqlitePlans final : public PlanRepository {
     });
   }
 
+  absl::StatusOr<int64_t> Version(absl::string_view plan_id) override {
+    return Guard("plan version", [&]() -> absl::StatusOr<int64_t> {
+      auto& s = c_.Prepare("SELECT version FROM plans WHERE id = ?1");
+      BindText(s, 1, plan_id);
+      if (!s.executeStep()) return int64_t{0};
+      return s.getColumn(0).getInt64();
+    });
+  }
+
+  absl::StatusOr<std::optional<ReadView>> ReadForAgency(
+      absl::string_view plan_id, absl::string_view agency,
+      bool effective_view) override {
+    return Guard(
+        "read plan", [&]() -> absl::StatusOr<std::optional<ReadView>> {
+          auto& s = c_.Prepare(
+              "SELECT p.state, p.revision, p.effective_revision, p.version, "
+              "p.lead_agency = ?2 OR EXISTS (SELECT 1 FROM participants x "
+              "  WHERE x.plan_id = p.id AND x.agency = ?2 AND x.removed = 0), "
+              "n.data, w.revision, w.data "
+              "FROM plans p "
+              "JOIN plan_revisions n ON n.plan_id = p.id "
+              "  AND n.revision = p.revision "
+              "JOIN plan_revisions w ON w.plan_id = p.id AND w.revision = "
+              "  CASE WHEN ?3 AND p.effective_revision > 0 "
+              "  THEN p.effective_revision ELSE p.revision END "
+              "WHERE p.id = ?1");
+          BindText(s, 1, plan_id);
+          BindText(s, 2, agency);
+          s.bind(3, effective_view ? 1 : 0);
+          if (!s.executeStep()) return std::optional<ReadView>();
+          ReadView v;
+          const auto state = static_cast<v1::PlanState>(s.getColumn(0).getInt());
+          const int64_t effective = s.getColumn(2).getInt64();
+          v.version = s.getColumn(3).getInt64();
+          v.takes_part = s.getColumn(4).getInt() != 0;
+          ASSIGN_OR_RETURN(v1::Plan newest,
+                           ParseColumn<v1::Plan>(s.getColumn(5), "plan"));
+          newest.set_state(state);
+          newest.set_effective_revision(effective);
+          v.shown_revision = s.getColumn(6).getInt64();
+          if (v.shown_revision == newest.revision()) {
+            v.shown = std::make_unique<v1::Plan>(newest);
+          } else {
+            ASSIGN_OR_RETURN(v1::Plan shown,
+                             ParseColumn<v1::Plan>(s.getColumn(7), "plan"));
+            v.shown = std::make_unique<v1::Plan>(std::move(shown));
+          }
+          v.newest = std::make_unique<v1::Plan>(std::move(newest));
+          return std::optional<ReadView>(std::move(v));
+        });
+  }
+
   absl::Status AddApproval(absl::string_view plan_id,
                            const v1::Approval& approval) override {
     return Guard("add approval", [&]() -> absl::Status {
@@ -441,6 +515,7 @@ class SqlitePlans final : public PlanRepository {
       u.bind(3, v1::PLAN_STATE_DRAFT);
       u.bind(4, v1::PLAN_STATE_ACTIVE);
       u.exec();
+      BumpPlanVersion(c_, plan_id);
       return absl::OkStatus();
     });
   }
@@ -546,6 +621,7 @@ class SqliteGrants final : public GrantStore {
       stored.clear_end_reason();
       BindBlob(s, 7, stored);
       s.exec();
+      BumpConsentVersion(c_, grant.subject());
       return absl::OkStatus();
     });
   }
@@ -602,6 +678,7 @@ class SqliteGrants final : public GrantStore {
       s.bind(8, ending.evidence_kind);
       BindText(s, 9, ending.evidence_reference);
       s.exec();
+      BumpConsentVersion(c_, grant.subject());
       return absl::OkStatus();
     });
   }
@@ -655,6 +732,16 @@ class SqliteGrants final : public GrantStore {
           s.bind(7, q.state);
           return Fold(s);
         });
+  }
+
+  absl::StatusOr<int64_t> ConsentVersion(absl::string_view subject) override {
+    return Guard("consent version", [&]() -> absl::StatusOr<int64_t> {
+      auto& s = c_.Prepare(
+          "SELECT version FROM consent_versions WHERE subject = ?1");
+      BindText(s, 1, subject);
+      if (!s.executeStep()) return int64_t{0};
+      return s.getColumn(0).getInt64();
+    });
   }
 
   absl::StatusOr<std::vector<v1::Grant>> ListLapsed(absl::Time now,
@@ -730,6 +817,7 @@ class SqliteCustody final : public CustodyStore {
       }
       BindBlob(s, 6, f);
       s.exec();
+      BumpConsentVersion(c_, f.subject());
       return absl::OkStatus();
     });
   }
@@ -770,7 +858,6 @@ class SqliteCustody final : public CustodyStore {
                           absl::string_view agency, absl::string_view actor,
                           absl::Time now) override {
     ASSIGN_OR_RETURN(v1::CustodyFact fact, GetCustody(id));
-    (void)fact;
     return Guard("end custody", [&]() -> absl::Status {
       auto& s = c_.Prepare(
           "INSERT INTO custody_endings(fact_id, end_time, agency, actor, time) "
@@ -789,6 +876,7 @@ class SqliteCustody final : public CustodyStore {
         }
         throw;
       }
+      BumpConsentVersion(c_, fact.subject());
       return absl::OkStatus();
     });
   }
@@ -809,6 +897,7 @@ class SqliteCustody final : public CustodyStore {
       }
       BindBlob(s, 6, r);
       s.exec();
+      BumpConsentVersion(c_, r.subject());
       return absl::OkStatus();
     });
   }
@@ -864,6 +953,7 @@ class SqliteCustody final : public CustodyStore {
       if (s.exec() == 0) {
         return NotFound(r.name(), "representation not found");
       }
+      BumpConsentVersion(c_, r.subject());
       return absl::OkStatus();
     });
   }

@@ -1,6 +1,7 @@
 #include "storage/sqlite_store.h"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -348,6 +349,148 @@ TEST_F(SqliteStoreTest, ParticipantsAndListing) {
     return tx.plans().RemoveParticipant("p1", "x1", t0_);
   }),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Every change to a plan or what belongs to it moves its version; the read
+// view gives the header, participation and version in one query.
+TEST_F(SqliteStoreTest, PlanVersionsAndTheReadView) {
+  std::vector<int64_t> versions;
+  auto version = [&]() {
+    EXPECT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(const int64_t v, tx.plans().Version("p1"));
+      versions.push_back(v);
+      return absl::OkStatus();
+    }),
+                IsOk());
+  };
+  auto write = [&](const std::function<absl::Status(Transaction&)>& f) {
+    ASSERT_THAT(store_->Write(f), IsOk());
+    version();
+  };
+  version();  // no plan: 0
+  write([&](Transaction& tx) {
+    return tx.plans().Create(MakePlan("p1"), "staff-1", t0_);
+  });
+  v1::Participant bup;
+  bup.set_name("plans/p1/participants/x1");
+  bup.set_kind(v1::PARTICIPANT_KIND_AGENCY);
+  bup.set_agency("agencies/bup-1");
+  write([&](Transaction& tx) { return tx.plans().AddParticipant("p1", bup); });
+  v1::Plan r2 = MakePlan("p1");
+  r2.set_revision(2);
+  write([&](Transaction& tx) {
+    return tx.plans().AddRevision(r2, "school-1", "staff-1", "x", t0_);
+  });
+  write([&](Transaction& tx) {
+    return tx.plans().PutEntry("p1", MakeEntry("p1", "e1", 2, "text"));
+  });
+  v1::Approval approval;
+  approval.set_revision(1);
+  write([&](Transaction& tx) { return tx.plans().AddApproval("p1", approval); });
+  write([&](Transaction& tx) {
+    return tx.plans().RemoveParticipant("p1", "x1", t0_);
+  });
+  for (size_t i = 1; i < versions.size(); ++i) {
+    EXPECT_GT(versions[i], versions[i - 1]) << "change " << i;
+  }
+  EXPECT_EQ(versions[0], 0);
+
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto lead, tx.plans().ReadForAgency("p1", "school-1",
+                                                         /*effective_view=*/true));
+    EXPECT_TRUE(lead.has_value());
+    if (!lead.has_value()) return absl::OkStatus();
+    EXPECT_TRUE(lead->takes_part);
+    EXPECT_EQ(lead->version, versions.back());
+    EXPECT_EQ(lead->newest->revision(), 2);
+    EXPECT_EQ(lead->newest->effective_revision(), 1);
+    EXPECT_EQ(lead->newest->state(), v1::PLAN_STATE_ACTIVE);
+    EXPECT_EQ(lead->shown_revision, 1);
+    EXPECT_EQ(lead->shown->revision(), 1);
+    ASSIGN_OR_RETURN(auto latest,
+                     tx.plans().ReadForAgency("p1", "school-1", false));
+    EXPECT_EQ(latest.value().shown_revision, 2);
+    // The removed participant no longer takes part; the plan still exists.
+    ASSIGN_OR_RETURN(auto removed,
+                     tx.plans().ReadForAgency("p1", "bup-1", true));
+    EXPECT_FALSE(removed.value().takes_part);
+    ASSIGN_OR_RETURN(auto ghost,
+                     tx.plans().ReadForAgency("ghost", "school-1", true));
+    EXPECT_FALSE(ghost.has_value());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+// A subject's consent version moves with every grant, custody fact and
+// representation recorded or ended about it, and only with those.
+TEST_F(SqliteStoreTest, ConsentVersionsMoveWithTheSubjectsConsentData) {
+  int64_t last = -1;
+  auto moved = [&](const std::string& subject) {
+    int64_t now = -1;
+    EXPECT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(now, tx.grants().ConsentVersion(subject));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    const bool changed = now != last;
+    last = now;
+    return changed;
+  };
+  EXPECT_TRUE(moved(kChild));
+  EXPECT_EQ(last, 0);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 100, 200));
+  }),
+              IsOk());
+  EXPECT_TRUE(moved(kChild));
+  GrantEnding ending;
+  ending.state = v1::GRANT_STATE_WITHDRAWN;
+  ending.time = absl::FromUnixSeconds(150);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.grants().End("g1", ending);
+  }),
+              IsOk());
+  EXPECT_TRUE(moved(kChild));
+  v1::CustodyFact fact;
+  fact.set_name("custodyFacts/c1");
+  fact.set_subject(kChild);
+  fact.set_guardian_identity_number(kGuardian);
+  *fact.mutable_valid_from() = Ts(100);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.custody().AddCustody(fact);
+  }),
+              IsOk());
+  EXPECT_TRUE(moved(kChild));
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.custody().EndCustody("c1", absl::FromUnixSeconds(300),
+                                   "school-1", "staff-1",
+                                   absl::FromUnixSeconds(300));
+  }),
+              IsOk());
+  EXPECT_TRUE(moved(kChild));
+  v1::Representation rep;
+  rep.set_name("representations/r1");
+  rep.set_subject(kChild);
+  rep.set_representative_identity_number(kGuardian);
+  *rep.mutable_valid_from() = Ts(100);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.custody().AddRepresentation(rep);
+  }),
+              IsOk());
+  EXPECT_TRUE(moved(kChild));
+  *rep.mutable_valid_until() = Ts(400);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.custody().UpdateRepresentation(rep);
+  }),
+              IsOk());
+  EXPECT_TRUE(moved(kChild));
+  // A plan change is not a consent change.
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.plans().Create(MakePlan("p1"), "staff-1", t0_);
+  }),
+              IsOk());
+  EXPECT_FALSE(moved(kChild));
 }
 
 TEST_F(SqliteStoreTest, PlanNeedsARegisteredLeadAgency) {

@@ -19,6 +19,7 @@
 #define SAMPLAN_STORAGE_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,6 +122,27 @@ class PlanRepository {
   virtual absl::StatusOr<bool> TakesPart(absl::string_view plan_id,
                                          absl::string_view agency) = 0;
 
+  // A number that changes with every change to the plan, its participants,
+  // entries or approvals; 0 for an unknown plan.
+  virtual absl::StatusOr<int64_t> Version(absl::string_view plan_id) = 0;
+
+  // What a read of a plan by `agency` needs, in one query: the newest
+  // header (carrying the current state, revision and effective revision),
+  // the header of the revision to show (the effective one when
+  // `effective_view` and the plan was ever approved, else the newest),
+  // whether the agency takes part (as TakesPart), and the plan's Version.
+  // nullopt for an unknown plan.
+  struct ReadView {
+    std::unique_ptr<v1::Plan> newest;
+    std::unique_ptr<v1::Plan> shown;  // == newest's revision: a copy
+    int64_t shown_revision = 0;
+    bool takes_part = false;
+    int64_t version = 0;
+  };
+  virtual absl::StatusOr<std::optional<ReadView>> ReadForAgency(
+      absl::string_view plan_id, absl::string_view agency,
+      bool effective_view) = 0;
+
   // Records an approval of revision `approval.revision()` and makes that
   // revision effective if it is newer than the effective one.
   // FAILED_PRECONDITION if the revision does not exist.
@@ -192,6 +214,12 @@ class GrantStore {
   // Active grants whose valid_until <= `now` (for the expiry sweeper).
   virtual absl::StatusOr<std::vector<v1::Grant>> ListLapsed(absl::Time now,
                                                             int limit) = 0;
+
+  // A number that changes whenever a grant, custody fact or representation
+  // about `subject` is recorded or ends (in GrantStore or CustodyStore); 0
+  // while none ever was.
+  virtual absl::StatusOr<int64_t> ConsentVersion(
+      absl::string_view subject) = 0;
 };
 
 // Who has custody of a child and who represents an adult.
