@@ -62,6 +62,9 @@ struct AppContext {
   IdGenerator* ids = nullptr;
   consent::Policy policy;
   int max_page_size = 500;
+  // Tests only: runs between a method's read phase and its write phase
+  // (method.h), to force a race deterministically.
+  std::function<void()> between_phases_for_testing;
 };
 
 using Done = std::function<void(absl::Status)>;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "app/consent_bridge.h"
+#include "app/method.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
@@ -293,17 +295,24 @@ absl::Status ValidateEntryContent(const v1::Entry& e, absl::string_view field) {
   return absl::OkStatus();
 }
 
-// --- Checks inside a job. ---
+// --- Checks and records, on the decision's transaction. ---
 
-// The newest header of a plan the caller may see (FindVisiblePlan);
-// PlanNotFound() otherwise, the same answer as for a plan that does not
-// exist.
+// The newest header of a plan the caller may see, its version recorded as
+// one the decision depends on; PlanNotFound() otherwise, the same answer as
+// for a plan that does not exist.
 absl::StatusOr<v1::Plan> SeenPlan(storage::Transaction& tx,
                                   const Caller& caller,
-                                  absl::string_view plan_id) {
-  ASSIGN_OR_RETURN(VisiblePlan visible,
-                   FindVisiblePlan(tx, caller.agency_id, plan_id));
-  return std::move(*visible.plan);
+                                  absl::string_view plan_id, Effects* fx) {
+  ASSIGN_OR_RETURN(std::optional<storage::PlanRepository::ReadView> view,
+                   tx.plans().ReadForAgency(plan_id, caller.agency_id, false));
+  if (!view.has_value()) return PlanNotFound(plan_id);
+  std::string denial;
+  if (PlanGround(view->newest.get(), caller.agency_id, view->takes_part,
+                 &denial) == v1::DECISION_REASON_UNSPECIFIED) {
+    return PlanNotFound(plan_id);
+  }
+  fx->DependOnPlan(plan_id, view->version);
+  return std::move(*view->newest);
 }
 
 absl::Status RequireLead(const v1::Plan& plan, const Caller& caller) {
@@ -354,34 +363,37 @@ v1::Plan NextRevision(const v1::Plan& current, absl::Time now) {
   return next;
 }
 
-// Appends the audit event of a completed change, allowed on its ground: an
-// agency writes its own entries; every other change to a plan is its lead
-// agency's.
-absl::Status AuditChange(storage::Transaction& tx, const Caller& caller,
-                         v1::AuditAction action, absl::string_view subject,
-                         absl::string_view resource, absl::Time now,
-                         absl::string_view detail) {
-  v1::AuditEvent event = NewEvent(caller, action, subject, resource, now);
-  event.set_decision(v1::DECISION_ALLOW);
-  event.add_reasons(action == v1::AUDIT_ACTION_ENTRY_WRITTEN ||
-                            action == v1::AUDIT_ACTION_ENTRY_DELETED
-                        ? v1::DECISION_REASON_OWN_AGENCY
-                        : v1::DECISION_REASON_LEAD_AGENCY);
-  event.set_detail(std::string(detail));
-  return tx.audit().Append(event).status();
+// The record of a completed change, allowed on its ground: an agency writes
+// its own entries; every other change to a plan is its lead agency's.
+void ChangeRecord(Effects* fx, const Caller& caller, v1::AuditAction action,
+                  absl::string_view subject, absl::string_view resource,
+                  absl::Time now, std::string detail) {
+  v1::AuditEvent* e = fx->mutable_record();
+  *e = NewEvent(caller, action, subject, resource, now);
+  e->set_decision(v1::DECISION_ALLOW);
+  e->add_reasons(action == v1::AUDIT_ACTION_ENTRY_WRITTEN ||
+                         action == v1::AUDIT_ACTION_ENTRY_DELETED
+                     ? v1::DECISION_REASON_OWN_AGENCY
+                     : v1::DECISION_REASON_LEAD_AGENCY);
+  e->set_detail(std::move(detail));
 }
 
-// Appends the audit event of a listing (a read that was allowed).
-absl::Status AuditListing(storage::Transaction& tx, const Caller& caller,
-                          absl::string_view subject, absl::Time now,
-                          absl::string_view detail) {
-  v1::AuditEvent event =
-      NewEvent(caller, v1::AUDIT_ACTION_PLANS_LISTED, subject, "", now);
-  event.set_decision(v1::DECISION_ALLOW);
-  // A listing shows only plans the caller takes part in.
-  event.add_reasons(v1::DECISION_REASON_PLAN_PARTICIPANT);
-  event.set_detail(std::string(detail));
-  return tx.audit().Append(event).status();
+// Writes a new revision of the plan (its header `next`), as the caller.
+void AddRevision(Effects* fx, const Caller& caller, v1::Plan next,
+                 std::string change, absl::Time now) {
+  fx->AddWrite([next = std::move(next), agency = caller.agency_id,
+                actor = caller.actor, change = std::move(change),
+                now](storage::Transaction& tx) {
+    return tx.plans().AddRevision(next, agency, actor, change, now);
+  });
+}
+
+// Writes a version of an entry.
+void PutEntry(Effects* fx, std::string plan_id, v1::Entry entry) {
+  fx->AddWrite([plan_id = std::move(plan_id),
+                entry = std::move(entry)](storage::Transaction& tx) {
+    return tx.plans().PutEntry(plan_id, entry);
+  });
 }
 
 absl::Status EntryNotFound(absl::string_view plan_id,
@@ -534,6 +546,17 @@ absl::Status CheckApprovers(absl::string_view subject, absl::CivilDay birth,
   return absl::OkStatus();
 }
 
+// The record of a listing (a read that was allowed: a listing shows only
+// plans the caller takes part in).
+void ListingRecord(Effects* fx, const Caller& caller, absl::string_view subject,
+                   absl::Time now, std::string detail) {
+  v1::AuditEvent* e = fx->mutable_record();
+  *e = NewEvent(caller, v1::AUDIT_ACTION_PLANS_LISTED, subject, "", now);
+  e->set_decision(v1::DECISION_ALLOW);
+  e->add_reasons(v1::DECISION_REASON_PLAN_PARTICIPANT);
+  e->set_detail(std::move(detail));
+}
+
 // One page of the plans the caller may see (about `subject` if not empty,
 // in `state` if not 0), continuing after plan id `after`.
 absl::Status ListPlansPage(storage::Transaction& tx, const Caller& caller,
@@ -541,7 +564,8 @@ absl::Status ListPlansPage(storage::Transaction& tx, const Caller& caller,
                            absl::string_view after, int limit,
                            absl::string_view scope,
                            RepeatedPtrField<v1::Plan>* plans,
-                           std::string* next_page_token, absl::Time now) {
+                           std::string* next_page_token, absl::Time now,
+                           Effects* fx) {
   ASSIGN_OR_RETURN(std::vector<v1::Plan> found,
                    tx.plans().ListForAgency(caller.agency_id, subject, state,
                                             after, limit + 1));
@@ -555,1167 +579,1137 @@ absl::Status ListPlansPage(storage::Transaction& tx, const Caller& caller,
     *next_page_token =
         EncodePageToken(scope, PlanIdOf(plans->Get(plans->size() - 1).name()));
   }
-  return AuditListing(tx, caller, subject, now,
-                      absl::StrCat(plans->size(), " plans listed"));
+  ListingRecord(fx, caller, subject, now,
+                absl::StrCat(plans->size(), " plans listed"));
+  return absl::OkStatus();
 }
 
-}  // namespace
+// Validation by a method's parser: the parse, its result dropped.
+template <typename Request, typename Parsed,
+          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
+                                          const Request&)>
+absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
+                        const Request& req) {
+  return Parse(ctx, caller, req).status();
+}
 
 // --- CreatePlan ---
 
-void PlanApp::CreatePlan(const Caller& caller, const v1::CreatePlanRequest& req,
-                         v1::CreatePlanResponse* resp, Done done) {
+struct CreatePlanInput {
   std::string subject;
   absl::CivilDay birth;
   std::vector<v1::Participant> invited;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    const v1::Plan& plan = req.plan();
-    ASSIGN_OR_RETURN(subject, ParseIdentity(plan.subject(), "plan.subject"));
-    absl::StatusOr<consent::IdentityNumber> id =
-        consent::IdentityNumber::Parse(subject);
-    if (!id.ok()) return InvalidField("plan.subject", id.status().message());
-    birth = id->birth_date();
-    if (consent::SubjectAge(birth, ctx_.policy, ctx_.clock->Now()) < 0) {
-      return InvalidField("plan.subject", "the birth date is in the future");
-    }
-    if (plan.has_coordinator()) {
-      RETURN_IF_ERROR(
-          ValidateCoordinator(plan.coordinator(), "plan.coordinator"));
-    }
+};
+
+absl::StatusOr<CreatePlanInput> ParseCreatePlan(
+    const AppContext& ctx, const Caller& caller,
+    const v1::CreatePlanRequest& req) {
+  CreatePlanInput in;
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  const v1::Plan& plan = req.plan();
+  ASSIGN_OR_RETURN(in.subject, ParseIdentity(plan.subject(), "plan.subject"));
+  absl::StatusOr<consent::IdentityNumber> id =
+      consent::IdentityNumber::Parse(in.subject);
+  if (!id.ok()) return InvalidField("plan.subject", id.status().message());
+  in.birth = id->birth_date();
+  if (consent::SubjectAge(in.birth, ctx.policy, ctx.clock->Now()) < 0) {
+    return InvalidField("plan.subject", "the birth date is in the future");
+  }
+  if (plan.has_coordinator()) {
     RETURN_IF_ERROR(
-        ValidateReviewDates(plan.review_dates(), "plan.review_dates"));
-    if (req.participants_size() > kMaxParticipants) {
-      return InvalidField(
-          "participants",
-          absl::StrCat("may hold at most ", kMaxParticipants, " participants"));
-    }
-    std::vector<std::string> seen;
-    for (int i = 0; i < req.participants_size(); ++i) {
-      const std::string field = absl::StrCat("participants[", i, "]");
-      ASSIGN_OR_RETURN(
-          v1::Participant p,
-          ValidateParticipant(req.participants(i), field, caller.agency_id));
-      const std::string key = p.kind() == v1::PARTICIPANT_KIND_AGENCY
-                                  ? p.agency()
-                                  : p.identity_number();
-      if (!key.empty()) {
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-          return InvalidField(
-              absl::StrCat(field, p.kind() == v1::PARTICIPANT_KIND_AGENCY
-                                      ? ".agency"
-                                      : ".identity_number"),
-              "is listed twice");
-        }
-        seen.push_back(key);
+        ValidateCoordinator(plan.coordinator(), "plan.coordinator"));
+  }
+  RETURN_IF_ERROR(
+      ValidateReviewDates(plan.review_dates(), "plan.review_dates"));
+  if (req.participants_size() > kMaxParticipants) {
+    return InvalidField(
+        "participants",
+        absl::StrCat("may hold at most ", kMaxParticipants, " participants"));
+  }
+  std::vector<std::string> seen;
+  for (int i = 0; i < req.participants_size(); ++i) {
+    const std::string field = absl::StrCat("participants[", i, "]");
+    ASSIGN_OR_RETURN(
+        v1::Participant p,
+        ValidateParticipant(req.participants(i), field, caller.agency_id));
+    const std::string key = p.kind() == v1::PARTICIPANT_KIND_AGENCY
+                                ? p.agency()
+                                : p.identity_number();
+    if (!key.empty()) {
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        return InvalidField(
+            absl::StrCat(field, p.kind() == v1::PARTICIPANT_KIND_AGENCY
+                                    ? ".agency"
+                                    : ".identity_number"),
+            "is listed twice");
       }
-      invited.push_back(std::move(p));
+      seen.push_back(key);
     }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
+    in.invited.push_back(std::move(p));
+  }
+  return in;
+}
+
+absl::Status DecideCreatePlan(const AppContext& ctx, storage::Transaction& tx,
+                              const Caller& c, const v1::CreatePlanRequest& req,
+                              absl::Time now, v1::CreatePlanResponse* resp,
+                              Effects* fx) {
+  ASSIGN_OR_RETURN(CreatePlanInput input, ParseCreatePlan(ctx, c, req));
+  const v1::Plan& in = req.plan();
+  if (in.has_coordinator() && !in.coordinator().agency().empty()) {
+    RETURN_IF_ERROR(ReferencedAgency(tx, BareId(in.coordinator().agency()),
+                                     false, "plan.coordinator.agency")
+                        .status());
+  }
+  // The lead agency and the subject take part automatically.
+  std::vector<v1::Participant> participants;
+  ASSIGN_OR_RETURN(v1::Agency lead, tx.agencies().Get(c.agency_id));
+  v1::Participant lead_participant;
+  lead_participant.set_kind(v1::PARTICIPANT_KIND_AGENCY);
+  lead_participant.set_agency(c.agency_name());
+  lead_participant.set_display_name(lead.display_name());
+  participants.push_back(std::move(lead_participant));
+  v1::Participant subject_participant;
+  subject_participant.set_kind(v1::PARTICIPANT_KIND_SUBJECT);
+  subject_participant.set_identity_number(input.subject);
+  participants.push_back(std::move(subject_participant));
+  for (size_t i = 0; i < input.invited.size(); ++i) {
+    v1::Participant p = input.invited[i];
+    if (p.kind() == v1::PARTICIPANT_KIND_AGENCY) {
+      ASSIGN_OR_RETURN(
+          v1::Agency agency,
+          ReferencedAgency(tx, BareId(p.agency()), true,
+                           absl::StrCat("participants[", i, "].agency")));
+      p.set_display_name(agency.display_name());
+    }
+    participants.push_back(std::move(p));
   }
 
-  SubmitWrite(
-      ctx_, caller, "CreatePlan", req, resp,
-      [this, resp, subject, birth, invited](
-          storage::Transaction& tx, const Caller& c,
-          const v1::CreatePlanRequest& request,
-          absl::Time now) -> absl::Status {
-        const v1::Plan& in = request.plan();
-        if (in.has_coordinator() && !in.coordinator().agency().empty()) {
-          RETURN_IF_ERROR(ReferencedAgency(tx,
-                                           BareId(in.coordinator().agency()),
-                                           false, "plan.coordinator.agency")
-                              .status());
-        }
-        // The lead agency and the subject take part automatically.
-        std::vector<v1::Participant> participants;
-        ASSIGN_OR_RETURN(v1::Agency lead, tx.agencies().Get(c.agency_id));
-        v1::Participant lead_participant;
-        lead_participant.set_kind(v1::PARTICIPANT_KIND_AGENCY);
-        lead_participant.set_agency(c.agency_name());
-        lead_participant.set_display_name(lead.display_name());
-        participants.push_back(std::move(lead_participant));
-        v1::Participant subject_participant;
-        subject_participant.set_kind(v1::PARTICIPANT_KIND_SUBJECT);
-        subject_participant.set_identity_number(subject);
-        participants.push_back(std::move(subject_participant));
-        for (size_t i = 0; i < invited.size(); ++i) {
-          v1::Participant p = invited[i];
-          if (p.kind() == v1::PARTICIPANT_KIND_AGENCY) {
-            ASSIGN_OR_RETURN(
-                v1::Agency agency,
-                ReferencedAgency(tx, BareId(p.agency()), true,
-                                 absl::StrCat("participants[", i, "].agency")));
-            p.set_display_name(agency.display_name());
-          }
-          participants.push_back(std::move(p));
-        }
-
-        const std::string plan_id = ctx_.ids->NewId();
-        const std::string plan_name = PlanName(plan_id);
-        v1::Plan plan;
-        plan.set_name(plan_name);
-        plan.set_subject(subject);
-        SetDate(birth, plan.mutable_subject_birth_date());
-        plan.set_lead_agency(c.agency_name());
-        if (in.has_coordinator()) {
-          *plan.mutable_coordinator() = in.coordinator();
-        }
-        *plan.mutable_review_dates() = in.review_dates();
-        plan.set_state(v1::PLAN_STATE_DRAFT);
-        plan.set_revision(1);
-        plan.set_effective_revision(0);
-        SetTimestamp(now, plan.mutable_create_time());
-        SetTimestamp(now, plan.mutable_update_time());
-        RETURN_IF_ERROR(tx.plans().Create(plan, c.actor, now));
-
-        for (v1::Participant& p : participants) {
-          p.set_name(
-              absl::StrCat(plan_name, "/participants/", ctx_.ids->NewId()));
-          SetTimestamp(now, p.mutable_invite_time());
-          RETURN_IF_ERROR(tx.plans().AddParticipant(plan_id, p));
-          *resp->add_participants() = p;
-        }
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_PLAN_CREATED, subject, plan_name, now,
-            absl::StrCat("plan created as a draft with ", participants.size(),
-                         " participants")));
-        *resp->mutable_plan() = plan;
-        resp->mutable_plan()->set_etag(Etag(plan.revision()));
-        return absl::OkStatus();
-      },
-      std::move(done));
+  const std::string plan_id = ctx.ids->NewId();
+  const std::string plan_name = PlanName(plan_id);
+  v1::Plan plan;
+  plan.set_name(plan_name);
+  plan.set_subject(input.subject);
+  SetDate(input.birth, plan.mutable_subject_birth_date());
+  plan.set_lead_agency(c.agency_name());
+  if (in.has_coordinator()) *plan.mutable_coordinator() = in.coordinator();
+  *plan.mutable_review_dates() = in.review_dates();
+  plan.set_state(v1::PLAN_STATE_DRAFT);
+  plan.set_revision(1);
+  plan.set_effective_revision(0);
+  SetTimestamp(now, plan.mutable_create_time());
+  SetTimestamp(now, plan.mutable_update_time());
+  for (v1::Participant& p : participants) {
+    p.set_name(absl::StrCat(plan_name, "/participants/", ctx.ids->NewId()));
+    SetTimestamp(now, p.mutable_invite_time());
+    *resp->add_participants() = p;
+  }
+  fx->AddWrite([plan, participants = std::move(participants), actor = c.actor,
+                now](storage::Transaction& t) -> absl::Status {
+    RETURN_IF_ERROR(t.plans().Create(plan, actor, now));
+    const std::string id = BareId(plan.name());
+    for (const v1::Participant& p : participants) {
+      RETURN_IF_ERROR(t.plans().AddParticipant(id, p));
+    }
+    return absl::OkStatus();
+  });
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_PLAN_CREATED, input.subject, plan_name,
+               now,
+               absl::StrCat("plan created as a draft with ",
+                            resp->participants_size(), " participants"));
+  *resp->mutable_plan() = std::move(plan);
+  resp->mutable_plan()->set_etag(Etag(resp->plan().revision()));
+  return absl::OkStatus();
 }
 
 // --- GetPlan ---
 
-void PlanApp::GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
-                      v1::GetPlanResponse* resp, Done done) {
+struct GetPlanInput {
   std::string plan_id;
-  absl::Status valid = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(plan_id, ParseName(req.name(), "plans", "name"));
-    if (!v1::PlanView_IsValid(req.view())) {
-      return InvalidField("view", "is not a known view");
-    }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
+  bool latest = false;
+};
+
+absl::StatusOr<GetPlanInput> ParseGetPlan(const AppContext&, const Caller&,
+                                          const v1::GetPlanRequest& req) {
+  GetPlanInput in;
+  ASSIGN_OR_RETURN(in.plan_id, ParseName(req.name(), "plans", "name"));
+  if (!v1::PlanView_IsValid(req.view())) {
+    return InvalidField("view", "is not a known view");
   }
-  const bool latest = req.view() == v1::PLAN_VIEW_LATEST;
+  in.latest = req.view() == v1::PLAN_VIEW_LATEST;
+  return in;
+}
 
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, plan_id, latest, resp](
-          storage::Transaction& tx, absl::Status& outcome) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        const std::string plan_name = PlanName(plan_id);
+absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
+                           const Caller& caller, const v1::GetPlanRequest& req,
+                           absl::Time now, v1::GetPlanResponse* resp,
+                           Effects* fx) {
+  ASSIGN_OR_RETURN(GetPlanInput in, ParseGetPlan(ctx, caller, req));
+  const std::string& plan_id = in.plan_id;
+  const std::string plan_name = PlanName(plan_id);
 
-        // Visibility; a refusal is audited with its real reason.
-        absl::StatusOr<v1::Plan> newest = tx.plans().Get(plan_id);
-        if (!newest.ok() &&
-            newest.status().code() != absl::StatusCode::kNotFound) {
-          return newest.status();
-        }
-        bool takes_part = false;
-        if (newest.ok()) {
-          ASSIGN_OR_RETURN(takes_part,
-                           tx.plans().TakesPart(plan_id, caller.agency_id));
-        }
-        std::string denial;
-        const auto ground = static_cast<v1::DecisionReason>(
-            PlanGround(newest.ok() ? &*newest : nullptr, caller.agency_id,
-                       takes_part, &denial));
-        if (ground == v1::DECISION_REASON_UNSPECIFIED) {
-          const std::string subject =
-              newest.ok() ? newest->subject() : std::string();
-          v1::AuditEvent event = NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ,
-                                          subject, plan_name, now);
-          event.set_decision(v1::DECISION_DENY);
-          event.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
-          event.set_detail(denial);
-          RETURN_IF_ERROR(tx.audit().Append(event).status());
-          outcome = PlanNotFound(plan_id);
-          return absl::OkStatus();
-        }
-        const v1::Plan& current = *newest;
-        const std::string& subject = current.subject();
+  // The plan, how the caller stands to it, and its version: one query.
+  ASSIGN_OR_RETURN(
+      std::optional<storage::PlanRepository::ReadView> view,
+      tx.plans().ReadForAgency(plan_id, caller.agency_id, !in.latest));
+  std::string denial;
+  const auto ground = static_cast<v1::DecisionReason>(PlanGround(
+      view.has_value() ? view->newest.get() : nullptr, caller.agency_id,
+      view.has_value() && view->takes_part, &denial));
+  fx->DependOnPlan(plan_id, view.has_value() ? view->version : 0);
+  if (ground == v1::DECISION_REASON_UNSPECIFIED) {
+    // A refusal is audited with its real reason.
+    v1::AuditEvent* e = fx->mutable_record();
+    *e = NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ,
+                  view.has_value() ? view->newest->subject() : "", plan_name,
+                  now);
+    e->set_decision(v1::DECISION_DENY);
+    e->add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
+    e->set_detail(std::move(denial));
+    fx->Refuse(PlanNotFound(plan_id));
+    return absl::OkStatus();
+  }
+  const v1::Plan& current = *view->newest;
+  const std::string& subject = current.subject();
+  const int64_t shown = view->shown_revision;
 
-        // EFFECTIVE shows the last approved revision; a plan never
-        // approved (a draft, seen only by its lead agency) shows its newest.
-        const int64_t shown = (!latest && current.effective_revision() > 0)
-                                  ? current.effective_revision()
-                                  : current.revision();
-        ASSIGN_OR_RETURN(v1::Plan header, tx.plans().Get(plan_id, shown));
-        header.set_revision(current.revision());
-        header.set_state(current.state());
-        header.set_effective_revision(current.effective_revision());
-        if (current.state() == v1::PLAN_STATE_CLOSED) {
-          *header.mutable_close_time() = current.close_time();
-          header.set_close_reason(current.close_reason());
-          header.set_closed_by(current.closed_by());
-          header.set_closer_identity_number(current.closer_identity_number());
-        }
-        header.set_etag(Etag(current.revision()));
+  // The revision shown, with the plan's current state: EFFECTIVE shows the
+  // last approved revision; a plan never approved (a draft, seen only by
+  // its lead agency) shows its newest.
+  v1::Plan* header = resp->mutable_plan();
+  *header = std::move(*view->shown);
+  header->set_revision(current.revision());
+  header->set_state(current.state());
+  header->set_effective_revision(current.effective_revision());
+  if (current.state() == v1::PLAN_STATE_CLOSED) {
+    *header->mutable_close_time() = current.close_time();
+    header->set_close_reason(current.close_reason());
+    header->set_closed_by(current.closed_by());
+    header->set_closer_identity_number(current.closer_identity_number());
+  }
+  header->set_etag(Etag(current.revision()));
 
-        v1::AuditEvent plan_read = NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ,
-                                            subject, plan_name, now);
-        plan_read.set_decision(v1::DECISION_ALLOW);
-        plan_read.add_reasons(ground);
-        plan_read.set_detail(absl::StrCat(latest ? "latest" : "effective",
-                                          " view, revision ", shown));
+  // One record for the read, every entry's decision inside.
+  v1::AuditEvent* record = fx->mutable_record();
+  *record =
+      NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ, subject, plan_name, now);
+  record->set_decision(v1::DECISION_ALLOW);
+  record->add_reasons(ground);
+  record->set_detail(absl::StrCat(in.latest ? "latest" : "effective",
+                                  " view, revision ", shown));
 
-        ASSIGN_OR_RETURN(std::vector<v1::Entry> entries,
-                         tx.plans().ListEntries(plan_id, shown));
-        std::stable_sort(entries.begin(), entries.end(),
-                         [](const v1::Entry& a, const v1::Entry& b) {
-                           if (TimeBefore(a.create_time(), b.create_time())) {
-                             return true;
-                           }
-                           if (TimeBefore(b.create_time(), a.create_time())) {
-                             return false;
-                           }
-                           return a.name() < b.name();
-                         });
-        ASSIGN_OR_RETURN(SubjectFacts facts, LoadSubjectFacts(tx, subject));
-        AgencyCache agencies(tx);
-        const consent::Agency reader{caller.agency_id, caller.sector};
-        for (v1::Entry& entry : entries) {
-          const auto category =
-              static_cast<consent::Category>(entry.category());
-          consent::Decision decision;
-          absl::StatusOr<consent::Agency> owner =
-              agencies.Get(BareId(entry.owner_agency()));
-          if (!owner.ok()) {
-            if (owner.status().code() != absl::StatusCode::kNotFound) {
-              return owner.status();
-            }
-            // The owner is no longer registered: fail closed.
-            decision.allowed = false;
-            decision.reason = consent::Reason::kInvalidInput;
-          } else {
-            consent::Access access;
-            access.subject = subject;
-            access.plan = plan_id;
-            access.owner = *owner;
-            access.reader = reader;
-            access.category = category;
-            access.reader_participates = true;
-            decision = consent::Decide(access, facts.view(), ctx_.policy, now);
-          }
-          const auto reason = static_cast<v1::DecisionReason>(decision.reason);
-          // The read's one audit record carries this entry's decision.
-          v1::EntryDecision* record = plan_read.add_entry_decisions();
-          record->set_entry(entry.name());
-          record->set_owner_agency(entry.owner_agency());
-          record->set_category(entry.category());
-          record->set_decision(decision.allowed ? v1::DECISION_ALLOW
-                                                : v1::DECISION_DENY);
-          record->set_reason(reason);
-          for (const std::string& grant : decision.grants_relied_on) {
-            record->add_grants(absl::StrCat("grants/", grant));
-          }
-          if (decision.allowed) {
-            entry.set_etag(Etag(entry.revision()));
-            *resp->add_entries() = std::move(entry);
-          } else {
-            // No id, text or dates: only owner, category and reason.
-            v1::WithheldEntry* withheld = resp->add_withheld_entries();
-            withheld->set_owner_agency(entry.owner_agency());
-            withheld->set_category(entry.category());
-            withheld->set_reason(reason);
-          }
-        }
+  ASSIGN_OR_RETURN(std::vector<v1::Entry> entries,
+                   tx.plans().ListEntries(plan_id, shown));
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const v1::Entry& a, const v1::Entry& b) {
+                     if (TimeBefore(a.create_time(), b.create_time())) {
+                       return true;
+                     }
+                     if (TimeBefore(b.create_time(), a.create_time())) {
+                       return false;
+                     }
+                     return a.name() < b.name();
+                   });
+  // The subject's consent, read once for every entry; the decision
+  // depends on its version.
+  ASSIGN_OR_RETURN(const int64_t consent_version,
+                   tx.grants().ConsentVersion(subject));
+  fx->DependOnConsent(subject, consent_version);
+  ASSIGN_OR_RETURN(SubjectFacts facts, LoadSubjectFacts(tx, subject));
+  AgencyCache agencies(tx);
+  const consent::Agency reader{caller.agency_id, caller.sector};
+  for (v1::Entry& entry : entries) {
+    const auto category = static_cast<consent::Category>(entry.category());
+    consent::Decision decision;
+    absl::StatusOr<consent::Agency> owner =
+        agencies.Get(BareId(entry.owner_agency()));
+    if (!owner.ok()) {
+      if (owner.status().code() != absl::StatusCode::kNotFound) {
+        return owner.status();
+      }
+      // The owner is no longer registered: fail closed.
+      decision.allowed = false;
+      decision.reason = consent::Reason::kInvalidInput;
+    } else {
+      consent::Access access;
+      access.subject = subject;
+      access.plan = plan_id;
+      access.owner = *owner;
+      access.reader = reader;
+      access.category = category;
+      access.reader_participates = true;
+      decision = consent::Decide(access, facts.view(), ctx.policy, now);
+    }
+    const auto reason = static_cast<v1::DecisionReason>(decision.reason);
+    v1::EntryDecision* d = record->add_entry_decisions();
+    d->set_entry(entry.name());
+    d->set_owner_agency(entry.owner_agency());
+    d->set_category(entry.category());
+    d->set_decision(decision.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
+    d->set_reason(reason);
+    for (const std::string& grant : decision.grants_relied_on) {
+      d->add_grants(absl::StrCat("grants/", grant));
+    }
+    if (decision.allowed) {
+      entry.set_etag(Etag(entry.revision()));
+      *resp->add_entries() = std::move(entry);
+    } else {
+      // No id, text or dates: only owner, category and reason.
+      v1::WithheldEntry* withheld = resp->add_withheld_entries();
+      withheld->set_owner_agency(entry.owner_agency());
+      withheld->set_category(entry.category());
+      withheld->set_reason(reason);
+    }
+  }
 
-        RETURN_IF_ERROR(tx.audit().Append(plan_read).status());
-
-        ASSIGN_OR_RETURN(std::vector<v1::Participant> participants,
-                         tx.plans().ListParticipants(plan_id, true));
-        for (v1::Participant& p : participants) {
-          *resp->add_participants() = std::move(p);
-        }
-        ASSIGN_OR_RETURN(std::vector<v1::Approval> approvals,
-                         tx.plans().ListApprovals(plan_id));
-        for (v1::Approval& a : approvals) {
-          if (a.revision() == current.effective_revision()) {
-            *resp->add_approvals() = std::move(a);
-          }
-        }
-        *resp->mutable_plan() = std::move(header);
-        resp->set_shown_revision(shown);
-        return absl::OkStatus();
-      },
-      std::move(done));
+  ASSIGN_OR_RETURN(std::vector<v1::Participant> participants,
+                   tx.plans().ListParticipants(plan_id, true));
+  for (v1::Participant& p : participants) {
+    *resp->add_participants() = std::move(p);
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Approval> approvals,
+                   tx.plans().ListApprovals(plan_id));
+  for (v1::Approval& a : approvals) {
+    if (a.revision() == current.effective_revision()) {
+      *resp->add_approvals() = std::move(a);
+    }
+  }
+  resp->set_shown_revision(shown);
+  return absl::OkStatus();
 }
 
 // --- ListPlans and SearchPlans ---
 
-void PlanApp::ListPlans(const Caller& caller, const v1::ListPlansRequest& req,
-                        v1::ListPlansResponse* resp, Done done) {
+struct ListInput {
+  std::string subject;
+  int state = 0;
   int limit = 0;
   std::string after;
   std::string scope;
-  absl::Status valid = [&]() -> absl::Status {
-    if (!v1::PlanState_IsValid(req.state())) {
-      return InvalidField("state", "is not a known plan state");
-    }
-    ASSIGN_OR_RETURN(limit, PageSize(req.page_size(), ctx_.max_page_size));
-    scope = absl::StrCat("ListPlans:", caller.agency_id, ":",
-                         static_cast<int>(req.state()));
-    ASSIGN_OR_RETURN(after, DecodePageToken(req.page_token(), scope));
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
+};
+
+absl::StatusOr<ListInput> ParseListPlans(const AppContext& ctx,
+                                         const Caller& caller,
+                                         const v1::ListPlansRequest& req) {
+  ListInput in;
+  if (!v1::PlanState_IsValid(req.state())) {
+    return InvalidField("state", "is not a known plan state");
   }
-  const int state = static_cast<int>(req.state());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, state, after, limit, scope, resp](
-          storage::Transaction& tx, absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return ListPlansPage(tx, caller, "", state, after, limit, scope,
-                             resp->mutable_plans(),
-                             resp->mutable_next_page_token(), now);
-      },
-      std::move(done));
+  in.state = static_cast<int>(req.state());
+  ASSIGN_OR_RETURN(in.limit, PageSize(req.page_size(), ctx.max_page_size));
+  in.scope = absl::StrCat("ListPlans:", caller.agency_id, ":", in.state);
+  ASSIGN_OR_RETURN(in.after, DecodePageToken(req.page_token(), in.scope));
+  return in;
 }
 
-void PlanApp::SearchPlans(const Caller& caller,
-                          const v1::SearchPlansRequest& req,
-                          v1::SearchPlansResponse* resp, Done done) {
-  std::string subject;
-  int limit = 0;
-  std::string after;
-  std::string scope;
-  absl::Status valid = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(subject, ParseIdentity(req.subject(), "subject"));
-    if (!v1::PlanState_IsValid(req.state())) {
-      return InvalidField("state", "is not a known plan state");
-    }
-    ASSIGN_OR_RETURN(limit, PageSize(req.page_size(), ctx_.max_page_size));
-    // The token is bound to the subject without carrying it.
-    scope = absl::StrCat("SearchPlans:", caller.agency_id, ":",
-                         static_cast<int>(req.state()), ":", KeyedTag(subject));
-    ASSIGN_OR_RETURN(after, DecodePageToken(req.page_token(), scope));
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
+absl::Status DecideListPlans(const AppContext& ctx, storage::Transaction& tx,
+                             const Caller& caller,
+                             const v1::ListPlansRequest& req, absl::Time now,
+                             v1::ListPlansResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(ListInput in, ParseListPlans(ctx, caller, req));
+  return ListPlansPage(tx, caller, "", in.state, in.after, in.limit, in.scope,
+                       resp->mutable_plans(), resp->mutable_next_page_token(),
+                       now, fx);
+}
+
+absl::StatusOr<ListInput> ParseSearchPlans(const AppContext& ctx,
+                                           const Caller& caller,
+                                           const v1::SearchPlansRequest& req) {
+  ListInput in;
+  ASSIGN_OR_RETURN(in.subject, ParseIdentity(req.subject(), "subject"));
+  if (!v1::PlanState_IsValid(req.state())) {
+    return InvalidField("state", "is not a known plan state");
   }
-  const int state = static_cast<int>(req.state());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, subject, state, after, limit, scope, resp](
-          storage::Transaction& tx, absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        return ListPlansPage(tx, caller, subject, state, after, limit, scope,
-                             resp->mutable_plans(),
-                             resp->mutable_next_page_token(), now);
-      },
-      std::move(done));
+  in.state = static_cast<int>(req.state());
+  ASSIGN_OR_RETURN(in.limit, PageSize(req.page_size(), ctx.max_page_size));
+  // The token is bound to the subject without carrying it.
+  in.scope = absl::StrCat("SearchPlans:", caller.agency_id, ":", in.state, ":",
+                          KeyedTag(in.subject));
+  ASSIGN_OR_RETURN(in.after, DecodePageToken(req.page_token(), in.scope));
+  return in;
+}
+
+absl::Status DecideSearchPlans(const AppContext& ctx, storage::Transaction& tx,
+                               const Caller& caller,
+                               const v1::SearchPlansRequest& req,
+                               absl::Time now, v1::SearchPlansResponse* resp,
+                               Effects* fx) {
+  ASSIGN_OR_RETURN(ListInput in, ParseSearchPlans(ctx, caller, req));
+  return ListPlansPage(tx, caller, in.subject, in.state, in.after, in.limit,
+                       in.scope, resp->mutable_plans(),
+                       resp->mutable_next_page_token(), now, fx);
 }
 
 // --- UpdatePlan ---
 
-void PlanApp::UpdatePlan(const Caller& caller, const v1::UpdatePlanRequest& req,
-                         v1::UpdatePlanResponse* resp, Done done) {
-  std::string plan_id;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    const v1::Plan& plan = req.plan();
-    ASSIGN_OR_RETURN(plan_id, ParseName(plan.name(), "plans", "plan.name"));
-    if (!req.has_update_mask() || req.update_mask().paths().empty()) {
-      return InvalidField("update_mask",
-                          "is required: name the fields to change "
-                          "(coordinator, review_dates)");
-    }
-    const v1::Coordinator& co = plan.coordinator();
-    for (const std::string& path : req.update_mask().paths()) {
-      if (path == "coordinator") {
-        if (plan.has_coordinator()) {
-          RETURN_IF_ERROR(ValidateCoordinator(co, "plan.coordinator"));
-        }
-      } else if (path == "coordinator.display_name") {
-        RETURN_IF_ERROR(CheckChars(co.display_name(), kMaxDisplayName, true,
-                                   "plan.coordinator.display_name"));
-      } else if (path == "coordinator.phone") {
-        RETURN_IF_ERROR(CheckPhone(co.phone(), "plan.coordinator.phone"));
-      } else if (path == "coordinator.email") {
-        RETURN_IF_ERROR(CheckEmail(co.email(), "plan.coordinator.email"));
-      } else if (path == "coordinator.agency") {
-        RETURN_IF_ERROR(
-            CheckOptionalAgency(co.agency(), "plan.coordinator.agency"));
-      } else if (path == "review_dates") {
-        RETURN_IF_ERROR(
-            ValidateReviewDates(plan.review_dates(), "plan.review_dates"));
-      } else {
-        return InvalidField(
-            "update_mask",
-            absl::StrCat("cannot change ", QuotedPath(path),
-                         "; the paths allowed are coordinator (or its "
-                         "fields) and review_dates"));
-      }
-    }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
+absl::StatusOr<std::string> ParseUpdatePlan(const AppContext&, const Caller&,
+                                            const v1::UpdatePlanRequest& req) {
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  const v1::Plan& plan = req.plan();
+  ASSIGN_OR_RETURN(std::string plan_id,
+                   ParseName(plan.name(), "plans", "plan.name"));
+  if (!req.has_update_mask() || req.update_mask().paths().empty()) {
+    return InvalidField("update_mask",
+                        "is required: name the fields to change "
+                        "(coordinator, review_dates)");
   }
+  const v1::Coordinator& co = plan.coordinator();
+  for (const std::string& path : req.update_mask().paths()) {
+    if (path == "coordinator") {
+      if (plan.has_coordinator()) {
+        RETURN_IF_ERROR(ValidateCoordinator(co, "plan.coordinator"));
+      }
+    } else if (path == "coordinator.display_name") {
+      RETURN_IF_ERROR(CheckChars(co.display_name(), kMaxDisplayName, true,
+                                 "plan.coordinator.display_name"));
+    } else if (path == "coordinator.phone") {
+      RETURN_IF_ERROR(CheckPhone(co.phone(), "plan.coordinator.phone"));
+    } else if (path == "coordinator.email") {
+      RETURN_IF_ERROR(CheckEmail(co.email(), "plan.coordinator.email"));
+    } else if (path == "coordinator.agency") {
+      RETURN_IF_ERROR(
+          CheckOptionalAgency(co.agency(), "plan.coordinator.agency"));
+    } else if (path == "review_dates") {
+      RETURN_IF_ERROR(
+          ValidateReviewDates(plan.review_dates(), "plan.review_dates"));
+    } else {
+      return InvalidField(
+          "update_mask",
+          absl::StrCat("cannot change ", QuotedPath(path),
+                       "; the paths allowed are coordinator (or its "
+                       "fields) and review_dates"));
+    }
+  }
+  return plan_id;
+}
 
-  SubmitWrite(
-      ctx_, caller, "UpdatePlan", req, resp,
-      [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
-                            const v1::UpdatePlanRequest& request,
-                            absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireLead(current, c));
-        RETURN_IF_ERROR(RequireOpen(current));
-        const v1::Plan& in = request.plan();
-        if (!in.etag().empty() && in.etag() != Etag(current.revision())) {
-          return WithMetadata(
-              Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", "plan.etag",
-                    "does not match the plan's current etag; read the "
-                    "plan again"),
-              "resource", current.name());
-        }
-        v1::Plan next = NextRevision(current, now);
-        bool coordinator_changed = false;
-        bool dates_changed = false;
-        for (const std::string& path : request.update_mask().paths()) {
-          if (path == "review_dates") {
-            *next.mutable_review_dates() = in.review_dates();
-            dates_changed = true;
-            continue;
-          }
-          coordinator_changed = true;
-          if (path == "coordinator") {
-            if (in.has_coordinator()) {
-              *next.mutable_coordinator() = in.coordinator();
-            } else {
-              next.clear_coordinator();
-            }
-          } else if (path == "coordinator.display_name") {
-            next.mutable_coordinator()->set_display_name(
-                in.coordinator().display_name());
-          } else if (path == "coordinator.phone") {
-            next.mutable_coordinator()->set_phone(in.coordinator().phone());
-          } else if (path == "coordinator.email") {
-            next.mutable_coordinator()->set_email(in.coordinator().email());
-          } else if (path == "coordinator.agency") {
-            next.mutable_coordinator()->set_agency(in.coordinator().agency());
-          }
-        }
-        if (coordinator_changed && next.has_coordinator()) {
-          RETURN_IF_ERROR(
-              ValidateCoordinator(next.coordinator(), "plan.coordinator"));
-          if (!next.coordinator().agency().empty()) {
-            RETURN_IF_ERROR(
-                ReferencedAgency(tx, BareId(next.coordinator().agency()), false,
-                                 "plan.coordinator.agency")
-                    .status());
-          }
-        }
-        std::vector<std::string> changed;
-        if (coordinator_changed) changed.push_back("coordinator");
-        if (dates_changed) changed.push_back("review_dates");
-        const std::string what = absl::StrJoin(changed, ", ");
-        RETURN_IF_ERROR(
-            tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                   absl::StrCat("plan changed: ", what), now));
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_PLAN_UPDATED, current.subject(),
-            next.name(), now,
-            absl::StrCat("revision ", next.revision(), " changed ", what)));
-        *resp->mutable_plan() = next;
-        resp->mutable_plan()->set_etag(Etag(next.revision()));
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::Status DecideUpdatePlan(const AppContext& ctx, storage::Transaction& tx,
+                              const Caller& c,
+                              const v1::UpdatePlanRequest& request,
+                              absl::Time now, v1::UpdatePlanResponse* resp,
+                              Effects* fx) {
+  ASSIGN_OR_RETURN(const std::string plan_id, ParseUpdatePlan(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id, fx));
+  RETURN_IF_ERROR(RequireLead(current, c));
+  RETURN_IF_ERROR(RequireOpen(current));
+  const v1::Plan& in = request.plan();
+  if (!in.etag().empty() && in.etag() != Etag(current.revision())) {
+    return WithMetadata(
+        Error(absl::StatusCode::kAborted, "ETAG_MISMATCH", "plan.etag",
+              "does not match the plan's current etag; read the "
+              "plan again"),
+        "resource", current.name());
+  }
+  v1::Plan next = NextRevision(current, now);
+  bool coordinator_changed = false;
+  bool dates_changed = false;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "review_dates") {
+      *next.mutable_review_dates() = in.review_dates();
+      dates_changed = true;
+      continue;
+    }
+    coordinator_changed = true;
+    if (path == "coordinator") {
+      if (in.has_coordinator()) {
+        *next.mutable_coordinator() = in.coordinator();
+      } else {
+        next.clear_coordinator();
+      }
+    } else if (path == "coordinator.display_name") {
+      next.mutable_coordinator()->set_display_name(
+          in.coordinator().display_name());
+    } else if (path == "coordinator.phone") {
+      next.mutable_coordinator()->set_phone(in.coordinator().phone());
+    } else if (path == "coordinator.email") {
+      next.mutable_coordinator()->set_email(in.coordinator().email());
+    } else if (path == "coordinator.agency") {
+      next.mutable_coordinator()->set_agency(in.coordinator().agency());
+    }
+  }
+  if (coordinator_changed && next.has_coordinator()) {
+    RETURN_IF_ERROR(
+        ValidateCoordinator(next.coordinator(), "plan.coordinator"));
+    if (!next.coordinator().agency().empty()) {
+      RETURN_IF_ERROR(ReferencedAgency(tx, BareId(next.coordinator().agency()),
+                                       false, "plan.coordinator.agency")
+                          .status());
+    }
+  }
+  std::vector<std::string> changed;
+  if (coordinator_changed) changed.push_back("coordinator");
+  if (dates_changed) changed.push_back("review_dates");
+  const std::string what = absl::StrJoin(changed, ", ");
+  AddRevision(fx, c, next, absl::StrCat("plan changed: ", what), now);
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_PLAN_UPDATED, current.subject(),
+               next.name(), now,
+               absl::StrCat("revision ", next.revision(), " changed ", what));
+  *resp->mutable_plan() = std::move(next);
+  resp->mutable_plan()->set_etag(Etag(resp->plan().revision()));
+  return absl::OkStatus();
 }
 
 // --- ApprovePlan ---
 
-void PlanApp::ApprovePlan(const Caller& caller,
-                          const v1::ApprovePlanRequest& req,
-                          v1::ApprovePlanResponse* resp, Done done) {
+struct ApproveInput {
   std::string plan_id;
   std::vector<std::string> approvers;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    ASSIGN_OR_RETURN(plan_id, ParseName(req.name(), "plans", "name"));
-    if (req.revision() < 1) {
-      return InvalidField("revision", "is required: the revision approved");
+};
+
+absl::StatusOr<ApproveInput> ParseApprovePlan(
+    const AppContext&, const Caller&, const v1::ApprovePlanRequest& req) {
+  ApproveInput in;
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(in.plan_id, ParseName(req.name(), "plans", "name"));
+  if (req.revision() < 1) {
+    return InvalidField("revision", "is required: the revision approved");
+  }
+  if (req.approvals().empty()) {
+    return InvalidField("approvals", "at least one approval is required");
+  }
+  if (req.approvals_size() > kMaxApprovals) {
+    return InvalidField("approvals", absl::StrCat("may hold at most ",
+                                                  kMaxApprovals, " approvals"));
+  }
+  for (int i = 0; i < req.approvals_size(); ++i) {
+    const v1::Approval& a = req.approvals(i);
+    const std::string field = absl::StrCat("approvals[", i, "]");
+    if (a.approver_role() == v1::APPROVER_ROLE_UNSPECIFIED ||
+        !v1::ApproverRole_IsValid(a.approver_role())) {
+      return InvalidField(absl::StrCat(field, ".approver_role"),
+                          "is required: SUBJECT, GUARDIAN or "
+                          "LEGAL_REPRESENTATIVE");
     }
-    if (req.approvals().empty()) {
-      return InvalidField("approvals", "at least one approval is required");
+    const std::string identity_field =
+        absl::StrCat(field, ".approver_identity_number");
+    ASSIGN_OR_RETURN(
+        std::string approver,
+        ParseIdentity(a.approver_identity_number(), identity_field));
+    if (std::find(in.approvers.begin(), in.approvers.end(), approver) !=
+        in.approvers.end()) {
+      return InvalidField(identity_field, "is listed twice");
     }
-    if (req.approvals_size() > kMaxApprovals) {
-      return InvalidField(
-          "approvals",
-          absl::StrCat("may hold at most ", kMaxApprovals, " approvals"));
-    }
-    for (int i = 0; i < req.approvals_size(); ++i) {
-      const v1::Approval& a = req.approvals(i);
-      const std::string field = absl::StrCat("approvals[", i, "]");
-      if (a.approver_role() == v1::APPROVER_ROLE_UNSPECIFIED ||
-          !v1::ApproverRole_IsValid(a.approver_role())) {
-        return InvalidField(absl::StrCat(field, ".approver_role"),
-                            "is required: SUBJECT, GUARDIAN or "
-                            "LEGAL_REPRESENTATIVE");
-      }
-      const std::string identity_field =
-          absl::StrCat(field, ".approver_identity_number");
-      ASSIGN_OR_RETURN(
-          std::string approver,
-          ParseIdentity(a.approver_identity_number(), identity_field));
-      if (std::find(approvers.begin(), approvers.end(), approver) !=
-          approvers.end()) {
-        return InvalidField(identity_field, "is listed twice");
-      }
-      RETURN_IF_ERROR(CheckEvidence(a.evidence(), a.has_evidence(),
-                                    absl::StrCat(field, ".evidence")));
-      approvers.push_back(std::move(approver));
+    RETURN_IF_ERROR(CheckEvidence(a.evidence(), a.has_evidence(),
+                                  absl::StrCat(field, ".evidence")));
+    in.approvers.push_back(std::move(approver));
+  }
+  return in;
+}
+
+absl::Status DecideApprovePlan(const AppContext& ctx, storage::Transaction& tx,
+                               const Caller& c,
+                               const v1::ApprovePlanRequest& request,
+                               absl::Time now, v1::ApprovePlanResponse* resp,
+                               Effects* fx) {
+  ASSIGN_OR_RETURN(ApproveInput in, ParseApprovePlan(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, in.plan_id, fx));
+  RETURN_IF_ERROR(RequireLead(current, c));
+  RETURN_IF_ERROR(RequireOpen(current));
+  if (request.revision() > current.revision()) {
+    return InvalidField("revision", "names a revision the plan does not have");
+  }
+  if (request.revision() < current.revision()) {
+    return WithMetadata(
+        Error(absl::StatusCode::kFailedPrecondition, "REVISION_NOT_LATEST",
+              "revision",
+              absl::StrCat("is not the plan's latest revision (",
+                           current.revision(),
+                           "); show the latest revision to the person "
+                           "again")),
+        "latest_revision", absl::StrCat(current.revision()));
+  }
+  absl::StatusOr<consent::IdentityNumber> subject =
+      consent::IdentityNumber::Parse(current.subject());
+  if (!subject.ok()) {
+    return absl::InternalError("a stored plan has an invalid subject");
+  }
+  // Who may approve follows from custody and representation: the decision
+  // depends on the subject's consent data.
+  RETURN_IF_ERROR(fx->DependOnConsent(tx, current.subject()));
+  ASSIGN_OR_RETURN(SubjectFacts facts, LoadSubjectFacts(tx, current.subject()));
+  RETURN_IF_ERROR(CheckApprovers(subject->digits(), subject->birth_date(),
+                                 request.approvals(), in.approvers, facts,
+                                 ctx.policy, now));
+  std::vector<v1::Approval> approvals;
+  for (int i = 0; i < request.approvals_size(); ++i) {
+    v1::Approval a;
+    a.set_revision(request.revision());
+    a.set_approver_role(request.approvals(i).approver_role());
+    a.set_approver_identity_number(in.approvers[static_cast<size_t>(i)]);
+    *a.mutable_evidence() = request.approvals(i).evidence();
+    SetTimestamp(now, a.mutable_approve_time());
+    a.set_recorded_by_agency(c.agency_name());
+    a.set_recorded_by_actor(c.actor);
+    *resp->add_approvals() = a;
+    approvals.push_back(std::move(a));
+  }
+  fx->AddWrite([plan_id = in.plan_id, approvals = std::move(approvals)](
+                   storage::Transaction& t) -> absl::Status {
+    for (const v1::Approval& a : approvals) {
+      RETURN_IF_ERROR(t.plans().AddApproval(plan_id, a));
     }
     return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
+  });
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_PLAN_APPROVED, current.subject(),
+               current.name(), now,
+               absl::StrCat("revision ", request.revision(), " approved by ",
+                            request.approvals_size(), " approver(s)"));
+  // The plan as the approval leaves it (AddApproval's effect).
+  v1::Plan approved = std::move(current);
+  approved.set_effective_revision(
+      std::max<int64_t>(approved.effective_revision(), request.revision()));
+  if (approved.state() == v1::PLAN_STATE_DRAFT) {
+    approved.set_state(v1::PLAN_STATE_ACTIVE);
   }
-
-  SubmitWrite(
-      ctx_, caller, "ApprovePlan", req, resp,
-      [this, resp, plan_id, approvers](storage::Transaction& tx,
-                                       const Caller& c,
-                                       const v1::ApprovePlanRequest& request,
-                                       absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireLead(current, c));
-        RETURN_IF_ERROR(RequireOpen(current));
-        if (request.revision() > current.revision()) {
-          return InvalidField("revision",
-                              "names a revision the plan does not have");
-        }
-        if (request.revision() < current.revision()) {
-          return WithMetadata(
-              Error(absl::StatusCode::kFailedPrecondition,
-                    "REVISION_NOT_LATEST", "revision",
-                    absl::StrCat("is not the plan's latest revision (",
-                                 current.revision(),
-                                 "); show the latest revision to the person "
-                                 "again")),
-              "latest_revision", absl::StrCat(current.revision()));
-        }
-        absl::StatusOr<consent::IdentityNumber> subject =
-            consent::IdentityNumber::Parse(current.subject());
-        if (!subject.ok()) {
-          return absl::InternalError("a stored plan has an invalid subject");
-        }
-        ASSIGN_OR_RETURN(SubjectFacts facts,
-                         LoadSubjectFacts(tx, current.subject()));
-        RETURN_IF_ERROR(CheckApprovers(subject->digits(), subject->birth_date(),
-                                       request.approvals(), approvers, facts,
-                                       ctx_.policy, now));
-        for (int i = 0; i < request.approvals_size(); ++i) {
-          v1::Approval a;
-          a.set_revision(request.revision());
-          a.set_approver_role(request.approvals(i).approver_role());
-          a.set_approver_identity_number(approvers[static_cast<size_t>(i)]);
-          *a.mutable_evidence() = request.approvals(i).evidence();
-          SetTimestamp(now, a.mutable_approve_time());
-          a.set_recorded_by_agency(c.agency_name());
-          a.set_recorded_by_actor(c.actor);
-          RETURN_IF_ERROR(tx.plans().AddApproval(plan_id, a));
-          *resp->add_approvals() = std::move(a);
-        }
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_PLAN_APPROVED, current.subject(),
-            current.name(), now,
-            absl::StrCat("revision ", request.revision(), " approved by ",
-                         request.approvals_size(), " approver(s)")));
-        ASSIGN_OR_RETURN(v1::Plan approved, tx.plans().Get(plan_id));
-        approved.set_etag(Etag(approved.revision()));
-        *resp->mutable_plan() = std::move(approved);
-        return absl::OkStatus();
-      },
-      std::move(done));
+  approved.set_etag(Etag(approved.revision()));
+  *resp->mutable_plan() = std::move(approved);
+  return absl::OkStatus();
 }
 
 // --- ClosePlan ---
 
-void PlanApp::ClosePlan(const Caller& caller, const v1::ClosePlanRequest& req,
-                        v1::ClosePlanResponse* resp, Done done) {
+struct CloseInput {
   std::string plan_id;
   std::string closer;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    ASSIGN_OR_RETURN(plan_id, ParseName(req.name(), "plans", "name"));
-    if (req.closed_by() == v1::PLAN_CLOSED_BY_UNSPECIFIED ||
-        !v1::PlanClosedBy_IsValid(req.closed_by())) {
-      return InvalidField("closed_by", "is required: who ended the plan");
-    }
-    const bool by_agencies = req.closed_by() == v1::PLAN_CLOSED_BY_AGENCIES;
-    if (by_agencies) {
-      if (!req.closer_identity_number().empty()) {
-        return InvalidField("closer_identity_number",
-                            "must be empty when the agencies close the plan");
-      }
-    } else {
-      ASSIGN_OR_RETURN(closer, ParseIdentity(req.closer_identity_number(),
-                                             "closer_identity_number"));
-    }
-    RETURN_IF_ERROR(CheckChars(req.reason(), kMaxReason, true, "reason"));
-    if (!by_agencies || req.has_evidence()) {
-      RETURN_IF_ERROR(
-          CheckEvidence(req.evidence(), req.has_evidence(), "evidence"));
-    }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
+};
 
-  SubmitWrite(
-      ctx_, caller, "ClosePlan", req, resp,
-      [this, resp, plan_id, closer](storage::Transaction& tx, const Caller& c,
-                                    const v1::ClosePlanRequest& request,
-                                    absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireLead(current, c));
-        RETURN_IF_ERROR(RequireOpen(current));
-        v1::Plan next = NextRevision(current, now);
-        next.set_state(v1::PLAN_STATE_CLOSED);
-        SetTimestamp(now, next.mutable_close_time());
-        next.set_close_reason(request.reason());
-        next.set_closed_by(request.closed_by());
-        next.set_closer_identity_number(closer);
-        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                               "plan closed", now));
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_PLAN_CLOSED, current.subject(), next.name(),
-            now,
-            absl::StrCat("closed in revision ", next.revision(), " by ",
-                         v1::PlanClosedBy_Name(request.closed_by()))));
-        *resp->mutable_plan() = next;
-        resp->mutable_plan()->set_etag(Etag(next.revision()));
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::StatusOr<CloseInput> ParseClosePlan(const AppContext&, const Caller&,
+                                          const v1::ClosePlanRequest& req) {
+  CloseInput in;
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(in.plan_id, ParseName(req.name(), "plans", "name"));
+  if (req.closed_by() == v1::PLAN_CLOSED_BY_UNSPECIFIED ||
+      !v1::PlanClosedBy_IsValid(req.closed_by())) {
+    return InvalidField("closed_by", "is required: who ended the plan");
+  }
+  const bool by_agencies = req.closed_by() == v1::PLAN_CLOSED_BY_AGENCIES;
+  if (by_agencies) {
+    if (!req.closer_identity_number().empty()) {
+      return InvalidField("closer_identity_number",
+                          "must be empty when the agencies close the plan");
+    }
+  } else {
+    ASSIGN_OR_RETURN(in.closer, ParseIdentity(req.closer_identity_number(),
+                                              "closer_identity_number"));
+  }
+  RETURN_IF_ERROR(CheckChars(req.reason(), kMaxReason, true, "reason"));
+  if (!by_agencies || req.has_evidence()) {
+    RETURN_IF_ERROR(
+        CheckEvidence(req.evidence(), req.has_evidence(), "evidence"));
+  }
+  return in;
+}
+
+absl::Status DecideClosePlan(const AppContext& ctx, storage::Transaction& tx,
+                             const Caller& c,
+                             const v1::ClosePlanRequest& request,
+                             absl::Time now, v1::ClosePlanResponse* resp,
+                             Effects* fx) {
+  ASSIGN_OR_RETURN(CloseInput in, ParseClosePlan(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, in.plan_id, fx));
+  RETURN_IF_ERROR(RequireLead(current, c));
+  RETURN_IF_ERROR(RequireOpen(current));
+  v1::Plan next = NextRevision(current, now);
+  next.set_state(v1::PLAN_STATE_CLOSED);
+  SetTimestamp(now, next.mutable_close_time());
+  next.set_close_reason(request.reason());
+  next.set_closed_by(request.closed_by());
+  next.set_closer_identity_number(in.closer);
+  AddRevision(fx, c, next, "plan closed", now);
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_PLAN_CLOSED, current.subject(),
+               next.name(), now,
+               absl::StrCat("closed in revision ", next.revision(), " by ",
+                            v1::PlanClosedBy_Name(request.closed_by())));
+  *resp->mutable_plan() = std::move(next);
+  resp->mutable_plan()->set_etag(Etag(resp->plan().revision()));
+  return absl::OkStatus();
 }
 
 // --- CreateEntry ---
 
-void PlanApp::CreateEntry(const Caller& caller,
-                          const v1::CreateEntryRequest& req,
-                          v1::CreateEntryResponse* resp, Done done) {
-  std::string plan_id;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    ASSIGN_OR_RETURN(plan_id, ParseName(req.parent(), "plans", "parent"));
-    return ValidateEntryContent(req.entry(), "entry");
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
+absl::StatusOr<std::string> ParseCreateEntry(
+    const AppContext&, const Caller&, const v1::CreateEntryRequest& req) {
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(std::string plan_id,
+                   ParseName(req.parent(), "plans", "parent"));
+  RETURN_IF_ERROR(ValidateEntryContent(req.entry(), "entry"));
+  return plan_id;
+}
 
-  SubmitWrite(
-      ctx_, caller, "CreateEntry", req, resp,
-      [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
-                            const v1::CreateEntryRequest& request,
-                            absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireOpen(current));
-        const v1::Entry& in = request.entry();
-        if (in.has_intervention()) {
-          RETURN_IF_ERROR(
-              ReferencedAgency(tx,
-                               BareId(in.intervention().responsible_agency()),
-                               false, "entry.intervention.responsible_agency")
-                  .status());
-        }
-        v1::Plan next = NextRevision(current, now);
-        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                               "entry written", now));
-        v1::Entry entry;
-        entry.set_name(
-            absl::StrCat(current.name(), "/entries/", ctx_.ids->NewId()));
-        entry.set_owner_agency(c.agency_name());
-        entry.set_author(c.actor);
-        entry.set_category(in.category());
-        entry.set_kind(in.kind());
-        entry.set_text(in.text());
-        if (in.has_intervention()) {
-          *entry.mutable_intervention() = in.intervention();
-        }
-        entry.set_revision(next.revision());
-        SetTimestamp(now, entry.mutable_create_time());
-        SetTimestamp(now, entry.mutable_update_time());
-        RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(),
-            entry.name(), now,
-            absl::StrCat("created in revision ", next.revision(), ", category ",
-                         consent::CategoryName(static_cast<consent::Category>(
-                             entry.category())))));
-        *resp->mutable_entry() = entry;
-        resp->mutable_entry()->set_etag(Etag(entry.revision()));
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::Status DecideCreateEntry(const AppContext& ctx, storage::Transaction& tx,
+                               const Caller& c,
+                               const v1::CreateEntryRequest& request,
+                               absl::Time now, v1::CreateEntryResponse* resp,
+                               Effects* fx) {
+  ASSIGN_OR_RETURN(const std::string plan_id,
+                   ParseCreateEntry(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id, fx));
+  RETURN_IF_ERROR(RequireOpen(current));
+  const v1::Entry& in = request.entry();
+  if (in.has_intervention()) {
+    RETURN_IF_ERROR(
+        ReferencedAgency(tx, BareId(in.intervention().responsible_agency()),
+                         false, "entry.intervention.responsible_agency")
+            .status());
+  }
+  v1::Plan next = NextRevision(current, now);
+  v1::Entry entry;
+  entry.set_name(absl::StrCat(current.name(), "/entries/", ctx.ids->NewId()));
+  entry.set_owner_agency(c.agency_name());
+  entry.set_author(c.actor);
+  entry.set_category(in.category());
+  entry.set_kind(in.kind());
+  entry.set_text(in.text());
+  if (in.has_intervention()) *entry.mutable_intervention() = in.intervention();
+  entry.set_revision(next.revision());
+  SetTimestamp(now, entry.mutable_create_time());
+  SetTimestamp(now, entry.mutable_update_time());
+  AddRevision(fx, c, next, "entry written", now);
+  PutEntry(fx, plan_id, entry);
+  ChangeRecord(
+      fx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(), entry.name(),
+      now,
+      absl::StrCat("created in revision ", next.revision(), ", category ",
+                   consent::CategoryName(
+                       static_cast<consent::Category>(entry.category()))));
+  *resp->mutable_entry() = std::move(entry);
+  resp->mutable_entry()->set_etag(Etag(resp->entry().revision()));
+  return absl::OkStatus();
 }
 
 // --- UpdateEntry ---
 
-void PlanApp::UpdateEntry(const Caller& caller,
-                          const v1::UpdateEntryRequest& req,
-                          v1::UpdateEntryResponse* resp, Done done) {
-  std::string plan_id;
-  std::string entry_id;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    const v1::Entry& in = req.entry();
-    ASSIGN_OR_RETURN(auto ids,
-                     ParseChildName(in.name(), "entries", "entry.name"));
-    plan_id = ids.first;
-    entry_id = ids.second;
-    if (!req.has_update_mask() || req.update_mask().paths().empty()) {
-      return InvalidField("update_mask",
-                          "is required: name the fields to change "
-                          "(category, kind, text, intervention)");
+absl::StatusOr<std::pair<std::string, std::string>> ParseUpdateEntry(
+    const AppContext&, const Caller&, const v1::UpdateEntryRequest& req) {
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  const v1::Entry& in = req.entry();
+  ASSIGN_OR_RETURN(auto ids,
+                   ParseChildName(in.name(), "entries", "entry.name"));
+  if (!req.has_update_mask() || req.update_mask().paths().empty()) {
+    return InvalidField("update_mask",
+                        "is required: name the fields to change "
+                        "(category, kind, text, intervention)");
+  }
+  const v1::Intervention& iv = in.intervention();
+  for (const std::string& path : req.update_mask().paths()) {
+    if (path == "category") {
+      RETURN_IF_ERROR(CheckCategory(in.category(), "entry.category"));
+    } else if (path == "kind") {
+      RETURN_IF_ERROR(CheckEntryKind(in.kind(), "entry.kind"));
+    } else if (path == "text") {
+      RETURN_IF_ERROR(CheckChars(in.text(), kMaxEntryText, true, "entry.text"));
+    } else if (path == "intervention") {
+      if (in.has_intervention()) {
+        RETURN_IF_ERROR(ValidateIntervention(iv, "entry.intervention"));
+      }
+    } else if (path == "intervention.responsible_agency") {
+      RETURN_IF_ERROR(ParseAgencyName(iv.responsible_agency(),
+                                      "entry.intervention.responsible_agency")
+                          .status());
+    } else if (path == "intervention.order") {
+      RETURN_IF_ERROR(
+          CheckInterventionOrder(iv.order(), "entry.intervention.order"));
+    } else if (path == "intervention.start_date") {
+      if (iv.has_start_date()) {
+        RETURN_IF_ERROR(
+            CheckDate(iv.start_date(), "entry.intervention.start_date"));
+      }
+    } else if (path == "intervention.end_date") {
+      if (iv.has_end_date()) {
+        RETURN_IF_ERROR(
+            CheckDate(iv.end_date(), "entry.intervention.end_date"));
+      }
+    } else {
+      return InvalidField(
+          "update_mask",
+          absl::StrCat("cannot change ", QuotedPath(path),
+                       "; the paths allowed are category, kind, text and "
+                       "intervention (or its fields)"));
     }
-    const v1::Intervention& iv = in.intervention();
-    for (const std::string& path : req.update_mask().paths()) {
-      if (path == "category") {
-        RETURN_IF_ERROR(CheckCategory(in.category(), "entry.category"));
-      } else if (path == "kind") {
-        RETURN_IF_ERROR(CheckEntryKind(in.kind(), "entry.kind"));
-      } else if (path == "text") {
-        RETURN_IF_ERROR(
-            CheckChars(in.text(), kMaxEntryText, true, "entry.text"));
-      } else if (path == "intervention") {
-        if (in.has_intervention()) {
-          RETURN_IF_ERROR(ValidateIntervention(iv, "entry.intervention"));
-        }
-      } else if (path == "intervention.responsible_agency") {
-        RETURN_IF_ERROR(ParseAgencyName(iv.responsible_agency(),
-                                        "entry.intervention.responsible_agency")
-                            .status());
-      } else if (path == "intervention.order") {
-        RETURN_IF_ERROR(
-            CheckInterventionOrder(iv.order(), "entry.intervention.order"));
-      } else if (path == "intervention.start_date") {
-        if (iv.has_start_date()) {
-          RETURN_IF_ERROR(
-              CheckDate(iv.start_date(), "entry.intervention.start_date"));
-        }
-      } else if (path == "intervention.end_date") {
-        if (iv.has_end_date()) {
-          RETURN_IF_ERROR(
-              CheckDate(iv.end_date(), "entry.intervention.end_date"));
-        }
+  }
+  return ids;
+}
+
+absl::Status DecideUpdateEntry(const AppContext& ctx, storage::Transaction& tx,
+                               const Caller& c,
+                               const v1::UpdateEntryRequest& request,
+                               absl::Time now, v1::UpdateEntryResponse* resp,
+                               Effects* fx) {
+  ASSIGN_OR_RETURN(auto ids, ParseUpdateEntry(ctx, c, request));
+  const std::string& plan_id = ids.first;
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id, fx));
+  RETURN_IF_ERROR(RequireOpen(current));
+  const v1::Entry& in = request.entry();
+  ASSIGN_OR_RETURN(v1::Entry entry, OwnEntry(tx, c, plan_id, ids.second,
+                                             in.etag(), "entry.etag"));
+  bool intervention_changed = false;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "category") {
+      entry.set_category(in.category());
+    } else if (path == "kind") {
+      entry.set_kind(in.kind());
+    } else if (path == "text") {
+      entry.set_text(in.text());
+    } else if (path == "intervention") {
+      intervention_changed = true;
+      if (in.has_intervention()) {
+        *entry.mutable_intervention() = in.intervention();
       } else {
-        return InvalidField(
-            "update_mask",
-            absl::StrCat("cannot change ", QuotedPath(path),
-                         "; the paths allowed are category, kind, text and "
-                         "intervention (or its fields)"));
+        entry.clear_intervention();
+      }
+    } else if (path == "intervention.responsible_agency") {
+      intervention_changed = true;
+      entry.mutable_intervention()->set_responsible_agency(
+          in.intervention().responsible_agency());
+    } else if (path == "intervention.order") {
+      intervention_changed = true;
+      entry.mutable_intervention()->set_order(in.intervention().order());
+    } else if (path == "intervention.start_date") {
+      intervention_changed = true;
+      if (in.intervention().has_start_date()) {
+        *entry.mutable_intervention()->mutable_start_date() =
+            in.intervention().start_date();
+      } else {
+        entry.mutable_intervention()->clear_start_date();
+      }
+    } else if (path == "intervention.end_date") {
+      intervention_changed = true;
+      if (in.intervention().has_end_date()) {
+        *entry.mutable_intervention()->mutable_end_date() =
+            in.intervention().end_date();
+      } else {
+        entry.mutable_intervention()->clear_end_date();
       }
     }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
   }
-
-  SubmitWrite(
-      ctx_, caller, "UpdateEntry", req, resp,
-      [this, resp, plan_id, entry_id](storage::Transaction& tx, const Caller& c,
-                                      const v1::UpdateEntryRequest& request,
-                                      absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireOpen(current));
-        const v1::Entry& in = request.entry();
-        ASSIGN_OR_RETURN(v1::Entry entry, OwnEntry(tx, c, plan_id, entry_id,
-                                                   in.etag(), "entry.etag"));
-        bool intervention_changed = false;
-        for (const std::string& path : request.update_mask().paths()) {
-          if (path == "category") {
-            entry.set_category(in.category());
-          } else if (path == "kind") {
-            entry.set_kind(in.kind());
-          } else if (path == "text") {
-            entry.set_text(in.text());
-          } else if (path == "intervention") {
-            intervention_changed = true;
-            if (in.has_intervention()) {
-              *entry.mutable_intervention() = in.intervention();
-            } else {
-              entry.clear_intervention();
-            }
-          } else if (path == "intervention.responsible_agency") {
-            intervention_changed = true;
-            entry.mutable_intervention()->set_responsible_agency(
-                in.intervention().responsible_agency());
-          } else if (path == "intervention.order") {
-            intervention_changed = true;
-            entry.mutable_intervention()->set_order(in.intervention().order());
-          } else if (path == "intervention.start_date") {
-            intervention_changed = true;
-            if (in.intervention().has_start_date()) {
-              *entry.mutable_intervention()->mutable_start_date() =
-                  in.intervention().start_date();
-            } else {
-              entry.mutable_intervention()->clear_start_date();
-            }
-          } else if (path == "intervention.end_date") {
-            intervention_changed = true;
-            if (in.intervention().has_end_date()) {
-              *entry.mutable_intervention()->mutable_end_date() =
-                  in.intervention().end_date();
-            } else {
-              entry.mutable_intervention()->clear_end_date();
-            }
-          }
-        }
-        RETURN_IF_ERROR(ValidateEntryContent(entry, "entry"));
-        if (intervention_changed && entry.has_intervention()) {
-          RETURN_IF_ERROR(ReferencedAgency(
-                              tx,
-                              BareId(entry.intervention().responsible_agency()),
-                              false, "entry.intervention.responsible_agency")
-                              .status());
-        }
-        v1::Plan next = NextRevision(current, now);
-        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                               "entry changed", now));
-        entry.set_revision(next.revision());
-        entry.set_author(c.actor);
-        SetTimestamp(now, entry.mutable_update_time());
-        entry.clear_etag();
-        RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(),
-            entry.name(), now,
-            absl::StrCat("changed in revision ", next.revision(), ": ",
-                         absl::StrJoin(request.update_mask().paths(), ", "))));
-        *resp->mutable_entry() = entry;
-        resp->mutable_entry()->set_etag(Etag(entry.revision()));
-        return absl::OkStatus();
-      },
-      std::move(done));
+  RETURN_IF_ERROR(ValidateEntryContent(entry, "entry"));
+  if (intervention_changed && entry.has_intervention()) {
+    RETURN_IF_ERROR(
+        ReferencedAgency(tx, BareId(entry.intervention().responsible_agency()),
+                         false, "entry.intervention.responsible_agency")
+            .status());
+  }
+  v1::Plan next = NextRevision(current, now);
+  entry.set_revision(next.revision());
+  entry.set_author(c.actor);
+  SetTimestamp(now, entry.mutable_update_time());
+  entry.clear_etag();
+  AddRevision(fx, c, next, "entry changed", now);
+  PutEntry(fx, plan_id, entry);
+  ChangeRecord(
+      fx, c, v1::AUDIT_ACTION_ENTRY_WRITTEN, current.subject(), entry.name(),
+      now,
+      absl::StrCat("changed in revision ", next.revision(), ": ",
+                   absl::StrJoin(request.update_mask().paths(), ", ")));
+  *resp->mutable_entry() = std::move(entry);
+  resp->mutable_entry()->set_etag(Etag(resp->entry().revision()));
+  return absl::OkStatus();
 }
 
 // --- DeleteEntry ---
 
-void PlanApp::DeleteEntry(const Caller& caller,
-                          const v1::DeleteEntryRequest& req,
-                          v1::DeleteEntryResponse* resp, Done done) {
-  std::string plan_id;
-  std::string entry_id;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    ASSIGN_OR_RETURN(auto ids, ParseChildName(req.name(), "entries", "name"));
-    plan_id = ids.first;
-    entry_id = ids.second;
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
+absl::StatusOr<std::pair<std::string, std::string>> ParseDeleteEntry(
+    const AppContext&, const Caller&, const v1::DeleteEntryRequest& req) {
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  return ParseChildName(req.name(), "entries", "name");
+}
 
-  SubmitWrite(
-      ctx_, caller, "DeleteEntry", req, resp,
-      [this, resp, plan_id, entry_id](storage::Transaction& tx, const Caller& c,
-                                      const v1::DeleteEntryRequest& request,
-                                      absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireOpen(current));
-        ASSIGN_OR_RETURN(v1::Entry entry, OwnEntry(tx, c, plan_id, entry_id,
-                                                   request.etag(), "etag"));
-        v1::Plan next = NextRevision(current, now);
-        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                               "entry deleted", now));
-        entry.set_deleted(true);
-        entry.set_revision(next.revision());
-        entry.set_author(c.actor);
-        SetTimestamp(now, entry.mutable_update_time());
-        entry.clear_etag();
-        RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, entry));
-        RETURN_IF_ERROR(
-            AuditChange(tx, c, v1::AUDIT_ACTION_ENTRY_DELETED,
-                        current.subject(), entry.name(), now,
-                        absl::StrCat("deleted in revision ", next.revision())));
-        *resp->mutable_entry() = entry;
-        resp->mutable_entry()->set_etag(Etag(entry.revision()));
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::Status DecideDeleteEntry(const AppContext& ctx, storage::Transaction& tx,
+                               const Caller& c,
+                               const v1::DeleteEntryRequest& request,
+                               absl::Time now, v1::DeleteEntryResponse* resp,
+                               Effects* fx) {
+  ASSIGN_OR_RETURN(auto ids, ParseDeleteEntry(ctx, c, request));
+  const std::string& plan_id = ids.first;
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id, fx));
+  RETURN_IF_ERROR(RequireOpen(current));
+  ASSIGN_OR_RETURN(v1::Entry entry, OwnEntry(tx, c, plan_id, ids.second,
+                                             request.etag(), "etag"));
+  v1::Plan next = NextRevision(current, now);
+  entry.set_deleted(true);
+  entry.set_revision(next.revision());
+  entry.set_author(c.actor);
+  SetTimestamp(now, entry.mutable_update_time());
+  entry.clear_etag();
+  AddRevision(fx, c, next, "entry deleted", now);
+  PutEntry(fx, plan_id, entry);
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_ENTRY_DELETED, current.subject(),
+               entry.name(), now,
+               absl::StrCat("deleted in revision ", next.revision()));
+  *resp->mutable_entry() = std::move(entry);
+  resp->mutable_entry()->set_etag(Etag(resp->entry().revision()));
+  return absl::OkStatus();
 }
 
 // --- AddParticipant ---
 
-void PlanApp::AddParticipant(const Caller& caller,
-                             const v1::AddParticipantRequest& req,
-                             v1::AddParticipantResponse* resp, Done done) {
+struct AddParticipantInput {
   std::string plan_id;
   v1::Participant invited;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    ASSIGN_OR_RETURN(plan_id, ParseName(req.parent(), "plans", "parent"));
-    // Whether the agency already takes part is checked against the plan.
-    ASSIGN_OR_RETURN(invited,
-                     ValidateParticipant(req.participant(), "participant", ""));
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
+};
 
-  SubmitWrite(
-      ctx_, caller, "AddParticipant", req, resp,
-      [this, resp, plan_id, invited](storage::Transaction& tx, const Caller& c,
-                                     const v1::AddParticipantRequest& /*req*/,
-                                     absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireLead(current, c));
-        RETURN_IF_ERROR(RequireOpen(current));
-        v1::Participant p = invited;
-        const bool is_agency = p.kind() == v1::PARTICIPANT_KIND_AGENCY;
-        if (is_agency) {
-          ASSIGN_OR_RETURN(v1::Agency agency,
-                           ReferencedAgency(tx, BareId(p.agency()), true,
-                                            "participant.agency"));
-          p.set_display_name(agency.display_name());
-        }
-        ASSIGN_OR_RETURN(std::vector<v1::Participant> active,
-                         tx.plans().ListParticipants(plan_id, false));
-        bool taken = is_agency && p.agency() == current.lead_agency();
-        for (const v1::Participant& other : active) {
-          if (is_agency && other.kind() == v1::PARTICIPANT_KIND_AGENCY &&
-              other.agency() == p.agency()) {
-            taken = true;
-          }
-          if (!is_agency && !p.identity_number().empty() &&
-              other.identity_number() == p.identity_number()) {
-            taken = true;
-          }
-        }
-        if (taken) {
-          return Error(
-              absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
-              is_agency ? "participant.agency" : "participant.identity_number",
-              "already takes part in the plan");
-        }
-        p.set_name(
-            absl::StrCat(current.name(), "/participants/", ctx_.ids->NewId()));
-        SetTimestamp(now, p.mutable_invite_time());
-        RETURN_IF_ERROR(tx.plans().AddParticipant(plan_id, p));
-        v1::Plan next = NextRevision(current, now);
-        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                               "participant added", now));
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_PARTICIPANT_ADDED, current.subject(),
-            p.name(), now,
-            absl::StrCat("added in revision ", next.revision(), ": ",
-                         v1::ParticipantKind_Name(p.kind()))));
-        *resp->mutable_participant() = p;
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::StatusOr<AddParticipantInput> ParseAddParticipant(
+    const AppContext&, const Caller&, const v1::AddParticipantRequest& req) {
+  AddParticipantInput in;
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(in.plan_id, ParseName(req.parent(), "plans", "parent"));
+  // Whether the agency already takes part is checked against the plan.
+  ASSIGN_OR_RETURN(in.invited,
+                   ValidateParticipant(req.participant(), "participant", ""));
+  return in;
+}
+
+absl::Status DecideAddParticipant(const AppContext& ctx,
+                                  storage::Transaction& tx, const Caller& c,
+                                  const v1::AddParticipantRequest& request,
+                                  absl::Time now,
+                                  v1::AddParticipantResponse* resp,
+                                  Effects* fx) {
+  ASSIGN_OR_RETURN(AddParticipantInput in,
+                   ParseAddParticipant(ctx, c, request));
+  const std::string& plan_id = in.plan_id;
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id, fx));
+  RETURN_IF_ERROR(RequireLead(current, c));
+  RETURN_IF_ERROR(RequireOpen(current));
+  v1::Participant p = std::move(in.invited);
+  const bool is_agency = p.kind() == v1::PARTICIPANT_KIND_AGENCY;
+  if (is_agency) {
+    ASSIGN_OR_RETURN(
+        v1::Agency agency,
+        ReferencedAgency(tx, BareId(p.agency()), true, "participant.agency"));
+    p.set_display_name(agency.display_name());
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Participant> active,
+                   tx.plans().ListParticipants(plan_id, false));
+  bool taken = is_agency && p.agency() == current.lead_agency();
+  for (const v1::Participant& other : active) {
+    if (is_agency && other.kind() == v1::PARTICIPANT_KIND_AGENCY &&
+        other.agency() == p.agency()) {
+      taken = true;
+    }
+    if (!is_agency && !p.identity_number().empty() &&
+        other.identity_number() == p.identity_number()) {
+      taken = true;
+    }
+  }
+  if (taken) {
+    return Error(
+        absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+        is_agency ? "participant.agency" : "participant.identity_number",
+        "already takes part in the plan");
+  }
+  p.set_name(absl::StrCat(current.name(), "/participants/", ctx.ids->NewId()));
+  SetTimestamp(now, p.mutable_invite_time());
+  v1::Plan next = NextRevision(current, now);
+  fx->AddWrite([plan_id, p](storage::Transaction& t) {
+    return t.plans().AddParticipant(plan_id, p);
+  });
+  AddRevision(fx, c, next, "participant added", now);
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_PARTICIPANT_ADDED, current.subject(),
+               p.name(), now,
+               absl::StrCat("added in revision ", next.revision(), ": ",
+                            v1::ParticipantKind_Name(p.kind())));
+  *resp->mutable_participant() = std::move(p);
+  return absl::OkStatus();
 }
 
 // --- RemoveParticipant ---
 
-void PlanApp::RemoveParticipant(const Caller& caller,
-                                const v1::RemoveParticipantRequest& req,
-                                v1::RemoveParticipantResponse* resp,
-                                Done done) {
-  std::string plan_id;
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckRequestId(req.request_id()));
-    ASSIGN_OR_RETURN(auto ids,
-                     ParseChildName(req.name(), "participants", "name"));
-    plan_id = ids.first;
-    return CheckChars(req.reason(), kMaxReason, false, "reason");
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
+absl::StatusOr<std::string> ParseRemoveParticipant(
+    const AppContext&, const Caller&, const v1::RemoveParticipantRequest& req) {
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(auto ids,
+                   ParseChildName(req.name(), "participants", "name"));
+  RETURN_IF_ERROR(CheckChars(req.reason(), kMaxReason, false, "reason"));
+  return ids.first;
+}
 
-  SubmitWrite(
-      ctx_, caller, "RemoveParticipant", req, resp,
-      [this, resp, plan_id](storage::Transaction& tx, const Caller& c,
-                            const v1::RemoveParticipantRequest& request,
-                            absl::Time now) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id));
-        RETURN_IF_ERROR(RequireLead(current, c));
-        RETURN_IF_ERROR(RequireOpen(current));
-        ASSIGN_OR_RETURN(std::vector<v1::Participant> all,
-                         tx.plans().ListParticipants(plan_id, true));
-        std::optional<v1::Participant> found;
-        for (v1::Participant& p : all) {
-          if (p.name() == request.name()) found = std::move(p);
-        }
-        if (!found.has_value()) {
-          return NotFound(request.name(), "participant not found");
-        }
-        if (found->has_remove_time()) {
-          return Error(absl::StatusCode::kFailedPrecondition,
-                       "PARTICIPANT_REMOVED", "name",
-                       "the participant was already removed");
-        }
-        if (found->kind() == v1::PARTICIPANT_KIND_SUBJECT ||
-            (found->kind() == v1::PARTICIPANT_KIND_AGENCY &&
-             found->agency() == current.lead_agency())) {
-          return Error(absl::StatusCode::kFailedPrecondition,
-                       "PARTICIPANT_REQUIRED", "name",
-                       "the lead agency and the subject always take "
-                       "part in their plan");
-        }
-        const std::string participant_id = BareId(found->name());
-        RETURN_IF_ERROR(
-            tx.plans().RemoveParticipant(plan_id, participant_id, now));
-        SetTimestamp(now, found->mutable_remove_time());
-        v1::Plan next = NextRevision(current, now);
-        RETURN_IF_ERROR(tx.plans().AddRevision(next, c.agency_id, c.actor,
-                                               "participant removed", now));
-        RETURN_IF_ERROR(AuditChange(
-            tx, c, v1::AUDIT_ACTION_PARTICIPANT_REMOVED, current.subject(),
-            found->name(), now,
-            absl::StrCat("removed in revision ", next.revision(), ": ",
-                         v1::ParticipantKind_Name(found->kind()))));
-        *resp->mutable_participant() = *found;
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::Status DecideRemoveParticipant(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& c,
+    const v1::RemoveParticipantRequest& request, absl::Time now,
+    v1::RemoveParticipantResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(const std::string plan_id,
+                   ParseRemoveParticipant(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Plan current, SeenPlan(tx, c, plan_id, fx));
+  RETURN_IF_ERROR(RequireLead(current, c));
+  RETURN_IF_ERROR(RequireOpen(current));
+  ASSIGN_OR_RETURN(std::vector<v1::Participant> all,
+                   tx.plans().ListParticipants(plan_id, true));
+  std::optional<v1::Participant> found;
+  for (v1::Participant& p : all) {
+    if (p.name() == request.name()) found = std::move(p);
+  }
+  if (!found.has_value()) {
+    return NotFound(request.name(), "participant not found");
+  }
+  if (found->has_remove_time()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "PARTICIPANT_REMOVED",
+                 "name", "the participant was already removed");
+  }
+  if (found->kind() == v1::PARTICIPANT_KIND_SUBJECT ||
+      (found->kind() == v1::PARTICIPANT_KIND_AGENCY &&
+       found->agency() == current.lead_agency())) {
+    return Error(absl::StatusCode::kFailedPrecondition, "PARTICIPANT_REQUIRED",
+                 "name",
+                 "the lead agency and the subject always take part in their "
+                 "plan");
+  }
+  const std::string participant_id = BareId(found->name());
+  fx->AddWrite([plan_id, participant_id, now](storage::Transaction& t) {
+    return t.plans().RemoveParticipant(plan_id, participant_id, now);
+  });
+  SetTimestamp(now, found->mutable_remove_time());
+  v1::Plan next = NextRevision(current, now);
+  AddRevision(fx, c, next, "participant removed", now);
+  ChangeRecord(fx, c, v1::AUDIT_ACTION_PARTICIPANT_REMOVED, current.subject(),
+               found->name(), now,
+               absl::StrCat("removed in revision ", next.revision(), ": ",
+                            v1::ParticipantKind_Name(found->kind())));
+  *resp->mutable_participant() = std::move(*found);
+  return absl::OkStatus();
 }
 
 // --- ListUpcomingReviews ---
 
-void PlanApp::ListUpcomingReviews(const Caller& caller,
-                                  const v1::ListUpcomingReviewsRequest& req,
-                                  v1::ListUpcomingReviewsResponse* resp,
-                                  Done done) {
+struct ReviewsInput {
   absl::CivilDay start;
   absl::CivilDay end;
   int limit = 0;
   int64_t offset = 0;
   std::string scope;
-  absl::Status valid = [&]() -> absl::Status {
-    if (!req.has_start_date()) return InvalidField("start_date", "is required");
-    RETURN_IF_ERROR(CheckDate(req.start_date(), "start_date"));
-    if (!req.has_end_date()) return InvalidField("end_date", "is required");
-    RETURN_IF_ERROR(CheckDate(req.end_date(), "end_date"));
-    start = ToDay(req.start_date());
-    end = ToDay(req.end_date());
-    if (end < start) {
-      return InvalidField("end_date", "may not be before start_date");
-    }
-    if (end - start > kMaxReviewRangeDays) {
-      return InvalidField("end_date",
-                          absl::StrCat("may be at most ", kMaxReviewRangeDays,
-                                       " days after start_date"));
-    }
-    if (!v1::ReviewKind_IsValid(req.kind())) {
-      return InvalidField("kind", "is not a known review kind");
-    }
-    ASSIGN_OR_RETURN(limit, PageSize(req.page_size(), ctx_.max_page_size));
-    scope = absl::StrCat("ListUpcomingReviews:", caller.agency_id, ":",
-                         absl::FormatCivilTime(start), ":",
-                         absl::FormatCivilTime(end), ":",
-                         static_cast<int>(req.kind()));
-    ASSIGN_OR_RETURN(std::string after,
-                     DecodePageToken(req.page_token(), scope));
-    if (!after.empty() && (!absl::SimpleAtoi(after, &offset) || offset < 0)) {
-      return Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
-                   "page_token",
-                   "is not a token this method returned for these filters");
-    }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
-  const v1::ReviewKind kind = req.kind();
+};
 
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [this, caller, start, end, kind, limit, offset, scope, resp](
-          storage::Transaction& tx, absl::Status&) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        // Review dates of the active plans the caller takes part in, as
-        // agreed in each plan's effective (approved) revision.
-        std::vector<v1::UpcomingReview> reviews;
-        std::string after;
-        for (;;) {
-          ASSIGN_OR_RETURN(std::vector<v1::Plan> page,
-                           tx.plans().ListForAgency(caller.agency_id, "",
-                                                    v1::PLAN_STATE_ACTIVE,
-                                                    after, kPlanBatch));
-          for (const v1::Plan& newest : page) {
-            if (newest.effective_revision() <= 0) continue;
-            ASSIGN_OR_RETURN(v1::Plan effective,
-                             tx.plans().Get(PlanIdOf(newest.name()),
-                                            newest.effective_revision()));
-            for (const v1::ReviewDate& r : effective.review_dates()) {
-              if (kind != v1::REVIEW_KIND_UNSPECIFIED && r.kind() != kind) {
-                continue;
-              }
-              const absl::CivilDay day = ToDay(r.date());
-              if (day < start || day > end) continue;
-              v1::UpcomingReview u;
-              u.set_plan(newest.name());
-              u.set_subject(newest.subject());
-              u.set_lead_agency(newest.lead_agency());
-              *u.mutable_review() = r;
-              reviews.push_back(std::move(u));
-            }
-          }
-          if (page.size() < static_cast<size_t>(kPlanBatch)) break;
-          after = PlanIdOf(page.back().name());
-        }
-        std::sort(reviews.begin(), reviews.end(),
-                  [](const v1::UpcomingReview& a, const v1::UpcomingReview& b) {
-                    const absl::CivilDay da = ToDay(a.review().date());
-                    const absl::CivilDay db = ToDay(b.review().date());
-                    if (da != db) return da < db;
-                    if (a.plan() != b.plan()) return a.plan() < b.plan();
-                    if (a.review().kind() != b.review().kind()) {
-                      return a.review().kind() < b.review().kind();
-                    }
-                    return a.review().description() < b.review().description();
-                  });
-        const size_t first = static_cast<size_t>(offset);
-        const size_t stop =
-            std::min(reviews.size(), first + static_cast<size_t>(limit));
-        for (size_t i = first; i < stop; ++i) {
-          *resp->add_reviews() = std::move(reviews[i]);
-        }
-        if (stop < reviews.size()) {
-          resp->set_next_page_token(
-              EncodePageToken(scope, std::to_string(stop)));
-        }
-        return AuditListing(
-            tx, caller, "", now,
-            absl::StrCat(resp->reviews_size(), " review dates listed"));
-      },
-      std::move(done));
+absl::StatusOr<ReviewsInput> ParseListUpcomingReviews(
+    const AppContext& ctx, const Caller& caller,
+    const v1::ListUpcomingReviewsRequest& req) {
+  ReviewsInput in;
+  if (!req.has_start_date()) return InvalidField("start_date", "is required");
+  RETURN_IF_ERROR(CheckDate(req.start_date(), "start_date"));
+  if (!req.has_end_date()) return InvalidField("end_date", "is required");
+  RETURN_IF_ERROR(CheckDate(req.end_date(), "end_date"));
+  in.start = ToDay(req.start_date());
+  in.end = ToDay(req.end_date());
+  if (in.end < in.start) {
+    return InvalidField("end_date", "may not be before start_date");
+  }
+  if (in.end - in.start > kMaxReviewRangeDays) {
+    return InvalidField("end_date",
+                        absl::StrCat("may be at most ", kMaxReviewRangeDays,
+                                     " days after start_date"));
+  }
+  if (!v1::ReviewKind_IsValid(req.kind())) {
+    return InvalidField("kind", "is not a known review kind");
+  }
+  ASSIGN_OR_RETURN(in.limit, PageSize(req.page_size(), ctx.max_page_size));
+  in.scope = absl::StrCat("ListUpcomingReviews:", caller.agency_id, ":",
+                          absl::FormatCivilTime(in.start), ":",
+                          absl::FormatCivilTime(in.end), ":",
+                          static_cast<int>(req.kind()));
+  ASSIGN_OR_RETURN(std::string after,
+                   DecodePageToken(req.page_token(), in.scope));
+  if (!after.empty() &&
+      (!absl::SimpleAtoi(after, &in.offset) || in.offset < 0)) {
+    return Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
+                 "page_token",
+                 "is not a token this method returned for these filters");
+  }
+  return in;
 }
+
+absl::Status DecideListUpcomingReviews(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::ListUpcomingReviewsRequest& req, absl::Time now,
+    v1::ListUpcomingReviewsResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(ReviewsInput in, ParseListUpcomingReviews(ctx, caller, req));
+  const v1::ReviewKind kind = req.kind();
+  // Review dates of the active plans the caller takes part in, as agreed in
+  // each plan's effective (approved) revision.
+  std::vector<v1::UpcomingReview> reviews;
+  std::string after;
+  for (;;) {
+    ASSIGN_OR_RETURN(
+        std::vector<v1::Plan> page,
+        tx.plans().ListForAgency(caller.agency_id, "", v1::PLAN_STATE_ACTIVE,
+                                 after, kPlanBatch));
+    for (const v1::Plan& newest : page) {
+      if (newest.effective_revision() <= 0) continue;
+      ASSIGN_OR_RETURN(
+          v1::Plan effective,
+          tx.plans().Get(PlanIdOf(newest.name()), newest.effective_revision()));
+      for (const v1::ReviewDate& r : effective.review_dates()) {
+        if (kind != v1::REVIEW_KIND_UNSPECIFIED && r.kind() != kind) continue;
+        const absl::CivilDay day = ToDay(r.date());
+        if (day < in.start || day > in.end) continue;
+        v1::UpcomingReview u;
+        u.set_plan(newest.name());
+        u.set_subject(newest.subject());
+        u.set_lead_agency(newest.lead_agency());
+        *u.mutable_review() = r;
+        reviews.push_back(std::move(u));
+      }
+    }
+    if (page.size() < static_cast<size_t>(kPlanBatch)) break;
+    after = PlanIdOf(page.back().name());
+  }
+  std::sort(reviews.begin(), reviews.end(),
+            [](const v1::UpcomingReview& a, const v1::UpcomingReview& b) {
+              const absl::CivilDay da = ToDay(a.review().date());
+              const absl::CivilDay db = ToDay(b.review().date());
+              if (da != db) return da < db;
+              if (a.plan() != b.plan()) return a.plan() < b.plan();
+              if (a.review().kind() != b.review().kind()) {
+                return a.review().kind() < b.review().kind();
+              }
+              return a.review().description() < b.review().description();
+            });
+  const size_t first = static_cast<size_t>(in.offset);
+  const size_t stop =
+      std::min(reviews.size(), first + static_cast<size_t>(in.limit));
+  for (size_t i = first; i < stop; ++i) {
+    *resp->add_reviews() = std::move(reviews[i]);
+  }
+  if (stop < reviews.size()) {
+    resp->set_next_page_token(EncodePageToken(in.scope, std::to_string(stop)));
+  }
+  ListingRecord(fx, caller, "", now,
+                absl::StrCat(resp->reviews_size(), " review dates listed"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// --- The methods ---
+
+#define SAMPLAN_PLAN_METHOD(Name, Write)                                      \
+  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
+      PlanMethods::k##Name{                                                   \
+          #Name, Write, false,                                                \
+          &ValidateBy<                                                        \
+              v1::Name##Request,                                              \
+              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
+                                   const Caller&,                             \
+                                   const v1::Name##Request&>::value_type,     \
+              &Parse##Name>,                                                  \
+          &Decide##Name};                                                     \
+  void PlanApp::Name(const Caller& caller, const v1::Name##Request& req,      \
+                     v1::Name##Response* resp, Done done) {                   \
+    runner_.Run(PlanMethods::k##Name, caller, req, resp, std::move(done));    \
+  }
+
+SAMPLAN_PLAN_METHOD(CreatePlan, true)
+SAMPLAN_PLAN_METHOD(GetPlan, false)
+SAMPLAN_PLAN_METHOD(ListPlans, false)
+SAMPLAN_PLAN_METHOD(SearchPlans, false)
+SAMPLAN_PLAN_METHOD(UpdatePlan, true)
+SAMPLAN_PLAN_METHOD(ApprovePlan, true)
+SAMPLAN_PLAN_METHOD(ClosePlan, true)
+SAMPLAN_PLAN_METHOD(CreateEntry, true)
+SAMPLAN_PLAN_METHOD(UpdateEntry, true)
+SAMPLAN_PLAN_METHOD(DeleteEntry, true)
+SAMPLAN_PLAN_METHOD(AddParticipant, true)
+SAMPLAN_PLAN_METHOD(RemoveParticipant, true)
+SAMPLAN_PLAN_METHOD(ListUpcomingReviews, false)
+
+#undef SAMPLAN_PLAN_METHOD
 
 }  // namespace samplan::app

@@ -3,12 +3,14 @@
 // entry by the consent engine and every decision and change audited in the
 // same transaction.
 //
-// Each method validates the request on the calling thread (INVALID_ARGUMENT
-// naming the field, nothing stored), then hands the storage work to the
-// commit queue; `done` runs on the writer thread after the commit, with OK
-// (and `response` filled) or the error. `response` must stay valid until
-// `done` runs. Callers must be agency systems (the transport checks the
-// role before calling).
+// Each method is a pair of transaction functions (PlanMethods, see
+// method.h) run by the Runner: validated on the calling thread
+// (INVALID_ARGUMENT naming the field, nothing stored), decided on a read
+// snapshot beside the writer, committed by the commit queue; `done` runs
+// after the durable commit (or at once when there is nothing to commit),
+// with OK (and `response` filled) or the error. `response` must stay valid
+// until `done` runs. Callers must be agency systems (the transport checks
+// the role before calling).
 //
 // Visibility: a plan exists for a caller only if the caller's agency is the
 // lead agency or a participant that has not been removed, and a DRAFT plan
@@ -22,6 +24,7 @@
 
 #include "app/app_support.h"
 #include "app/caller.h"
+#include "app/method.h"
 
 namespace samplan::v1 {
 class AddParticipantRequest;
@@ -54,9 +57,41 @@ class UpdatePlanResponse;
 
 namespace samplan::app {
 
+// PlanService's transaction functions (method.h): for the runner, and for
+// tests and tools that call them on a transaction of their own.
+struct PlanMethods {
+  static const MethodSpec<v1::CreatePlanRequest, v1::CreatePlanResponse>
+      kCreatePlan;
+  static const MethodSpec<v1::GetPlanRequest, v1::GetPlanResponse> kGetPlan;
+  static const MethodSpec<v1::ListPlansRequest, v1::ListPlansResponse>
+      kListPlans;
+  static const MethodSpec<v1::SearchPlansRequest, v1::SearchPlansResponse>
+      kSearchPlans;
+  static const MethodSpec<v1::UpdatePlanRequest, v1::UpdatePlanResponse>
+      kUpdatePlan;
+  static const MethodSpec<v1::ApprovePlanRequest, v1::ApprovePlanResponse>
+      kApprovePlan;
+  static const MethodSpec<v1::ClosePlanRequest, v1::ClosePlanResponse>
+      kClosePlan;
+  static const MethodSpec<v1::CreateEntryRequest, v1::CreateEntryResponse>
+      kCreateEntry;
+  static const MethodSpec<v1::UpdateEntryRequest, v1::UpdateEntryResponse>
+      kUpdateEntry;
+  static const MethodSpec<v1::DeleteEntryRequest, v1::DeleteEntryResponse>
+      kDeleteEntry;
+  static const MethodSpec<v1::AddParticipantRequest, v1::AddParticipantResponse>
+      kAddParticipant;
+  static const MethodSpec<v1::RemoveParticipantRequest,
+                          v1::RemoveParticipantResponse>
+      kRemoveParticipant;
+  static const MethodSpec<v1::ListUpcomingReviewsRequest,
+                          v1::ListUpcomingReviewsResponse>
+      kListUpcomingReviews;
+};
+
 class PlanApp {
  public:
-  explicit PlanApp(const AppContext& ctx) : ctx_(ctx) {}
+  explicit PlanApp(const AppContext& ctx) : ctx_(ctx), runner_(ctx_) {}
 
   // The caller becomes the lead agency; the plan starts as DRAFT, revision 1.
   void CreatePlan(const Caller& caller, const v1::CreatePlanRequest& req,
@@ -100,6 +135,7 @@ class PlanApp {
 
  private:
   const AppContext ctx_;
+  const Runner runner_;
 };
 
 }  // namespace samplan::app

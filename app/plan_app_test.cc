@@ -113,6 +113,7 @@ class PlanAppTest : public ::testing::Test {
     ctx.clock = &clock_;
     ctx.ids = ids_.get();
     ctx.policy = *policy;
+    ctx_ = ctx;
     app_ = std::make_unique<PlanApp>(ctx);
 
     ASSERT_THAT(store_->Write([&](storage::Transaction& tx) -> absl::Status {
@@ -301,11 +302,15 @@ class PlanAppTest : public ::testing::Test {
   // A guardian's grant HEALTHCARE -> SCHOOL for needs and interventions,
   // all of 2026.
   void InsertGrant(const std::string& id, const std::string& guardian) {
+    InsertGrantFor(id, child_, guardian);
+  }
+  void InsertGrantFor(const std::string& id, const std::string& subject,
+                      const std::string& guardian = "") {
     v1::Grant g;
     g.set_name("grants/" + id);
-    g.set_subject(child_);
+    g.set_subject(subject);
     g.set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
-    g.set_grantor_identity_number(guardian);
+    g.set_grantor_identity_number(guardian.empty() ? g1_ : guardian);
     g.mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
     g.mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
     g.mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
@@ -413,6 +418,7 @@ class PlanAppTest : public ::testing::Test {
   std::unique_ptr<IdGenerator> ids_ = NewSequentialIdGenerator();
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<CommitQueue> queue_;
+  AppContext ctx_;
   std::unique_ptr<PlanApp> app_;
 };
 
@@ -718,6 +724,107 @@ TEST_F(PlanAppTest, Example2SchoolSeesBupInterventionsButNotItsHealthEntry) {
   // A second read logs again: one record.
   ASSERT_THAT(Read(school_, plan, &resp), IsOk());
   EXPECT_EQ(AuditSize() - before, 2);
+}
+
+// The race the runner must win: a read decides on a snapshot, a guardian
+// withdraws before the read's record commits; the read must not rely on
+// the withdrawn grant. The hook runs exactly between the two phases.
+TEST_F(PlanAppTest, AGrantEndedBeforeTheReadCommitsDeniesTheRead) {
+  const std::string plan = ActivePlan("p");
+  const std::string interventions =
+      AddEntry(bup_, plan, v1::INFORMATION_CATEGORY_INTERVENTIONS,
+               v1::ENTRY_KIND_INTERVENTION, "Weekly sessions at BUP", "b1");
+  ASSERT_THAT(Approve(plan, 2, {g1_, g2_}, "approve-2"), IsOk());
+  InsertGrant("g1", g1_);
+  InsertGrant("g2", g2_);
+  v1::GetPlanResponse before;
+  ASSERT_THAT(Read(school_, plan, &before), IsOk());
+  ASSERT_THAT(before.entries(), SizeIs(1)) << "allowed before the race";
+
+  int hooks = 0;
+  AppContext racing = ctx_;
+  racing.between_phases_for_testing = [&]() {
+    ++hooks;
+    storage::GrantEnding ending;
+    ending.state = v1::GRANT_STATE_WITHDRAWN;
+    ending.time = clock_.Now();
+    ending.reason = "withdrawn during the read";
+    ending.agency = "school-1";
+    ending.withdrawer = g2_;
+    ASSERT_THAT(store_->Write([&](storage::Transaction& tx) {
+      return tx.grants().End("g2", ending);
+    }),
+                IsOk());
+  };
+  PlanApp app(racing);
+  v1::GetPlanRequest req;
+  req.set_name(plan);
+  v1::GetPlanResponse resp;
+  absl::Notification done;
+  absl::Status status;
+  app.GetPlan(school_, req, &resp, [&](absl::Status s) {
+    status = s;
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(hooks, 1);
+  EXPECT_THAT(resp.entries(), IsEmpty());
+  ASSERT_THAT(resp.withheld_entries(), SizeIs(1));
+  EXPECT_EQ(resp.withheld_entries(0).reason(),
+            v1::DECISION_REASON_CONSENT_REVOKED);
+  // The record that committed says the same.
+  const auto reads = Audit("school-1", v1::AUDIT_ACTION_PLAN_READ);
+  const v1::EntryDecision* d = EntryEvent(reads, interventions);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->decision(), v1::DECISION_DENY);
+  EXPECT_EQ(d->reason(), v1::DECISION_REASON_CONSENT_REVOKED);
+}
+
+// The transaction functions, called directly without threads: a decision
+// made on a snapshot records the versions it read, and an ending committed
+// after the snapshot makes them stale.
+TEST_F(PlanAppTest, ADecisionOnASnapshotKnowsWhatItReadAsTransactionFunctions) {
+  const std::string plan = ActivePlan("p");
+  AddEntry(bup_, plan, v1::INFORMATION_CATEGORY_INTERVENTIONS,
+           v1::ENTRY_KIND_INTERVENTION, "Weekly sessions at BUP", "b1");
+  ASSERT_THAT(Approve(plan, 2, {g1_, g2_}, "approve-2"), IsOk());
+  InsertGrant("g1", g1_);
+  InsertGrant("g2", g2_);
+  v1::GetPlanRequest req;
+  req.set_name(plan);
+  ASSERT_THAT(PlanMethods::kGetPlan.validate(ctx_, school_, req), IsOk());
+  v1::GetPlanResponse resp;
+  Effects effects;
+  ASSERT_THAT(store_->Read([&](storage::Transaction& tx) {
+    return PlanMethods::kGetPlan.decide(ctx_, tx, school_, req, clock_.Now(),
+                                        &resp, &effects);
+  }),
+              IsOk());
+  EXPECT_THAT(resp.entries(), SizeIs(1));
+  ASSERT_TRUE(effects.has_record());
+  EXPECT_THAT(effects.record().entry_decisions(), SizeIs(1));
+  auto holds = [&]() {
+    bool out = false;
+    EXPECT_THAT(store_->Read([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(out, effects.VersionsHold(tx));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return out;
+  };
+  EXPECT_TRUE(holds());
+  // Consent data of another subject changes nothing for this decision.
+  InsertGrantFor("x1", other_child_);
+  EXPECT_TRUE(holds());
+  storage::GrantEnding ending;
+  ending.state = v1::GRANT_STATE_REVOKED;
+  ending.time = clock_.Now();
+  ASSERT_THAT(store_->Write([&](storage::Transaction& tx) {
+    return tx.grants().End("g1", ending);
+  }),
+              IsOk());
+  EXPECT_FALSE(holds());
 }
 
 // Worked example 3.
