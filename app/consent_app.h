@@ -2,16 +2,18 @@
 // representations, grants of consent, withdrawals, and access checks that
 // explain a decision without reading any data.
 //
-// Same conventions as PlanApp: validation on the calling thread
-// (INVALID_ARGUMENT naming the field, nothing stored), storage work through
-// the commit queue, `done` after the durable commit, every change and every
-// read of consent data audited. Thread-safe.
+// Same conventions as PlanApp: transaction functions (ConsentMethods) run by
+// the Runner (method.h): validated on the calling thread (INVALID_ARGUMENT
+// naming the field, nothing stored), decided on a read snapshot, committed
+// by the commit queue, `done` after the durable commit; every change and
+// every read of consent data audited. Thread-safe.
 
 #ifndef SAMPLAN_APP_CONSENT_APP_H_
 #define SAMPLAN_APP_CONSENT_APP_H_
 
 #include "app/app_support.h"
 #include "app/caller.h"
+#include "app/method.h"
 
 namespace samplan::v1 {
 class CheckAccessRequest;
@@ -46,9 +48,47 @@ class WithdrawGrantResponse;
 
 namespace samplan::app {
 
+// ConsentService's transaction functions (method.h): for the runner, and
+// for tests and tools that call them on a transaction of their own.
+struct ConsentMethods {
+  static const MethodSpec<v1::CreateCustodyFactRequest,
+                          v1::CreateCustodyFactResponse>
+      kCreateCustodyFact;
+  static const MethodSpec<v1::GetCustodyFactRequest, v1::GetCustodyFactResponse>
+      kGetCustodyFact;
+  static const MethodSpec<v1::SearchCustodyFactsRequest,
+                          v1::SearchCustodyFactsResponse>
+      kSearchCustodyFacts;
+  static const MethodSpec<v1::EndCustodyFactRequest, v1::EndCustodyFactResponse>
+      kEndCustodyFact;
+  static const MethodSpec<v1::CreateRepresentationRequest,
+                          v1::CreateRepresentationResponse>
+      kCreateRepresentation;
+  static const MethodSpec<v1::GetRepresentationRequest,
+                          v1::GetRepresentationResponse>
+      kGetRepresentation;
+  static const MethodSpec<v1::SearchRepresentationsRequest,
+                          v1::SearchRepresentationsResponse>
+      kSearchRepresentations;
+  static const MethodSpec<v1::EndRepresentationRequest,
+                          v1::EndRepresentationResponse>
+      kEndRepresentation;
+  static const MethodSpec<v1::CreateGrantRequest, v1::CreateGrantResponse>
+      kCreateGrant;
+  static const MethodSpec<v1::GetGrantRequest, v1::GetGrantResponse> kGetGrant;
+  static const MethodSpec<v1::ListGrantsRequest, v1::ListGrantsResponse>
+      kListGrants;
+  static const MethodSpec<v1::SearchGrantsRequest, v1::SearchGrantsResponse>
+      kSearchGrants;
+  static const MethodSpec<v1::WithdrawGrantRequest, v1::WithdrawGrantResponse>
+      kWithdrawGrant;
+  static const MethodSpec<v1::CheckAccessRequest, v1::CheckAccessResponse>
+      kCheckAccess;
+};
+
 class ConsentApp {
  public:
-  explicit ConsentApp(const AppContext& ctx) : ctx_(ctx) {}
+  explicit ConsentApp(const AppContext& ctx) : ctx_(ctx), runner_(ctx_) {}
 
   void CreateCustodyFact(const Caller& caller,
                          const v1::CreateCustodyFactRequest& req,
@@ -94,6 +134,7 @@ class ConsentApp {
 
  private:
   const AppContext ctx_;
+  const Runner runner_;
 };
 
 }  // namespace samplan::app

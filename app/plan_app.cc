@@ -303,16 +303,16 @@ absl::Status ValidateEntryContent(const v1::Entry& e, absl::string_view field) {
 absl::StatusOr<v1::Plan> SeenPlan(storage::Transaction& tx,
                                   const Caller& caller,
                                   absl::string_view plan_id, Effects* fx) {
-  ASSIGN_OR_RETURN(std::optional<storage::PlanRepository::ReadView> view,
+  ASSIGN_OR_RETURN(storage::PlanRepository::ReadView view,
                    tx.plans().ReadForAgency(plan_id, caller.agency_id, false));
-  if (!view.has_value()) return PlanNotFound(plan_id);
+  if (view.newest == nullptr) return PlanNotFound(plan_id);
   std::string denial;
-  if (PlanGround(view->newest.get(), caller.agency_id, view->takes_part,
+  if (PlanGround(view.newest.get(), caller.agency_id, view.takes_part,
                  &denial) == v1::DECISION_REASON_UNSPECIFIED) {
     return PlanNotFound(plan_id);
   }
-  fx->DependOnPlan(plan_id, view->version);
-  return std::move(*view->newest);
+  fx->DependOnPlan(plan_id, view.version);
+  return std::move(*view.newest);
 }
 
 absl::Status RequireLead(const v1::Plan& plan, const Caller& caller) {
@@ -750,34 +750,34 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
 
   // The plan, how the caller stands to it, and its version: one query.
   ASSIGN_OR_RETURN(
-      std::optional<storage::PlanRepository::ReadView> view,
+      storage::PlanRepository::ReadView view,
       tx.plans().ReadForAgency(plan_id, caller.agency_id, !in.latest));
   std::string denial;
   const auto ground = static_cast<v1::DecisionReason>(PlanGround(
-      view.has_value() ? view->newest.get() : nullptr, caller.agency_id,
-      view.has_value() && view->takes_part, &denial));
-  fx->DependOnPlan(plan_id, view.has_value() ? view->version : 0);
+      (view.newest != nullptr) ? view.newest.get() : nullptr, caller.agency_id,
+      (view.newest != nullptr) && view.takes_part, &denial));
+  fx->DependOnPlan(plan_id, (view.newest != nullptr) ? view.version : 0);
   if (ground == v1::DECISION_REASON_UNSPECIFIED) {
     // A refusal is audited with its real reason.
     v1::AuditEvent* e = fx->mutable_record();
     *e = NewEvent(caller, v1::AUDIT_ACTION_PLAN_READ,
-                  view.has_value() ? view->newest->subject() : "", plan_name,
-                  now);
+                  (view.newest != nullptr) ? view.newest->subject() : "",
+                  plan_name, now);
     e->set_decision(v1::DECISION_DENY);
     e->add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
     e->set_detail(std::move(denial));
     fx->Refuse(PlanNotFound(plan_id));
     return absl::OkStatus();
   }
-  const v1::Plan& current = *view->newest;
+  const v1::Plan& current = *view.newest;
   const std::string& subject = current.subject();
-  const int64_t shown = view->shown_revision;
+  const int64_t shown = view.shown_revision;
 
   // The revision shown, with the plan's current state: EFFECTIVE shows the
   // last approved revision; a plan never approved (a draft, seen only by
   // its lead agency) shows its newest.
   v1::Plan* header = resp->mutable_plan();
-  *header = std::move(*view->shown);
+  *header = std::move(*view.shown);
   header->set_revision(current.revision());
   header->set_state(current.state());
   header->set_effective_revision(current.effective_revision());

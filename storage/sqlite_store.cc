@@ -453,47 +453,46 @@ class SqlitePlans final : public PlanRepository {
     });
   }
 
-  absl::StatusOr<std::optional<ReadView>> ReadForAgency(
-      absl::string_view plan_id, absl::string_view agency,
-      bool effective_view) override {
-    return Guard(
-        "read plan", [&]() -> absl::StatusOr<std::optional<ReadView>> {
-          auto& s = c_.Prepare(
-              "SELECT p.state, p.revision, p.effective_revision, p.version, "
-              "p.lead_agency = ?2 OR EXISTS (SELECT 1 FROM participants x "
-              "  WHERE x.plan_id = p.id AND x.agency = ?2 AND x.removed = 0), "
-              "n.data, w.revision, w.data "
-              "FROM plans p "
-              "JOIN plan_revisions n ON n.plan_id = p.id "
-              "  AND n.revision = p.revision "
-              "JOIN plan_revisions w ON w.plan_id = p.id AND w.revision = "
-              "  CASE WHEN ?3 AND p.effective_revision > 0 "
-              "  THEN p.effective_revision ELSE p.revision END "
-              "WHERE p.id = ?1");
-          BindText(s, 1, plan_id);
-          BindText(s, 2, agency);
-          s.bind(3, effective_view ? 1 : 0);
-          if (!s.executeStep()) return std::optional<ReadView>();
-          ReadView v;
-          const auto state = static_cast<v1::PlanState>(s.getColumn(0).getInt());
-          const int64_t effective = s.getColumn(2).getInt64();
-          v.version = s.getColumn(3).getInt64();
-          v.takes_part = s.getColumn(4).getInt() != 0;
-          ASSIGN_OR_RETURN(v1::Plan newest,
-                           ParseColumn<v1::Plan>(s.getColumn(5), "plan"));
-          newest.set_state(state);
-          newest.set_effective_revision(effective);
-          v.shown_revision = s.getColumn(6).getInt64();
-          if (v.shown_revision == newest.revision()) {
-            v.shown = std::make_unique<v1::Plan>(newest);
-          } else {
-            ASSIGN_OR_RETURN(v1::Plan shown,
-                             ParseColumn<v1::Plan>(s.getColumn(7), "plan"));
-            v.shown = std::make_unique<v1::Plan>(std::move(shown));
-          }
-          v.newest = std::make_unique<v1::Plan>(std::move(newest));
-          return std::optional<ReadView>(std::move(v));
-        });
+  absl::StatusOr<ReadView> ReadForAgency(absl::string_view plan_id,
+                                         absl::string_view agency,
+                                         bool effective_view) override {
+    return Guard("read plan", [&]() -> absl::StatusOr<ReadView> {
+      auto& s = c_.Prepare(
+          "SELECT p.state, p.revision, p.effective_revision, p.version, "
+          "p.lead_agency = ?2 OR EXISTS (SELECT 1 FROM participants x "
+          "  WHERE x.plan_id = p.id AND x.agency = ?2 AND x.removed = 0), "
+          "n.data, w.revision, w.data "
+          "FROM plans p "
+          "JOIN plan_revisions n ON n.plan_id = p.id "
+          "  AND n.revision = p.revision "
+          "JOIN plan_revisions w ON w.plan_id = p.id AND w.revision = "
+          "  CASE WHEN ?3 AND p.effective_revision > 0 "
+          "  THEN p.effective_revision ELSE p.revision END "
+          "WHERE p.id = ?1");
+      BindText(s, 1, plan_id);
+      BindText(s, 2, agency);
+      s.bind(3, effective_view ? 1 : 0);
+      ReadView v;
+      if (!s.executeStep()) return v;
+      const auto state = static_cast<v1::PlanState>(s.getColumn(0).getInt());
+      const int64_t effective = s.getColumn(2).getInt64();
+      v.version = s.getColumn(3).getInt64();
+      v.takes_part = s.getColumn(4).getInt() != 0;
+      ASSIGN_OR_RETURN(v1::Plan newest,
+                       ParseColumn<v1::Plan>(s.getColumn(5), "plan"));
+      newest.set_state(state);
+      newest.set_effective_revision(effective);
+      v.shown_revision = s.getColumn(6).getInt64();
+      if (v.shown_revision == newest.revision()) {
+        v.shown = std::make_unique<v1::Plan>(newest);
+      } else {
+        ASSIGN_OR_RETURN(v1::Plan shown,
+                         ParseColumn<v1::Plan>(s.getColumn(7), "plan"));
+        v.shown = std::make_unique<v1::Plan>(std::move(shown));
+      }
+      v.newest = std::make_unique<v1::Plan>(std::move(newest));
+      return v;
+    });
   }
 
   absl::Status AddApproval(absl::string_view plan_id,
@@ -736,8 +735,8 @@ class SqliteGrants final : public GrantStore {
 
   absl::StatusOr<int64_t> ConsentVersion(absl::string_view subject) override {
     return Guard("consent version", [&]() -> absl::StatusOr<int64_t> {
-      auto& s = c_.Prepare(
-          "SELECT version FROM consent_versions WHERE subject = ?1");
+      auto& s =
+          c_.Prepare("SELECT version FROM consent_versions WHERE subject = ?1");
       BindText(s, 1, subject);
       if (!s.executeStep()) return int64_t{0};
       return s.getColumn(0).getInt64();
@@ -1052,8 +1051,7 @@ class SqliteAudit final : public AuditLog {
                            " FROM audit_events e WHERE e.leaf_index = ?1");
       s.bind(1, static_cast<int64_t>(index));
       if (!s.executeStep()) {
-        return NotFound(absl::StrCat("leaf ", index),
-                        "audit event not found");
+        return NotFound(absl::StrCat("leaf ", index), "audit event not found");
       }
       return ReadEvent(s);
     });

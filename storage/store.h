@@ -131,17 +131,17 @@ class PlanRepository {
   // the header of the revision to show (the effective one when
   // `effective_view` and the plan was ever approved, else the newest),
   // whether the agency takes part (as TakesPart), and the plan's Version.
-  // nullopt for an unknown plan.
+  // For an unknown plan, `newest` is null (and the rest empty).
   struct ReadView {
-    std::unique_ptr<v1::Plan> newest;
-    std::unique_ptr<v1::Plan> shown;  // == newest's revision: a copy
+    std::unique_ptr<v1::Plan> newest;  // null: no such plan
+    std::unique_ptr<v1::Plan> shown;   // == newest's revision: a copy
     int64_t shown_revision = 0;
     bool takes_part = false;
     int64_t version = 0;
   };
-  virtual absl::StatusOr<std::optional<ReadView>> ReadForAgency(
-      absl::string_view plan_id, absl::string_view agency,
-      bool effective_view) = 0;
+  virtual absl::StatusOr<ReadView> ReadForAgency(absl::string_view plan_id,
+                                                 absl::string_view agency,
+                                                 bool effective_view) = 0;
 
   // Records an approval of revision `approval.revision()` and makes that
   // revision effective if it is newer than the effective one.
@@ -218,8 +218,7 @@ class GrantStore {
   // A number that changes whenever a grant, custody fact or representation
   // about `subject` is recorded or ends (in GrantStore or CustodyStore); 0
   // while none ever was.
-  virtual absl::StatusOr<int64_t> ConsentVersion(
-      absl::string_view subject) = 0;
+  virtual absl::StatusOr<int64_t> ConsentVersion(absl::string_view subject) = 0;
 };
 
 // Who has custody of a child and who represents an adult.
