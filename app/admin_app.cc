@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,8 +23,6 @@
 
 namespace samplan::app {
 namespace {
-
-using Outcome = absl::Status;
 
 // Agencies read per storage round trip while filling a ListAgencies page.
 constexpr int kAgencyBatch = 200;
@@ -217,303 +216,378 @@ absl::Status RegisterAgency(storage::Transaction& tx, const Caller& by,
   return Append(tx, e);
 }
 
-void AdminApp::CreateAgency(const Caller& caller,
-                            const v1::CreateAgencyRequest& req,
-                            v1::CreateAgencyResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok()) s = CheckRequestId(req.request_id());
-  if (!s.ok()) return done(s);
-  auto agency = NewAgency(req.agency_id(), req.agency(), ctx_.clock->Now());
-  if (!agency.ok()) return done(agency.status());
-  SubmitWrite(
-      ctx_, caller, "CreateAgency", req, resp,
-      [agency = *std::move(agency), resp](
-          storage::Transaction& tx, const Caller& c,
-          const v1::CreateAgencyRequest& /*req*/,
-          absl::Time t) mutable -> absl::Status {
-        SetTimestamp(t, agency.mutable_create_time());
-        RETURN_IF_ERROR(RegisterAgency(tx, c, agency, t));
-        *resp->mutable_agency() = agency;
-        return absl::OkStatus();
-      },
-      std::move(done));
+namespace {
+
+// Validation by a method's parser: the parse, its result dropped.
+template <typename Request, typename Parsed,
+          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
+                                          const Request&)>
+absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
+                        const Request& req) {
+  return Parse(ctx, caller, req).status();
 }
 
-void AdminApp::GetAgency(const Caller& caller, const v1::GetAgencyRequest& req,
-                         v1::GetAgencyResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  auto id = s.ok() ? ParseAgencyName(req.name(), "name")
-                   : absl::StatusOr<std::string>(s);
-  if (!id.ok()) return done(id.status());
-  // Not audited (agency data is not personal data), but read through the
-  // queue like every other AdminService call.
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [id = *id, resp](storage::Transaction& tx, Outcome&) -> absl::Status {
-        ASSIGN_OR_RETURN(*resp->mutable_agency(), tx.agencies().Get(id));
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::StatusOr<v1::Agency> ParseCreateAgency(
+    const AppContext& ctx, const Caller& caller,
+    const v1::CreateAgencyRequest& req) {
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  return NewAgency(req.agency_id(), req.agency(), ctx.clock->Now());
 }
 
-void AdminApp::ListAgencies(const Caller& caller,
-                            const v1::ListAgenciesRequest& req,
-                            v1::ListAgenciesResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok() && !v1::AgencyState_IsValid(req.state())) {
-    s = InvalidField("state", "is not a known agency state");
+absl::Status DecideCreateAgency(const AppContext& ctx, storage::Transaction&,
+                                const Caller& c,
+                                const v1::CreateAgencyRequest& req,
+                                absl::Time t, v1::CreateAgencyResponse* resp,
+                                Effects* fx) {
+  ASSIGN_OR_RETURN(v1::Agency agency, ParseCreateAgency(ctx, c, req));
+  SetTimestamp(t, agency.mutable_create_time());
+  // Decided in the writer: the id must be free there.
+  fx->AddWrite([agency, c, t](storage::Transaction& tx2) {
+    return RegisterAgency(tx2, c, agency, t);
+  });
+  *resp->mutable_agency() = std::move(agency);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ParseGetAgency(const AppContext&,
+                                           const Caller& caller,
+                                           const v1::GetAgencyRequest& req) {
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  return ParseAgencyName(req.name(), "name");
+}
+
+// Not audited: agency data is not personal data.
+absl::Status DecideGetAgency(const AppContext& ctx, storage::Transaction& tx,
+                             const Caller& caller,
+                             const v1::GetAgencyRequest& req, absl::Time,
+                             v1::GetAgencyResponse* resp, Effects*) {
+  ASSIGN_OR_RETURN(const std::string id, ParseGetAgency(ctx, caller, req));
+  ASSIGN_OR_RETURN(*resp->mutable_agency(), tx.agencies().Get(id));
+  return absl::OkStatus();
+}
+
+struct ListAgenciesInput {
+  int size = 0;
+  std::string after;
+  std::string scope;
+};
+
+absl::StatusOr<ListAgenciesInput> ParseListAgencies(
+    const AppContext& ctx, const Caller& caller,
+    const v1::ListAgenciesRequest& req) {
+  ListAgenciesInput in;
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  if (!v1::AgencyState_IsValid(req.state())) {
+    return InvalidField("state", "is not a known agency state");
   }
-  if (s.ok() && !v1::Sector_IsValid(req.sector())) {
-    s = InvalidField("sector", "is not a known sector");
+  if (!v1::Sector_IsValid(req.sector())) {
+    return InvalidField("sector", "is not a known sector");
   }
-  if (!s.ok()) return done(s);
-  auto size = PageSize(req.page_size(), ctx_.max_page_size);
-  if (!size.ok()) return done(size.status());
-  const std::string scope =
-      absl::StrCat("ListAgencies:", static_cast<int>(req.state()), ":",
-                   static_cast<int>(req.sector()));
-  auto after = DecodePageToken(req.page_token(), scope);
-  if (!after.ok()) return done(after.status());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [size = std::max(1, *size), after = *after, scope, state = req.state(),
-       sector = req.sector(),
-       resp](storage::Transaction& tx, Outcome&) -> absl::Status {
-        // The registry pages by id only, so the filters are applied here:
-        // read on until the page and one more match are found, or the
-        // registry ends. A token thus never skips a matching agency.
-        std::vector<v1::Agency> matches;
-        std::string cursor = after;
-        for (;;) {
-          ASSIGN_OR_RETURN(std::vector<v1::Agency> batch,
-                           tx.agencies().List(cursor, kAgencyBatch));
-          for (v1::Agency& a : batch) {
-            cursor = BareId(a.name());
-            if (state != v1::AGENCY_STATE_UNSPECIFIED && a.state() != state) {
-              continue;
-            }
-            if (sector != v1::SECTOR_UNSPECIFIED && a.sector() != sector) {
-              continue;
-            }
-            matches.push_back(std::move(a));
-            if (static_cast<int>(matches.size()) > size) break;
-          }
-          if (static_cast<int>(matches.size()) > size ||
-              static_cast<int>(batch.size()) < kAgencyBatch) {
-            break;
-          }
-        }
-        const bool more = static_cast<int>(matches.size()) > size;
-        if (more) matches.pop_back();
-        for (v1::Agency& a : matches) *resp->add_agencies() = std::move(a);
-        if (more) {
-          *resp->mutable_next_page_token() = EncodePageToken(
-              scope, BareId(resp->agencies(resp->agencies_size() - 1).name()));
-        }
-        return absl::OkStatus();
-      },
-      std::move(done));
+  ASSIGN_OR_RETURN(in.size, PageSize(req.page_size(), ctx.max_page_size));
+  in.size = std::max(1, in.size);
+  in.scope = absl::StrCat("ListAgencies:", static_cast<int>(req.state()), ":",
+                          static_cast<int>(req.sector()));
+  ASSIGN_OR_RETURN(in.after, DecodePageToken(req.page_token(), in.scope));
+  return in;
 }
 
-void AdminApp::DisableAgency(const Caller& caller,
-                             const v1::DisableAgencyRequest& req,
-                             v1::DisableAgencyResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok()) s = CheckRequestId(req.request_id());
-  auto id = s.ok() ? ParseAgencyName(req.name(), "name")
-                   : absl::StatusOr<std::string>(s);
-  if (!id.ok()) return done(id.status());
+// Not audited.
+absl::Status DecideListAgencies(const AppContext& ctx, storage::Transaction& tx,
+                                const Caller& caller,
+                                const v1::ListAgenciesRequest& req, absl::Time,
+                                v1::ListAgenciesResponse* resp, Effects*) {
+  ASSIGN_OR_RETURN(ListAgenciesInput in, ParseListAgencies(ctx, caller, req));
+  const int size = in.size;
+  // The registry pages by id only, so the filters are applied here: read on
+  // until the page and one more match are found, or the registry ends. A
+  // token thus never skips a matching agency.
+  std::vector<v1::Agency> matches;
+  std::string cursor = in.after;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<v1::Agency> batch,
+                     tx.agencies().List(cursor, kAgencyBatch));
+    for (v1::Agency& a : batch) {
+      cursor = BareId(a.name());
+      if (req.state() != v1::AGENCY_STATE_UNSPECIFIED &&
+          a.state() != req.state()) {
+        continue;
+      }
+      if (req.sector() != v1::SECTOR_UNSPECIFIED &&
+          a.sector() != req.sector()) {
+        continue;
+      }
+      matches.push_back(std::move(a));
+      if (static_cast<int>(matches.size()) > size) break;
+    }
+    if (static_cast<int>(matches.size()) > size ||
+        static_cast<int>(batch.size()) < kAgencyBatch) {
+      break;
+    }
+  }
+  const bool more = static_cast<int>(matches.size()) > size;
+  if (more) matches.pop_back();
+  for (v1::Agency& a : matches) *resp->add_agencies() = std::move(a);
+  if (more) {
+    *resp->mutable_next_page_token() = EncodePageToken(
+        in.scope, BareId(resp->agencies(resp->agencies_size() - 1).name()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ParseDisableAgency(
+    const AppContext&, const Caller& caller,
+    const v1::DisableAgencyRequest& req) {
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(std::string id, ParseAgencyName(req.name(), "name"));
   // The reason is kept with the agency, whose reads are not audited: no
   // identity numbers in it either.
-  s = CheckReason(req.reason(), "reason");
-  if (!s.ok()) return done(s);
+  RETURN_IF_ERROR(CheckReason(req.reason(), "reason"));
   // Nobody locks themselves out: another administrator must do it.
-  if (*id == caller.agency_id) {
-    return done(Error(absl::StatusCode::kFailedPrecondition,
-                      "CANNOT_DISABLE_SELF", "name",
-                      "an administrator may not disable its own agency"));
+  if (id == caller.agency_id) {
+    return Error(absl::StatusCode::kFailedPrecondition, "CANNOT_DISABLE_SELF",
+                 "name", "an administrator may not disable its own agency");
   }
-  SubmitWrite(
-      ctx_, caller, "DisableAgency", req, resp,
-      [id = *id, resp](storage::Transaction& tx, const Caller& c,
-                       const v1::DisableAgencyRequest& request,
-                       absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Agency agency, tx.agencies().Get(id));
-        if (agency.state() == v1::AGENCY_STATE_DISABLED) {
-          return Error(absl::StatusCode::kFailedPrecondition, "AGENCY_DISABLED",
-                       "", "name: the agency is already disabled");
-        }
-        agency.set_state(v1::AGENCY_STATE_DISABLED);
-        SetTimestamp(t, agency.mutable_disable_time());
-        agency.set_disable_reason(request.reason());
-        RETURN_IF_ERROR(tx.agencies().Update(agency));
-        v1::AuditEvent e =
-            NewEvent(c, v1::AUDIT_ACTION_AGENCY_DISABLED, "", agency.name(), t);
-        e.set_decision(v1::DECISION_ALLOW);
-        e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
-        e.set_detail(request.reason());
-        RETURN_IF_ERROR(Append(tx, e));
-        *resp->mutable_agency() = std::move(agency);
-        return absl::OkStatus();
-      },
-      std::move(done));
+  return id;
+}
+
+// Decided in the writer: the agency's state is read where it is changed.
+absl::Status DecideDisableAgency(const AppContext& ctx,
+                                 storage::Transaction& tx, const Caller& c,
+                                 const v1::DisableAgencyRequest& request,
+                                 absl::Time t, v1::DisableAgencyResponse* resp,
+                                 Effects* fx) {
+  ASSIGN_OR_RETURN(const std::string id, ParseDisableAgency(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Agency agency, tx.agencies().Get(id));
+  if (agency.state() == v1::AGENCY_STATE_DISABLED) {
+    return Error(absl::StatusCode::kFailedPrecondition, "AGENCY_DISABLED", "",
+                 "name: the agency is already disabled");
+  }
+  agency.set_state(v1::AGENCY_STATE_DISABLED);
+  SetTimestamp(t, agency.mutable_disable_time());
+  agency.set_disable_reason(request.reason());
+  fx->AddWrite([agency](storage::Transaction& tx2) {
+    return tx2.agencies().Update(agency);
+  });
+  v1::AuditEvent* e = fx->mutable_record();
+  *e = NewEvent(c, v1::AUDIT_ACTION_AGENCY_DISABLED, "", agency.name(), t);
+  e->set_decision(v1::DECISION_ALLOW);
+  e->add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
+  e->set_detail(request.reason());
+  *resp->mutable_agency() = std::move(agency);
+  return absl::OkStatus();
 }
 
 // ------------------------------------------------------------------ grants
 
-void AdminApp::RevokeGrant(const Caller& caller,
-                           const v1::RevokeGrantRequest& req,
-                           v1::RevokeGrantResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok()) s = CheckRequestId(req.request_id());
-  auto id = s.ok() ? ParseName(req.name(), "grants", "name")
-                   : absl::StatusOr<std::string>(s);
-  if (!id.ok()) return done(id.status());
-  s = CheckReason(req.reason(), "reason");
-  if (s.ok() && req.has_evidence()) {
-    s = CheckEvidence(req.evidence(), true, "evidence");
+absl::StatusOr<std::string> ParseRevokeGrant(
+    const AppContext&, const Caller& caller,
+    const v1::RevokeGrantRequest& req) {
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(std::string id, ParseName(req.name(), "grants", "name"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), "reason"));
+  if (req.has_evidence()) {
+    RETURN_IF_ERROR(CheckEvidence(req.evidence(), true, "evidence"));
   }
-  if (!s.ok()) return done(s);
-  SubmitWrite(
-      ctx_, caller, "RevokeGrant", req, resp,
-      [id = *id, resp](storage::Transaction& tx, const Caller& c,
-                       const v1::RevokeGrantRequest& request,
-                       absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Grant grant, tx.grants().Get(id));
-        storage::GrantEnding ending;
-        ending.state = v1::GRANT_STATE_REVOKED;
-        ending.time = t;
-        ending.reason = request.reason();
-        ending.agency = c.agency_id;
-        ending.actor = c.actor;
-        ending.evidence_kind = request.evidence().kind();
-        ending.evidence_reference = request.evidence().reference();
-        // FAILED_PRECONDITION (GRANT_NOT_ACTIVE) unless active.
-        RETURN_IF_ERROR(tx.grants().End(id, ending));
-        RETURN_IF_ERROR(
-            Append(tx, GrantEndingEvent(c, v1::AUDIT_ACTION_GRANT_REVOKED,
-                                        grant, request.reason(), t)));
-        ASSIGN_OR_RETURN(*resp->mutable_grant(), tx.grants().Get(id));
-        return absl::OkStatus();
-      },
-      std::move(done));
+  return id;
 }
 
-void AdminApp::VoidGrant(const Caller& caller, const v1::VoidGrantRequest& req,
-                         v1::VoidGrantResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok()) s = CheckRequestId(req.request_id());
-  auto id = s.ok() ? ParseName(req.name(), "grants", "name")
-                   : absl::StatusOr<std::string>(s);
-  if (!id.ok()) return done(id.status());
-  s = CheckReason(req.reason(), "reason");
-  if (!s.ok()) return done(s);
-  SubmitWrite(
-      ctx_, caller, "VoidGrant", req, resp,
-      [id = *id, resp](storage::Transaction& tx, const Caller& c,
-                       const v1::VoidGrantRequest& request,
-                       absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Grant grant, tx.grants().Get(id));
-        // The store would void anything not yet void; the API allows only
-        // active and expired grants (a withdrawal or revocation stands).
-        if (grant.state() != v1::GRANT_STATE_ACTIVE &&
-            grant.state() != v1::GRANT_STATE_EXPIRED) {
-          return WithMetadata(
-              Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE",
-                    "",
-                    absl::StrCat("the grant is already ",
-                                 v1::GrantState_Name(grant.state()),
-                                 "; only an active or expired grant can be "
-                                 "voided")),
-              "state", v1::GrantState_Name(grant.state()));
-        }
-        storage::GrantEnding ending;
-        ending.state = v1::GRANT_STATE_VOID;
-        ending.time = t;
-        ending.reason = request.reason();
-        ending.agency = c.agency_id;
-        ending.actor = c.actor;
-        RETURN_IF_ERROR(tx.grants().End(id, ending));
-        RETURN_IF_ERROR(
-            Append(tx, GrantEndingEvent(c, v1::AUDIT_ACTION_GRANT_VOIDED, grant,
-                                        request.reason(), t)));
-        ASSIGN_OR_RETURN(*resp->mutable_grant(), tx.grants().Get(id));
-        return absl::OkStatus();
-      },
-      std::move(done));
+// Ends grant `id` with `ending` as `c`, recording `action`; the answer is
+// the grant as stored once ended. The decision depends on the subject's
+// consent data (the grant's state among it).
+absl::Status EndGrant(storage::Transaction& tx, const Caller& c,
+                      const std::string& id, v1::AuditAction action,
+                      const storage::GrantEnding& ending,
+                      const v1::Grant& grant, absl::string_view reason,
+                      absl::Time t, v1::Grant* answer, Effects* fx) {
+  RETURN_IF_ERROR(fx->DependOnConsent(tx, grant.subject()));
+  fx->AddWrite([id, ending](storage::Transaction& tx2) {
+    return tx2.grants().End(id, ending);
+  });
+  *fx->mutable_record() = GrantEndingEvent(c, action, grant, reason, t);
+  fx->AddAfterRecord([id, answer](storage::Transaction& tx2) {
+    ASSIGN_OR_RETURN(*answer, tx2.grants().Get(id));
+    return absl::OkStatus();
+  });
+  return absl::OkStatus();
 }
 
-void AdminApp::ExpireGrants(const Caller& caller,
-                            const v1::ExpireGrantsRequest& req,
-                            v1::ExpireGrantsResponse* resp, Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok()) s = CheckRequestId(req.request_id());
-  if (!s.ok()) return done(s);
-  SubmitWrite(
-      ctx_, caller, "ExpireGrants", req, resp,
-      [resp](storage::Transaction& tx, const Caller& c,
-             const v1::ExpireGrantsRequest& /*req*/,
-             absl::Time t) -> absl::Status {
-        ASSIGN_OR_RETURN(int64_t expired,
-                         ExpireLapsedGrants(tx, &c, t, kExpireBatch));
-        resp->set_expired_count(expired);
-        return absl::OkStatus();
-      },
-      std::move(done));
-}
-
-void AdminApp::ListExpiringGrants(const Caller& caller,
-                                  const v1::ListExpiringGrantsRequest& req,
-                                  v1::ListExpiringGrantsResponse* resp,
-                                  Done done) {
-  absl::Status s = CheckAdministrator(caller);
-  if (s.ok() && (req.within_days() < 1 || req.within_days() > 366)) {
-    s = InvalidField("within_days", "must be 1-366");
+absl::Status DecideRevokeGrant(const AppContext& ctx, storage::Transaction& tx,
+                               const Caller& c,
+                               const v1::RevokeGrantRequest& request,
+                               absl::Time t, v1::RevokeGrantResponse* resp,
+                               Effects* fx) {
+  ASSIGN_OR_RETURN(const std::string id, ParseRevokeGrant(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Grant grant, tx.grants().Get(id));
+  if (grant.state() != v1::GRANT_STATE_ACTIVE) {
+    return WithMetadata(
+        Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE", "",
+              absl::StrCat("the grant is already ",
+                           v1::GrantState_Name(grant.state()))),
+        "state", v1::GrantState_Name(grant.state()));
   }
-  if (!s.ok()) return done(s);
-  auto size = PageSize(req.page_size(), ctx_.max_page_size);
-  if (!size.ok()) return done(size.status());
-  const std::string scope =
-      absl::StrCat("ListExpiringGrants:", req.within_days());
-  auto after = DecodePageToken(req.page_token(), scope);
-  if (!after.ok()) return done(after.status());
-  SubmitWithOutcome(
-      *ctx_.queue,
-      [clock = ctx_.clock, caller, days = req.within_days(),
-       size = std::max(1, *size), after = *after, scope,
-       resp](storage::Transaction& tx, Outcome&) -> absl::Status {
-        const absl::Time t = clock->Now();
-        // GrantStore::List pages by grant id, so the page is in id order,
-        // not soonest valid_until first: sorting one page by time would
-        // not order the listing across pages.
-        storage::GrantQuery q;
-        q.ends_after = t;
-        q.ends_before = t + absl::Hours(24) * days;
-        q.state = v1::GRANT_STATE_ACTIVE;
-        q.after = after;
-        q.limit = size + 1;
-        ASSIGN_OR_RETURN(std::vector<v1::Grant> grants, tx.grants().List(q));
-        for (v1::Grant& g : grants) {
-          if (resp->grants_size() == size) {
-            *resp->mutable_next_page_token() = EncodePageToken(
-                scope, BareId(resp->grants(resp->grants_size() - 1).name()));
-            break;
-          }
-          *resp->add_grants() = std::move(g);
-        }
-        // One CONSENT_READ event for the listing, with resource "grants" and
-        // no subject: the listing selects by end date, not by person (as a
-        // search by subject does), and a page may span many subjects. The
-        // detail says what was listed.
-        v1::AuditEvent e =
-            NewEvent(caller, v1::AUDIT_ACTION_CONSENT_READ, "", "grants", t);
-        e.set_decision(v1::DECISION_ALLOW);
-        e.add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
-        e.set_detail(absl::StrCat("grants expiring within ", days,
-                                  " days: ", resp->grants_size(), " listed"));
-        return Append(tx, e);
-      },
-      std::move(done));
+  storage::GrantEnding ending;
+  ending.state = v1::GRANT_STATE_REVOKED;
+  ending.time = t;
+  ending.reason = request.reason();
+  ending.agency = c.agency_id;
+  ending.actor = c.actor;
+  ending.evidence_kind = request.evidence().kind();
+  ending.evidence_reference = request.evidence().reference();
+  return EndGrant(tx, c, id, v1::AUDIT_ACTION_GRANT_REVOKED, ending, grant,
+                  request.reason(), t, resp->mutable_grant(), fx);
 }
+
+absl::StatusOr<std::string> ParseVoidGrant(const AppContext&,
+                                           const Caller& caller,
+                                           const v1::VoidGrantRequest& req) {
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  ASSIGN_OR_RETURN(std::string id, ParseName(req.name(), "grants", "name"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), "reason"));
+  return id;
+}
+
+absl::Status DecideVoidGrant(const AppContext& ctx, storage::Transaction& tx,
+                             const Caller& c,
+                             const v1::VoidGrantRequest& request, absl::Time t,
+                             v1::VoidGrantResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(const std::string id, ParseVoidGrant(ctx, c, request));
+  ASSIGN_OR_RETURN(v1::Grant grant, tx.grants().Get(id));
+  // The store would void anything not yet void; the API allows only active
+  // and expired grants (a withdrawal or revocation stands).
+  if (grant.state() != v1::GRANT_STATE_ACTIVE &&
+      grant.state() != v1::GRANT_STATE_EXPIRED) {
+    return WithMetadata(
+        Error(absl::StatusCode::kFailedPrecondition, "GRANT_NOT_ACTIVE", "",
+              absl::StrCat("the grant is already ",
+                           v1::GrantState_Name(grant.state()),
+                           "; only an active or expired grant can be "
+                           "voided")),
+        "state", v1::GrantState_Name(grant.state()));
+  }
+  storage::GrantEnding ending;
+  ending.state = v1::GRANT_STATE_VOID;
+  ending.time = t;
+  ending.reason = request.reason();
+  ending.agency = c.agency_id;
+  ending.actor = c.actor;
+  return EndGrant(tx, c, id, v1::AUDIT_ACTION_GRANT_VOIDED, ending, grant,
+                  request.reason(), t, resp->mutable_grant(), fx);
+}
+
+absl::StatusOr<bool> ParseExpireGrants(const AppContext&, const Caller& caller,
+                                       const v1::ExpireGrantsRequest& req) {
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  RETURN_IF_ERROR(CheckRequestId(req.request_id()));
+  return true;
+}
+
+// Decided in the writer: it ends every lapsed grant, one event each.
+absl::Status DecideExpireGrants(const AppContext& ctx, storage::Transaction&,
+                                const Caller& c,
+                                const v1::ExpireGrantsRequest& req,
+                                absl::Time t, v1::ExpireGrantsResponse* resp,
+                                Effects* fx) {
+  RETURN_IF_ERROR(ParseExpireGrants(ctx, c, req).status());
+  fx->AddWrite([c, t, resp](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(const int64_t expired,
+                     ExpireLapsedGrants(tx, &c, t, kExpireBatch));
+    resp->set_expired_count(expired);
+    return absl::OkStatus();
+  });
+  return absl::OkStatus();
+}
+
+struct ExpiringInput {
+  int size = 0;
+  std::string after;
+  std::string scope;
+};
+
+absl::StatusOr<ExpiringInput> ParseListExpiringGrants(
+    const AppContext& ctx, const Caller& caller,
+    const v1::ListExpiringGrantsRequest& req) {
+  ExpiringInput in;
+  RETURN_IF_ERROR(CheckAdministrator(caller));
+  if (req.within_days() < 1 || req.within_days() > 366) {
+    return InvalidField("within_days", "must be 1-366");
+  }
+  ASSIGN_OR_RETURN(in.size, PageSize(req.page_size(), ctx.max_page_size));
+  in.size = std::max(1, in.size);
+  in.scope = absl::StrCat("ListExpiringGrants:", req.within_days());
+  ASSIGN_OR_RETURN(in.after, DecodePageToken(req.page_token(), in.scope));
+  return in;
+}
+
+absl::Status DecideListExpiringGrants(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::ListExpiringGrantsRequest& req, absl::Time t,
+    v1::ListExpiringGrantsResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(ExpiringInput in, ParseListExpiringGrants(ctx, caller, req));
+  const int days = req.within_days();
+  // GrantStore::List pages by grant id, so the page is in id order, not
+  // soonest valid_until first: sorting one page by time would not order the
+  // listing across pages.
+  storage::GrantQuery q;
+  q.ends_after = t;
+  q.ends_before = t + absl::Hours(24) * days;
+  q.state = v1::GRANT_STATE_ACTIVE;
+  q.after = in.after;
+  q.limit = in.size + 1;
+  ASSIGN_OR_RETURN(std::vector<v1::Grant> grants, tx.grants().List(q));
+  for (v1::Grant& g : grants) {
+    if (resp->grants_size() == in.size) {
+      *resp->mutable_next_page_token() = EncodePageToken(
+          in.scope, BareId(resp->grants(resp->grants_size() - 1).name()));
+      break;
+    }
+    *resp->add_grants() = std::move(g);
+  }
+  // One CONSENT_READ event for the listing, with resource "grants" and no
+  // subject: the listing selects by end date, not by person (as a search by
+  // subject does), and a page may span many subjects. The detail says what
+  // was listed.
+  v1::AuditEvent* e = fx->mutable_record();
+  *e = NewEvent(caller, v1::AUDIT_ACTION_CONSENT_READ, "", "grants", t);
+  e->set_decision(v1::DECISION_ALLOW);
+  e->add_reasons(v1::DECISION_REASON_ADMINISTRATOR_ROLE);
+  e->set_detail(absl::StrCat("grants expiring within ", days,
+                             " days: ", resp->grants_size(), " listed"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// --- The methods ---
+
+#define SAMPLAN_ADMIN_METHOD(Name, Write, InWriter)                           \
+  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
+      AdminMethods::k##Name{                                                  \
+          #Name, Write, InWriter,                                             \
+          &ValidateBy<                                                        \
+              v1::Name##Request,                                              \
+              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
+                                   const Caller&,                             \
+                                   const v1::Name##Request&>::value_type,     \
+              &Parse##Name>,                                                  \
+          &Decide##Name};                                                     \
+  void AdminApp::Name(const Caller& caller, const v1::Name##Request& req,     \
+                      v1::Name##Response* resp, Done done) {                  \
+    runner_.Run(AdminMethods::k##Name, caller, req, resp, std::move(done));   \
+  }
+
+SAMPLAN_ADMIN_METHOD(CreateAgency, true, true)
+SAMPLAN_ADMIN_METHOD(GetAgency, false, false)
+SAMPLAN_ADMIN_METHOD(ListAgencies, false, false)
+SAMPLAN_ADMIN_METHOD(DisableAgency, true, true)
+SAMPLAN_ADMIN_METHOD(RevokeGrant, true, false)
+SAMPLAN_ADMIN_METHOD(VoidGrant, true, false)
+SAMPLAN_ADMIN_METHOD(ExpireGrants, true, true)
+SAMPLAN_ADMIN_METHOD(ListExpiringGrants, false, false)
+
+#undef SAMPLAN_ADMIN_METHOD
 
 }  // namespace samplan::app

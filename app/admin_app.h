@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "app/app_support.h"
 #include "app/caller.h"
+#include "app/method.h"
 #include "storage/store.h"
 
 namespace samplan::v1 {
@@ -93,9 +94,30 @@ absl::StatusOr<int64_t> ExpireLapsedGrants(storage::Transaction& tx,
                                            const Caller* by, absl::Time now,
                                            int limit);
 
+// AdminService's transaction functions (method.h).
+struct AdminMethods {
+  static const MethodSpec<v1::CreateAgencyRequest, v1::CreateAgencyResponse>
+      kCreateAgency;
+  static const MethodSpec<v1::GetAgencyRequest, v1::GetAgencyResponse>
+      kGetAgency;
+  static const MethodSpec<v1::ListAgenciesRequest, v1::ListAgenciesResponse>
+      kListAgencies;
+  static const MethodSpec<v1::DisableAgencyRequest, v1::DisableAgencyResponse>
+      kDisableAgency;
+  static const MethodSpec<v1::RevokeGrantRequest, v1::RevokeGrantResponse>
+      kRevokeGrant;
+  static const MethodSpec<v1::VoidGrantRequest, v1::VoidGrantResponse>
+      kVoidGrant;
+  static const MethodSpec<v1::ExpireGrantsRequest, v1::ExpireGrantsResponse>
+      kExpireGrants;
+  static const MethodSpec<v1::ListExpiringGrantsRequest,
+                          v1::ListExpiringGrantsResponse>
+      kListExpiringGrants;
+};
+
 class AdminApp {
  public:
-  explicit AdminApp(const AppContext& ctx) : ctx_(ctx) {}
+  explicit AdminApp(const AppContext& ctx) : ctx_(ctx), runner_(ctx_) {}
 
   // Registers an agency (NewAgency). ALREADY_EXISTS (reason ALREADY_EXISTS)
   // if the id is taken, even by a disabled agency. Audited as
@@ -136,6 +158,7 @@ class AdminApp {
 
  private:
   const AppContext ctx_;
+  const Runner runner_;
 };
 
 }  // namespace samplan::app
