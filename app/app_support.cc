@@ -272,37 +272,6 @@ std::string Fingerprint(const google::protobuf::Message& request) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
-absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
-                           absl::string_view method,
-                           const google::protobuf::Message& request,
-                           absl::string_view request_id,
-                           google::protobuf::Message* response,
-                           const std::function<absl::Status()>& work,
-                           absl::Time now) {
-  const std::string fingerprint = Fingerprint(request);
-  ASSIGN_OR_RETURN(auto earlier,
-                   tx.requests().Find(caller.agency_id, request_id));
-  if (earlier.has_value()) {
-    if (earlier->method != method || earlier->fingerprint != fingerprint) {
-      return WithMetadata(
-          Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                "request_id",
-                "was already used by this agency for a different request"),
-          "request_id", request_id);
-    }
-    if (!response->ParseFromString(earlier->response)) {
-      return absl::InternalError("a saved response does not parse");
-    }
-    return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(work());
-  storage::RequestRecord record;
-  record.method = std::string(method);
-  record.fingerprint = fingerprint;
-  record.response = response->SerializeAsString();
-  return tx.requests().Save(caller.agency_id, request_id, record, now);
-}
-
 v1::AuditEvent NewEvent(const Caller& caller, int action,
                         absl::string_view subject, absl::string_view resource,
                         absl::Time now) {
@@ -366,22 +335,6 @@ absl::StatusOr<bool> SeesPlanAbout(storage::Transaction& tx,
   ASSIGN_OR_RETURN(std::vector<v1::Plan> plans,
                    tx.plans().ListForAgency(agency_id, subject, 0, "", 1));
   return !plans.empty();
-}
-
-void SubmitWithOutcome(
-    CommitQueue& queue,
-    std::function<absl::Status(storage::Transaction&, absl::Status& outcome)>
-        job,
-    Done done) {
-  auto outcome = std::make_shared<absl::Status>();
-  queue.Submit(
-      [job = std::move(job), outcome](storage::Transaction& tx) {
-        *outcome = absl::OkStatus();
-        return job(tx, *outcome);
-      },
-      [outcome, done = std::move(done)](absl::Status s) {
-        done(s.ok() ? *outcome : s);
-      });
 }
 
 }  // namespace samplan::app

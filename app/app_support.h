@@ -41,6 +41,8 @@ class Plan;
 
 namespace samplan::app {
 
+class Checkpointer;
+
 // Makes resource ids. Thread-safe.
 class IdGenerator {
  public:
@@ -62,6 +64,8 @@ struct AppContext {
   IdGenerator* ids = nullptr;
   consent::Policy policy;
   int max_page_size = 500;
+  // Signs audit checkpoints (AuditService); may be null where none are.
+  const Checkpointer* checkpointer = nullptr;
   // Tests only: runs between a method's read phase and its write phase
   // (method.h), to force a race deterministically.
   std::function<void()> between_phases_for_testing;
@@ -127,46 +131,6 @@ void SetDate(absl::CivilDay day, google::type::Date* out);
 // different request reusing the id.
 std::string Fingerprint(const google::protobuf::Message& request);
 
-// Runs `work` once per (caller agency, request id). On the first call it runs
-// `work` and saves the serialized `response`; on a retry with the same
-// request it fills `response` from the saved copy and does nothing else; on a
-// different request with the same id it fails with ALREADY_EXISTS, reason
-// REQUEST_ID_REUSED.
-absl::Status RunIdempotent(storage::Transaction& tx, const Caller& caller,
-                           absl::string_view method,
-                           const google::protobuf::Message& request,
-                           absl::string_view request_id,
-                           google::protobuf::Message* response,
-                           const std::function<absl::Status()>& work,
-                           absl::Time now);
-
-// Submits a write: `work` runs on the commit queue inside RunIdempotent (so
-// once per agency and request id), with the caller stamped with the request
-// id for the audit records and `now` read when the job runs. `req` is
-// copied; `resp` must stay valid until `done` runs.
-template <typename Request>
-void SubmitWrite(
-    const AppContext& ctx, const Caller& caller, absl::string_view method,
-    const Request& req, google::protobuf::Message* resp,
-    std::type_identity_t<
-        std::function<absl::Status(storage::Transaction& tx, const Caller& c,
-                                   const Request& req, absl::Time now)>>
-        work,
-    Done done) {
-  Caller stamped = caller;
-  stamped.request_id = req.request_id();
-  ctx.queue->Submit(
-      [clock = ctx.clock, c = std::move(stamped), req, resp,
-       method = std::string(method),
-       work = std::move(work)](storage::Transaction& tx) {
-        const absl::Time now = clock->Now();
-        return RunIdempotent(
-            tx, c, method, req, req.request_id(), resp,
-            [&]() { return work(tx, c, req, now); }, now);
-      },
-      std::move(done));
-}
-
 // --- Audit events. ---
 // An event stamped with the caller, time and request id.
 v1::AuditEvent NewEvent(const Caller& caller, int action,
@@ -208,15 +172,6 @@ absl::StatusOr<VisiblePlan> FindVisiblePlan(storage::Transaction& tx,
 absl::StatusOr<bool> SeesPlanAbout(storage::Transaction& tx,
                                    absl::string_view agency_id,
                                    absl::string_view subject);
-
-// Submits `job` to the commit queue. `job` may set an outcome (a failure to
-// report while still committing, e.g. a denial whose audit record must
-// persist): when the job returns OK, `done` gets the outcome.
-void SubmitWithOutcome(
-    CommitQueue& queue,
-    std::function<absl::Status(storage::Transaction&, absl::Status& outcome)>
-        job,
-    Done done);
 
 }  // namespace samplan::app
 

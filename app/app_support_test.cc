@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "app/method.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -76,20 +77,23 @@ TEST(IdempotencyTest, RetryReturnsTheFirstAnswerAndReuseIsRefused) {
   ASSERT_THAT(store, IsOk());
   Caller caller;
   caller.agency_id = "school-1";
+  caller.request_id = "r1";
   v1::CreatePlanRequest req;
   req.set_request_id("r1");
   req.mutable_plan()->set_subject("201605102383");
   int runs = 0;
+  // What the runner does with a write (method.h): replay, or run and save.
   auto call = [&](const v1::CreatePlanRequest& r, v1::CreatePlanResponse* out) {
-    return (*store)->Write([&](storage::Transaction& tx) {
-      return RunIdempotent(
-          tx, caller, "CreatePlan", r, r.request_id(), out,
-          [&]() {
-            ++runs;
-            out->mutable_plan()->set_name("plans/p" + std::to_string(runs));
-            return absl::OkStatus();
-          },
-          absl::FromUnixSeconds(1));
+    const std::string fingerprint = Fingerprint(r);
+    return (*store)->Write([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(
+          const bool replayed,
+          internal::Replay(tx, caller, "CreatePlan", fingerprint, out));
+      if (replayed) return absl::OkStatus();
+      ++runs;
+      out->mutable_plan()->set_name("plans/p" + std::to_string(runs));
+      return internal::SaveAnswer(tx, caller, "CreatePlan", fingerprint, *out,
+                                  absl::FromUnixSeconds(1));
     });
   };
   v1::CreatePlanResponse first, second, third;
@@ -102,6 +106,7 @@ TEST(IdempotencyTest, RetryReturnsTheFirstAnswerAndReuseIsRefused) {
   absl::Status reused = call(other, &third);
   EXPECT_THAT(reused, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ReasonOf(reused), "REQUEST_ID_REUSED");
+  EXPECT_EQ(MetadataOf(reused, "request_id"), "r1");
   EXPECT_EQ(runs, 1);
 }
 

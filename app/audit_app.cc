@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "app/checkpointer.h"
+#include "app/method.h"
 #include "audit/merkle.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
@@ -100,18 +102,15 @@ std::string Describe(absl::string_view method, const storage::AuditQuery& q) {
   return d;
 }
 
-// Appends the AUDIT_QUERIED record and returns its leaf index.
-absl::StatusOr<int64_t> AuditQuery(storage::Transaction& tx,
-                                   const Caller& caller,
-                                   absl::string_view method,
-                                   const storage::AuditQuery& q,
-                                   absl::Time now) {
-  v1::AuditEvent e = NewEvent(caller, v1::AUDIT_ACTION_AUDIT_QUERIED, q.subject,
-                              "auditEvents", now);
-  e.set_decision(v1::DECISION_ALLOW);
-  e.add_reasons(v1::DECISION_REASON_AUDITOR_ROLE);
-  e.set_detail(Describe(method, q));
-  return tx.audit().Append(e);
+// The call's AUDIT_QUERIED record.
+void QueryRecord(Effects* fx, const Caller& caller, absl::string_view method,
+                 const storage::AuditQuery& q, absl::Time now) {
+  v1::AuditEvent* e = fx->mutable_record();
+  *e = NewEvent(caller, v1::AUDIT_ACTION_AUDIT_QUERIED, q.subject,
+                "auditEvents", now);
+  e->set_decision(v1::DECISION_ALLOW);
+  e->add_reasons(v1::DECISION_REASON_AUDITOR_ROLE);
+  e->set_detail(Describe(method, q));
 }
 
 // A page-token scope bound to the method and the exact filter, without
@@ -121,9 +120,10 @@ std::string Scope(absl::string_view method,
   return absl::StrCat(method, ":", KeyedTag(Fingerprint(m)));
 }
 
-// Where a search stands: after `after`, below `end`. `end` is the first
-// page's own AUDIT_QUERIED record, so that later pages do not see the
-// records their earlier pages added; -1 on the first page.
+// Where a search stands: after `after`, below `end`. `end` is the size of
+// the log when the first page was read (its own AUDIT_QUERIED record lies
+// at or beyond it), so that later pages do not see the records their
+// earlier pages added; -1 on the first page.
 struct PagePosition {
   int64_t after = -1;
   int64_t end = -1;
@@ -145,15 +145,18 @@ absl::StatusOr<PagePosition> DecodePosition(absl::string_view token,
   return p;
 }
 
-// Appends the call's AUDIT_QUERIED record, then reads one page of `q` at
+// Records the call's AUDIT_QUERIED event and reads one page of `q` at
 // `pos`: at most `size` events, and the token of the next page, if any.
 absl::StatusOr<std::vector<v1::AuditEvent>> AuditedPage(
     storage::Transaction& tx, const Caller& caller, absl::string_view method,
     storage::AuditQuery q, PagePosition pos, int size, absl::string_view scope,
-    absl::Time now, std::string* next_page_token) {
-  ASSIGN_OR_RETURN(const int64_t own, AuditQuery(tx, caller, method, q, now));
+    absl::Time now, std::string* next_page_token, Effects* fx) {
+  QueryRecord(fx, caller, method, q, now);
+  if (pos.end < 0) {
+    ASSIGN_OR_RETURN(pos.end, tx.audit().Size());
+  }
   q.after_index = pos.after;
-  q.before_index = pos.end >= 0 ? pos.end : own;
+  q.before_index = pos.end;
   q.limit = size + 1;
   ASSIGN_OR_RETURN(auto events, tx.audit().Query(q));
   if (static_cast<int>(events.size()) > size) {
@@ -199,202 +202,295 @@ absl::StatusOr<std::string> ExportLine(const v1::AuditEvent& event) {
   return line;
 }
 
-// The `done` of a stream's start job: the cursor once committed.
-CommitQueue::Done HandOver(std::shared_ptr<AuditApp::Cursor> cursor,
-                           AuditApp::Started started) {
-  return [cursor = std::move(cursor),
-          started = std::move(started)](absl::Status s) {
-    if (!s.ok()) return started(s);
-    started(*cursor);
-  };
+// Validation by a method's parser: the parse, its result dropped.
+template <typename Request, typename Parsed,
+          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
+                                          const Request&)>
+absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
+                        const Request& req) {
+  return Parse(ctx, caller, req).status();
 }
 
-}  // namespace
+struct PageInput {
+  storage::AuditQuery query;
+  int size = 0;
+  std::string scope;
+  PagePosition pos;
+};
 
-void AuditApp::SearchAuditEvents(const Caller& caller,
-                                 const v1::SearchAuditEventsRequest& req,
-                                 v1::SearchAuditEventsResponse* resp,
-                                 Done done) {
-  auto q = ParseFilter(req.filter(), "filter.");
-  if (!q.ok()) return done(q.status());
-  auto size = PageSize(req.page_size(), ctx_.max_page_size);
-  if (!size.ok()) return done(size.status());
-  const std::string scope = Scope("SearchAuditEvents", req.filter());
-  auto pos = DecodePosition(req.page_token(), scope);
-  if (!pos.ok()) return done(pos.status());
-  ctx_.queue->Submit(
-      [this, caller, q = *q, pos = *pos, size = *size, scope,
-       resp](storage::Transaction& tx) -> absl::Status {
-        resp->Clear();
-        ASSIGN_OR_RETURN(
-            auto events,
-            AuditedPage(tx, caller, "SearchAuditEvents", q, pos, size, scope,
-                        ctx_.clock->Now(), resp->mutable_next_page_token()));
-        for (auto& e : events) *resp->add_audit_events() = std::move(e);
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::StatusOr<PageInput> ParseSearchAuditEvents(
+    const AppContext& ctx, const Caller&,
+    const v1::SearchAuditEventsRequest& req) {
+  PageInput in;
+  ASSIGN_OR_RETURN(in.query, ParseFilter(req.filter(), "filter."));
+  ASSIGN_OR_RETURN(in.size, PageSize(req.page_size(), ctx.max_page_size));
+  in.scope = Scope("SearchAuditEvents", req.filter());
+  ASSIGN_OR_RETURN(in.pos, DecodePosition(req.page_token(), in.scope));
+  return in;
 }
 
-void AuditApp::GetLatestCheckpoint(const Caller&,
-                                   const v1::GetLatestCheckpointRequest& req,
-                                   v1::GetLatestCheckpointResponse* resp,
-                                   Done done) {
-  ctx_.queue->Submit(
-      [this, refresh = req.refresh(),
-       resp](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(auto stored,
-                         checkpointer_.Update(tx, ctx_.clock->Now(), refresh));
-        checkpointer_.ToProto(stored, resp->mutable_checkpoint());
-        return absl::OkStatus();
-      },
-      std::move(done));
+absl::Status DecideSearchAuditEvents(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::SearchAuditEventsRequest& req, absl::Time now,
+    v1::SearchAuditEventsResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(PageInput in, ParseSearchAuditEvents(ctx, caller, req));
+  ASSIGN_OR_RETURN(
+      auto events,
+      AuditedPage(tx, caller, "SearchAuditEvents", in.query, in.pos, in.size,
+                  in.scope, now, resp->mutable_next_page_token(), fx));
+  for (auto& e : events) *resp->add_audit_events() = std::move(e);
+  return absl::OkStatus();
 }
 
-void AuditApp::GetInclusionProof(const Caller&,
-                                 const v1::GetInclusionProofRequest& req,
-                                 v1::GetInclusionProofResponse* resp,
-                                 Done done) {
+absl::StatusOr<bool> ParseGetLatestCheckpoint(
+    const AppContext&, const Caller&, const v1::GetLatestCheckpointRequest&) {
+  return true;
+}
+
+// Decided in the writer: a refresh signs a checkpoint of the committed log.
+absl::Status DecideGetLatestCheckpoint(
+    const AppContext& ctx, storage::Transaction&, const Caller&,
+    const v1::GetLatestCheckpointRequest& req, absl::Time now,
+    v1::GetLatestCheckpointResponse* resp, Effects* fx) {
+  fx->AddWrite([cp = ctx.checkpointer, refresh = req.refresh(), now,
+                resp](storage::Transaction& tx) -> absl::Status {
+    if (cp == nullptr) return absl::InternalError("no checkpointer");
+    ASSIGN_OR_RETURN(auto stored, cp->Update(tx, now, refresh));
+    cp->ToProto(stored, resp->mutable_checkpoint());
+    return absl::OkStatus();
+  });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ParseGetInclusionProof(
+    const AppContext&, const Caller&, const v1::GetInclusionProofRequest& req) {
   if (req.tree_size() < 1) {
-    return done(InvalidField("tree_size", "must be 1 or more"));
+    return InvalidField("tree_size", "must be 1 or more");
   }
   if (req.leaf_index() < 0 || req.leaf_index() >= req.tree_size()) {
-    return done(InvalidField("leaf_index",
-                             "must be 0 or more and less than "
-                             "tree_size"));
+    return InvalidField("leaf_index",
+                        "must be 0 or more and less than tree_size");
   }
-  absl::Status s = ctx_.store->Read([&](storage::Transaction& tx) {
-    auto proof = tx.audit().InclusionProof(req.leaf_index(), req.tree_size());
-    if (!proof.ok()) return SizeError(tx, proof.status(), "tree_size");
-    ASSIGN_OR_RETURN(v1::AuditEvent event, tx.audit().Get(req.leaf_index()));
-    resp->set_leaf_index(req.leaf_index());
-    resp->set_tree_size(req.tree_size());
-    resp->set_leaf_hash(event.leaf_hash());
-    for (const audit::Hash& h : *proof) resp->add_hashes(audit::ToBytes(h));
-    return absl::OkStatus();
-  });
-  done(s);
+  return true;
 }
 
-void AuditApp::GetConsistencyProof(const Caller&,
-                                   const v1::GetConsistencyProofRequest& req,
-                                   v1::GetConsistencyProofResponse* resp,
-                                   Done done) {
+// Proofs reveal only hashes: not audited.
+absl::Status DecideGetInclusionProof(const AppContext&,
+                                     storage::Transaction& tx, const Caller&,
+                                     const v1::GetInclusionProofRequest& req,
+                                     absl::Time,
+                                     v1::GetInclusionProofResponse* resp,
+                                     Effects*) {
+  auto proof = tx.audit().InclusionProof(req.leaf_index(), req.tree_size());
+  if (!proof.ok()) return SizeError(tx, proof.status(), "tree_size");
+  ASSIGN_OR_RETURN(v1::AuditEvent event, tx.audit().Get(req.leaf_index()));
+  resp->set_leaf_index(req.leaf_index());
+  resp->set_tree_size(req.tree_size());
+  resp->set_leaf_hash(event.leaf_hash());
+  for (const audit::Hash& h : *proof) resp->add_hashes(audit::ToBytes(h));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ParseGetConsistencyProof(
+    const AppContext&, const Caller&,
+    const v1::GetConsistencyProofRequest& req) {
   if (req.first_size() < 1) {
-    return done(InvalidField("first_size", "must be 1 or more"));
+    return InvalidField("first_size", "must be 1 or more");
   }
   if (req.second_size() < req.first_size()) {
-    return done(InvalidField("second_size", "must be at least first_size"));
+    return InvalidField("second_size", "must be at least first_size");
   }
-  absl::Status s = ctx_.store->Read([&](storage::Transaction& tx) {
-    auto proof =
-        tx.audit().ConsistencyProof(req.first_size(), req.second_size());
-    if (!proof.ok()) return SizeError(tx, proof.status(), "second_size");
-    resp->set_first_size(req.first_size());
-    resp->set_second_size(req.second_size());
-    for (const audit::Hash& h : *proof) resp->add_hashes(audit::ToBytes(h));
-    return absl::OkStatus();
-  });
-  done(s);
+  return true;
 }
 
-void AuditApp::GetAccessExtract(const Caller& caller,
-                                const v1::GetAccessExtractRequest& req,
-                                v1::GetAccessExtractResponse* resp, Done done) {
-  storage::AuditQuery q;
-  auto subject = ParseIdentity(req.subject(), "subject");
-  if (!subject.ok()) return done(subject.status());
-  q.subject = *subject;
-  absl::Status period = ParsePeriod(req.start_time(), req.has_start_time(),
-                                    req.end_time(), req.has_end_time(), "", q);
-  if (!period.ok()) return done(period);
-  q.any_action = ReadActions();
-  auto size = PageSize(req.page_size(), ctx_.max_page_size);
-  if (!size.ok()) return done(size.status());
+absl::Status DecideGetConsistencyProof(
+    const AppContext&, storage::Transaction& tx, const Caller&,
+    const v1::GetConsistencyProofRequest& req, absl::Time,
+    v1::GetConsistencyProofResponse* resp, Effects*) {
+  auto proof = tx.audit().ConsistencyProof(req.first_size(), req.second_size());
+  if (!proof.ok()) return SizeError(tx, proof.status(), "second_size");
+  resp->set_first_size(req.first_size());
+  resp->set_second_size(req.second_size());
+  for (const audit::Hash& h : *proof) resp->add_hashes(audit::ToBytes(h));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PageInput> ParseGetAccessExtract(
+    const AppContext& ctx, const Caller&,
+    const v1::GetAccessExtractRequest& req) {
+  PageInput in;
+  ASSIGN_OR_RETURN(in.query.subject, ParseIdentity(req.subject(), "subject"));
+  RETURN_IF_ERROR(ParsePeriod(req.start_time(), req.has_start_time(),
+                              req.end_time(), req.has_end_time(), "",
+                              in.query));
+  in.query.any_action = ReadActions();
+  ASSIGN_OR_RETURN(in.size, PageSize(req.page_size(), ctx.max_page_size));
   v1::GetAccessExtractRequest fields = req;
   fields.clear_page_size();
   fields.clear_page_token();
-  const std::string scope = Scope("GetAccessExtract", fields);
-  auto pos = DecodePosition(req.page_token(), scope);
-  if (!pos.ok()) return done(pos.status());
-  ctx_.queue->Submit(
-      [this, caller, q, pos = *pos, size = *size, scope,
-       resp](storage::Transaction& tx) -> absl::Status {
-        resp->Clear();
-        ASSIGN_OR_RETURN(
-            auto events,
-            AuditedPage(tx, caller, "GetAccessExtract", q, pos, size, scope,
-                        ctx_.clock->Now(), resp->mutable_next_page_token()));
-        absl::flat_hash_map<std::string, std::string> names;
-        for (const v1::AuditEvent& e : events) {
-          v1::AccessRecord* r = resp->add_records();
-          r->set_leaf_index(e.leaf_index());
-          *r->mutable_time() = e.time();
-          r->set_agency(e.agency());
-          auto it = names.find(e.agency());
-          if (it == names.end()) {
-            auto agency = tx.agencies().Get(BareId(e.agency()));
-            it = names
-                     .emplace(e.agency(),
-                              agency.ok() ? agency->display_name() : "")
-                     .first;
-          }
-          r->set_agency_display_name(it->second);
-          r->set_actor(e.actor());
-          r->set_action(e.action());
-          r->set_resource(e.resource());
-          r->set_decision(e.decision());
-          *r->mutable_reasons() = e.reasons();
-          *r->mutable_grants() = e.grants();
-          *r->mutable_entry_decisions() = e.entry_decisions();
-        }
-        return absl::OkStatus();
-      },
-      std::move(done));
+  in.scope = Scope("GetAccessExtract", fields);
+  ASSIGN_OR_RETURN(in.pos, DecodePosition(req.page_token(), in.scope));
+  return in;
 }
+
+absl::Status DecideGetAccessExtract(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::GetAccessExtractRequest& req, absl::Time now,
+    v1::GetAccessExtractResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(PageInput in, ParseGetAccessExtract(ctx, caller, req));
+  ASSIGN_OR_RETURN(
+      auto events,
+      AuditedPage(tx, caller, "GetAccessExtract", in.query, in.pos, in.size,
+                  in.scope, now, resp->mutable_next_page_token(), fx));
+  absl::flat_hash_map<std::string, std::string> names;
+  for (v1::AuditEvent& e : events) {
+    v1::AccessRecord* r = resp->add_records();
+    r->set_leaf_index(e.leaf_index());
+    *r->mutable_time() = e.time();
+    r->set_agency(e.agency());
+    auto it = names.find(e.agency());
+    if (it == names.end()) {
+      auto agency = tx.agencies().Get(BareId(e.agency()));
+      it = names.emplace(e.agency(), agency.ok() ? agency->display_name() : "")
+               .first;
+    }
+    r->set_agency_display_name(it->second);
+    r->set_actor(e.actor());
+    r->set_action(e.action());
+    r->set_resource(e.resource());
+    r->set_decision(e.decision());
+    *r->mutable_reasons() = e.reasons();
+    *r->mutable_grants() = e.grants();
+    *r->mutable_entry_decisions() = std::move(*e.mutable_entry_decisions());
+  }
+  return absl::OkStatus();
+}
+
+// The start of a stream or an export: its cursor, filled by the decision.
+struct Started {
+  AuditApp::Cursor cursor;
+  void Clear() { cursor = AuditApp::Cursor(); }
+};
+
+absl::StatusOr<storage::AuditQuery> ParseStreamAuditEvents(
+    const AppContext&, const Caller&, const v1::StreamAuditEventsRequest& req) {
+  ASSIGN_OR_RETURN(storage::AuditQuery q, ParseFilter(req.filter(), "filter."));
+  if (req.start_leaf_index() < 0) {
+    return InvalidField("start_leaf_index", "must be 0 or more");
+  }
+  q.after_index = req.start_leaf_index() - 1;
+  return q;
+}
+
+// The stream ends at the end of the log as it stood when it was decided;
+// its own record lies at or beyond that end.
+absl::Status DecideStreamAuditEvents(const AppContext& ctx,
+                                     storage::Transaction& tx,
+                                     const Caller& caller,
+                                     const v1::StreamAuditEventsRequest& req,
+                                     absl::Time now, Started* started,
+                                     Effects* fx) {
+  ASSIGN_OR_RETURN(started->cursor.query,
+                   ParseStreamAuditEvents(ctx, caller, req));
+  ASSIGN_OR_RETURN(started->cursor.query.before_index, tx.audit().Size());
+  QueryRecord(fx, caller, "StreamAuditEvents", started->cursor.query, now);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<storage::AuditQuery> ParseExportAuditEvents(
+    const AppContext&, const Caller&, const v1::ExportAuditEventsRequest& req) {
+  return ParseFilter(req.filter(), "filter.");
+}
+
+// Decided in the writer: the checkpoint signed after the export's own
+// record covers it, and the export ends at that checkpoint.
+struct ExportStarted {
+  AuditApp::Cursor cursor;
+  v1::Checkpoint* checkpoint = nullptr;
+  void Clear() { cursor = AuditApp::Cursor(); }
+};
+
+absl::Status DecideExportAuditEvents(const AppContext& ctx,
+                                     storage::Transaction&,
+                                     const Caller& caller,
+                                     const v1::ExportAuditEventsRequest& req,
+                                     absl::Time now, ExportStarted* started,
+                                     Effects* fx) {
+  ASSIGN_OR_RETURN(started->cursor.query,
+                   ParseExportAuditEvents(ctx, caller, req));
+  QueryRecord(fx, caller, "ExportAuditEvents", started->cursor.query, now);
+  fx->AddAfterRecord([cp = ctx.checkpointer, now,
+                      started](storage::Transaction& tx) -> absl::Status {
+    if (cp == nullptr) return absl::InternalError("no checkpointer");
+    ASSIGN_OR_RETURN(auto stored, cp->Update(tx, now, true));
+    cp->ToProto(stored, started->checkpoint);
+    started->cursor.query.before_index = stored.tree_size;
+    return absl::OkStatus();
+  });
+  return absl::OkStatus();
+}
+
+const MethodSpec<v1::StreamAuditEventsRequest, Started> kStreamAuditEvents{
+    "StreamAuditEvents", false, false,
+    &ValidateBy<v1::StreamAuditEventsRequest, storage::AuditQuery,
+                &ParseStreamAuditEvents>,
+    &DecideStreamAuditEvents};
+const MethodSpec<v1::ExportAuditEventsRequest, ExportStarted>
+    kExportAuditEvents{
+        "ExportAuditEvents", false, true,
+        &ValidateBy<v1::ExportAuditEventsRequest, storage::AuditQuery,
+                    &ParseExportAuditEvents>,
+        &DecideExportAuditEvents};
+
+}  // namespace
+
+// --- The methods ---
+
+#define SAMPLAN_AUDIT_METHOD(Name, InWriter)                                  \
+  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
+      AuditMethods::k##Name{                                                  \
+          #Name, false, InWriter,                                             \
+          &ValidateBy<                                                        \
+              v1::Name##Request,                                              \
+              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
+                                   const Caller&,                             \
+                                   const v1::Name##Request&>::value_type,     \
+              &Parse##Name>,                                                  \
+          &Decide##Name};                                                     \
+  void AuditApp::Name(const Caller& caller, const v1::Name##Request& req,     \
+                      v1::Name##Response* resp, Done done) {                  \
+    runner_.Run(AuditMethods::k##Name, caller, req, resp, std::move(done));   \
+  }
+
+SAMPLAN_AUDIT_METHOD(SearchAuditEvents, false)
+SAMPLAN_AUDIT_METHOD(GetLatestCheckpoint, true)
+SAMPLAN_AUDIT_METHOD(GetInclusionProof, false)
+SAMPLAN_AUDIT_METHOD(GetConsistencyProof, false)
+SAMPLAN_AUDIT_METHOD(GetAccessExtract, false)
+
+#undef SAMPLAN_AUDIT_METHOD
 
 void AuditApp::StartStream(const Caller& caller,
                            const v1::StreamAuditEventsRequest& req,
-                           Started started) {
-  auto q = ParseFilter(req.filter(), "filter.");
-  if (!q.ok()) return started(q.status());
-  if (req.start_leaf_index() < 0) {
-    return started(InvalidField("start_leaf_index", "must be 0 or more"));
-  }
-  q->after_index = req.start_leaf_index() - 1;
-  auto cursor = std::make_shared<Cursor>();
-  cursor->query = *std::move(q);
-  ctx_.queue->Submit(
-      [this, caller, cursor](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(cursor->query.before_index,
-                         AuditQuery(tx, caller, "StreamAuditEvents",
-                                    cursor->query, ctx_.clock->Now()));
-        return absl::OkStatus();
-      },
-      HandOver(cursor, std::move(started)));
+                           StartedFn started) {
+  auto state = std::make_shared<Started>();
+  runner_.Run(kStreamAuditEvents, caller, req, state.get(),
+              [state, started = std::move(started)](absl::Status s) {
+                if (!s.ok()) return started(s);
+                started(state->cursor);
+              });
 }
 
 void AuditApp::StartExport(const Caller& caller,
                            const v1::ExportAuditEventsRequest& req,
-                           v1::Checkpoint* checkpoint, Started started) {
-  auto q = ParseFilter(req.filter(), "filter.");
-  if (!q.ok()) return started(q.status());
-  auto cursor = std::make_shared<Cursor>();
-  cursor->query = *std::move(q);
-  ctx_.queue->Submit(
-      [this, caller, cursor,
-       checkpoint](storage::Transaction& tx) -> absl::Status {
-        const absl::Time now = ctx_.clock->Now();
-        RETURN_IF_ERROR(
-            AuditQuery(tx, caller, "ExportAuditEvents", cursor->query, now)
-                .status());
-        // Signed now, so that it covers the export's own audit record.
-        ASSIGN_OR_RETURN(auto stored, checkpointer_.Update(tx, now, true));
-        checkpointer_.ToProto(stored, checkpoint);
-        cursor->query.before_index = stored.tree_size;
-        return absl::OkStatus();
-      },
-      HandOver(cursor, std::move(started)));
+                           v1::Checkpoint* checkpoint, StartedFn started) {
+  auto state = std::make_shared<ExportStarted>();
+  state->checkpoint = checkpoint;
+  runner_.Run(kExportAuditEvents, caller, req, state.get(),
+              [state, started = std::move(started)](absl::Status s) {
+                if (!s.ok()) return started(s);
+                started(state->cursor);
+              });
 }
 
 absl::StatusOr<std::vector<v1::AuditEvent>> AuditApp::Next(Cursor& cursor,

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "app/app_support.h"
 #include "app/caller.h"
+#include "app/method.h"
 #include "storage/store.h"
 
 namespace samplan::v1 {
@@ -41,11 +42,30 @@ namespace samplan::app {
 
 class Checkpointer;
 
+// AuditService's unary transaction functions (method.h).
+struct AuditMethods {
+  static const MethodSpec<v1::SearchAuditEventsRequest,
+                          v1::SearchAuditEventsResponse>
+      kSearchAuditEvents;
+  static const MethodSpec<v1::GetLatestCheckpointRequest,
+                          v1::GetLatestCheckpointResponse>
+      kGetLatestCheckpoint;
+  static const MethodSpec<v1::GetInclusionProofRequest,
+                          v1::GetInclusionProofResponse>
+      kGetInclusionProof;
+  static const MethodSpec<v1::GetConsistencyProofRequest,
+                          v1::GetConsistencyProofResponse>
+      kGetConsistencyProof;
+  static const MethodSpec<v1::GetAccessExtractRequest,
+                          v1::GetAccessExtractResponse>
+      kGetAccessExtract;
+};
+
 class AuditApp {
  public:
   // `checkpointer` must outlive this.
-  AuditApp(const AppContext& ctx, const Checkpointer& checkpointer)
-      : ctx_(ctx), checkpointer_(checkpointer) {}
+  // `ctx.checkpointer` signs the checkpoints.
+  explicit AuditApp(const AppContext& ctx) : ctx_(ctx), runner_(ctx_) {}
 
   void SearchAuditEvents(const Caller& caller,
                          const v1::SearchAuditEventsRequest& req,
@@ -68,18 +88,18 @@ class AuditApp {
   struct Cursor {
     storage::AuditQuery query;
   };
-  using Started = std::function<void(absl::StatusOr<Cursor>)>;
+  using StartedFn = std::function<void(absl::StatusOr<Cursor>)>;
 
   // Validates and audits a StreamAuditEvents call; `started` gets the
   // cursor once the audit record is committed, or the error.
   void StartStream(const Caller& caller,
-                   const v1::StreamAuditEventsRequest& req, Started started);
+                   const v1::StreamAuditEventsRequest& req, StartedFn started);
   // Validates and audits an export and signs a checkpoint covering it (and
   // its own audit record) into `*checkpoint`, which must stay valid until
   // `started` runs. The cursor ends at the checkpoint's tree size.
   void StartExport(const Caller& caller,
                    const v1::ExportAuditEventsRequest& req,
-                   v1::Checkpoint* checkpoint, Started started);
+                   v1::Checkpoint* checkpoint, StartedFn started);
   // The next at most `max` events of `cursor`, advancing it; empty at the
   // end. Reads a consistent snapshot; may run on any thread.
   absl::StatusOr<std::vector<v1::AuditEvent>> Next(Cursor& cursor, int max);
@@ -90,7 +110,7 @@ class AuditApp {
 
  private:
   const AppContext ctx_;
-  const Checkpointer& checkpointer_;
+  const Runner runner_;
 };
 
 }  // namespace samplan::app

@@ -65,7 +65,8 @@ class AuditAppTest : public ::testing::Test {
     ctx.queue = queue_.get();
     ctx.clock = &clock_;
     ctx.ids = ids_.get();
-    app_ = std::make_unique<AuditApp>(ctx, *checkpointer_);
+    ctx.checkpointer = checkpointer_.get();
+    app_ = std::make_unique<AuditApp>(ctx);
     auditor_.agency_id = "auditor-1";
     auditor_.role = Role::kAuditor;
     auditor_.actor = "revisor";

@@ -42,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,7 @@
 #include "app/caller.h"
 #include "app/commit_queue.h"
 #include "common/status_macros.h"
+#include "google/protobuf/message.h"
 #include "samplan/v1/audit.pb.h"
 #include "storage/store.h"
 
@@ -187,7 +189,10 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
   };
   auto call = std::make_shared<Call>();
   call->caller = caller;
-  if constexpr (requires { request.request_id(); }) {
+  // Only requests with a request id and message responses can be writes.
+  constexpr bool kCanWrite = requires { request.request_id(); }
+  &&std::is_base_of_v<google::protobuf::Message, Response>;
+  if constexpr (kCanWrite) {
     if (spec.write) {
       call->caller.request_id = request.request_id();
       call->fingerprint = Fingerprint(request);
@@ -200,11 +205,13 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
     const absl::Time now = ctx.clock->Now();
     absl::Status read =
         ctx.store->Read([&](storage::Transaction& tx) -> absl::Status {
-          if (spec.write) {
-            ASSIGN_OR_RETURN(call->replayed,
-                             internal::Replay(tx, call->caller, spec.name,
-                                              call->fingerprint, response));
-            if (call->replayed) return absl::OkStatus();
+          if constexpr (kCanWrite) {
+            if (spec.write) {
+              ASSIGN_OR_RETURN(call->replayed,
+                               internal::Replay(tx, call->caller, spec.name,
+                                                call->fingerprint, response));
+              if (call->replayed) return absl::OkStatus();
+            }
           }
           return spec.decide(ctx, tx, call->caller, request, now, response,
                              &call->effects);
@@ -220,13 +227,15 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
   ctx.queue->Submit(
       [&ctx, &spec, call, &request,
        response](storage::Transaction& tx) -> absl::Status {
-        if (spec.write) {
-          ASSIGN_OR_RETURN(call->replayed,
-                           internal::Replay(tx, call->caller, spec.name,
-                                            call->fingerprint, response));
-          if (call->replayed) {
-            call->effects = Effects();
-            return absl::OkStatus();
+        if constexpr (kCanWrite) {
+          if (spec.write) {
+            ASSIGN_OR_RETURN(call->replayed,
+                             internal::Replay(tx, call->caller, spec.name,
+                                              call->fingerprint, response));
+            if (call->replayed) {
+              call->effects = Effects();
+              return absl::OkStatus();
+            }
           }
         }
         bool holds = false;
@@ -242,10 +251,12 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
                                       &call->effects));
         }
         RETURN_IF_ERROR(call->effects.Apply(tx));
-        if (spec.write && call->effects.refusal().ok()) {
-          RETURN_IF_ERROR(internal::SaveAnswer(tx, call->caller, spec.name,
-                                               call->fingerprint, *response,
-                                               ctx.clock->Now()));
+        if constexpr (kCanWrite) {
+          if (spec.write && call->effects.refusal().ok()) {
+            RETURN_IF_ERROR(internal::SaveAnswer(tx, call->caller, spec.name,
+                                                 call->fingerprint, *response,
+                                                 ctx.clock->Now()));
+          }
         }
         return absl::OkStatus();
       },

@@ -234,9 +234,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ctx.ids = impl->options.ids.get();
   ctx.policy = policy;
   ctx.max_page_size = cfg.limits().max_page_size();
+  ctx.checkpointer = impl->checkpointer.get();
   impl->plans = std::make_unique<app::PlanApp>(ctx);
   impl->consents = std::make_unique<app::ConsentApp>(ctx);
-  impl->audits = std::make_unique<app::AuditApp>(ctx, *impl->checkpointer);
+  impl->audits = std::make_unique<app::AuditApp>(ctx);
   impl->admins = std::make_unique<app::AdminApp>(ctx);
   impl->plan_service = NewPlanService(*impl->store, *impl->plans);
   impl->consent_service = NewConsentService(*impl->store, *impl->consents);
