@@ -246,6 +246,9 @@ absl::Status DecideCreateAgency(const AppContext& ctx, storage::Transaction&,
   fx->AddWrite([agency, c, t](storage::Transaction& tx2) {
     return RegisterAgency(tx2, c, agency, t);
   });
+  fx->OnCommitted([agencies = ctx.agencies]() {
+    if (agencies != nullptr) agencies->Invalidate();
+  });
   *resp->mutable_agency() = std::move(agency);
   return absl::OkStatus();
 }
@@ -369,6 +372,10 @@ absl::Status DecideDisableAgency(const AppContext& ctx,
   agency.set_disable_reason(request.reason());
   fx->AddWrite([agency](storage::Transaction& tx2) {
     return tx2.agencies().Update(agency);
+  });
+  // From the next call on, the agency is refused.
+  fx->OnCommitted([agencies = ctx.agencies]() {
+    if (agencies != nullptr) agencies->Invalidate();
   });
   v1::AuditEvent* e = fx->mutable_record();
   *e = NewEvent(c, v1::AUDIT_ACTION_AGENCY_DISABLED, "", agency.name(), t);

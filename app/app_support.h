@@ -41,6 +41,7 @@ class Plan;
 
 namespace samplan::app {
 
+class AgencyDirectory;
 class Checkpointer;
 
 // Makes resource ids. Thread-safe.
@@ -66,6 +67,9 @@ struct AppContext {
   int max_page_size = 500;
   // Signs audit checkpoints (AuditService); may be null where none are.
   const Checkpointer* checkpointer = nullptr;
+  // The agency registry as callers are authorized against it; told when a
+  // change to the registry commits. May be null (no cache to refresh).
+  AgencyDirectory* agencies = nullptr;
   // Tests only: runs between a method's read phase and its write phase
   // (method.h), to force a race deterministically.
   std::function<void()> between_phases_for_testing;

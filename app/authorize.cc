@@ -98,29 +98,57 @@ absl::Status WrongRole(const Requirement& need) {
       "required_role", roles);
 }
 
-absl::StatusOr<Caller> Authorize(storage::Store& store,
+absl::StatusOr<AgencyDirectory::Entry> AgencyDirectory::Get(
+    absl::string_view id) {
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(id);
+    if (it != entries_.end()) return it->second;
+    generation = generation_;
+  }
+  Entry entry;
+  absl::Status read = store_.Read([&](storage::Transaction& tx) {
+    auto a = tx.agencies().Get(id);
+    if (!a.ok()) return a.status();
+    entry.active = a->state() == v1::AGENCY_STATE_ACTIVE;
+    entry.role = RoleOf(a->role());
+    entry.sector = static_cast<consent::Sector>(a->sector());
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(read);
+  absl::MutexLock lock(&mu_);
+  // Only what was read since the last invalidation may be kept.
+  if (generation == generation_) {
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace(std::string(id), entry);
+  }
+  return entry;
+}
+
+void AgencyDirectory::Invalidate() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  entries_.clear();
+}
+
+absl::StatusOr<Caller> Authorize(AgencyDirectory& agencies,
                                  const PeerIdentity& peer,
                                  absl::string_view actor,
                                  const Requirement& need) {
-  v1::Agency agency;
-  absl::Status read = store.Read([&](storage::Transaction& tx) {
-    auto a = tx.agencies().Get(peer.agency_id);
-    if (!a.ok()) return a.status();
-    agency = *std::move(a);
-    return absl::OkStatus();
-  });
-  if (absl::IsNotFound(read)) {
+  absl::StatusOr<AgencyDirectory::Entry> agency = agencies.Get(peer.agency_id);
+  if (absl::IsNotFound(agency.status())) {
     return Unauthenticated("UNKNOWN_AGENCY",
                            "the certificate's agency is not registered");
   }
-  RETURN_IF_ERROR(read);
-  if (agency.state() != v1::AGENCY_STATE_ACTIVE) {
+  RETURN_IF_ERROR(agency.status());
+  if (!agency->active) {
     return Unauthenticated("AGENCY_DISABLED", "the agency is disabled");
   }
   Caller caller;
   caller.agency_id = peer.agency_id;
-  caller.sector = static_cast<consent::Sector>(agency.sector());
-  caller.role = RoleOf(agency.role());
+  caller.sector = agency->sector;
+  caller.role = agency->role;
   caller.certificate = peer.certificate;
   if (caller.role != need.role &&
       !(need.also_administrator && caller.role == Role::kAdministrator)) {

@@ -100,6 +100,15 @@ class Effects {
   // True when every version depended on is still current in `tx`.
   absl::StatusOr<bool> VersionsHold(storage::Transaction& tx) const;
 
+  // Runs `f` once the call's changes have committed (on the writer
+  // thread, before the call is answered): for caches of what changed.
+  void OnCommitted(std::function<void()> f) {
+    committed_.push_back(std::move(f));
+  }
+  void RunCommitted() const {
+    for (const auto& f : committed_) f();
+  }
+
   // Whether the writer has anything to do.
   bool Empty() const {
     return !has_record_ && writes_.empty() && after_.empty();
@@ -120,6 +129,7 @@ class Effects {
   std::vector<Write> after_;
   absl::Status refusal_;
   std::vector<Version> versions_;
+  std::vector<std::function<void()>> committed_;
 };
 
 template <typename Request, typename Response>
@@ -261,6 +271,7 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
         return absl::OkStatus();
       },
       [call, done = std::move(done)](absl::Status s) {
+        if (s.ok()) call->effects.RunCommitted();
         done(s.ok() ? call->effects.refusal() : s);
       });
 }

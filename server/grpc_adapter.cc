@@ -33,12 +33,10 @@ absl::Status DecodeByteBuffer(const grpc::ByteBuffer& buffer,
       message);
 }
 
-absl::StatusOr<app::Caller> Authenticate(storage::Store& store,
+absl::StatusOr<app::Caller> Authenticate(Authenticator& auth,
                                          grpc::CallbackServerContext* ctx,
                                          const app::Requirement& need) {
-  ASSIGN_OR_RETURN(app::PeerIdentity peer,
-                   PeerFromAuthContext(*ctx->auth_context()));
-  return app::Authorize(store, peer, ActorOf(*ctx), need);
+  return auth.Authenticate(*ctx->auth_context(), ActorOf(*ctx), need);
 }
 
 }  // namespace samplan::server

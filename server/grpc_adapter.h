@@ -38,7 +38,7 @@ absl::Status DecodeByteBuffer(const grpc::ByteBuffer& buffer,
 
 // The caller of `ctx`: its verified certificate's agency, checked against
 // the registry and `need` (auth.h), and the actor from the call metadata.
-absl::StatusOr<app::Caller> Authenticate(storage::Store& store,
+absl::StatusOr<app::Caller> Authenticate(Authenticator& auth,
                                          grpc::CallbackServerContext* ctx,
                                          const app::Requirement& need);
 
@@ -101,17 +101,17 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 // Binds a unary method to `method` of `app`: authenticate for `need`,
 // decode, run, reply when the application reports.
 template <typename App, typename Request, typename Response, typename Done>
-MethodBinding Unary(std::string name, storage::Store& store,
+MethodBinding Unary(std::string name, Authenticator& auth,
                     const app::Requirement& need, App& app,
                     void (App::*method)(const app::Caller&, const Request&,
                                         Response*, Done)) {
   MethodBinding b;
   b.method = std::move(name);
-  b.unary = [&store, need, &app, method](
+  b.unary = [&auth, need, &app, method](
                 grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                 grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
     auto* call = new UnaryCall<Request, Response>(out);
-    absl::StatusOr<app::Caller> caller = Authenticate(store, ctx, need);
+    absl::StatusOr<app::Caller> caller = Authenticate(auth, ctx, need);
     if (!caller.ok()) {
       call->Reply(caller.status());
       return call;

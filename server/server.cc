@@ -67,20 +67,17 @@ class WithoutAdminPlugins final : public grpc::ServerBuilderOption {
 // is checked against the agency registry before it reaches a service.
 class AdministratorsOnly final : public grpc::AuthMetadataProcessor {
  public:
-  explicit AdministratorsOnly(storage::Store& store) : store_(store) {}
+  explicit AdministratorsOnly(Authenticator& auth) : auth_(auth) {}
   bool IsBlocking() const override { return true; }
   grpc::Status Process(const InputMetadata&, grpc::AuthContext* context,
                        OutputMetadata*, OutputMetadata*) override {
-    auto peer = PeerFromAuthContext(*context);
-    if (!peer.ok()) return ToGrpcStatus(peer.status());
     app::Requirement need{app::Role::kAdministrator, false,
                           /*needs_actor=*/false};
-    auto caller = app::Authorize(store_, *peer, "", need);
-    return ToGrpcStatus(caller.status());
+    return ToGrpcStatus(auth_.Authenticate(*context, "", need).status());
   }
 
  private:
-  storage::Store& store_;
+  Authenticator& auth_;
 };
 
 }  // namespace
@@ -125,6 +122,8 @@ class Server::Impl {
   std::unique_ptr<app::ConsentApp> consents;
   std::unique_ptr<app::AuditApp> audits;
   std::unique_ptr<app::AdminApp> admins;
+  std::unique_ptr<app::AgencyDirectory> agencies;
+  std::unique_ptr<Authenticator> auth;
   std::unique_ptr<grpc::Service> plan_service;
   std::unique_ptr<grpc::Service> consent_service;
   std::unique_ptr<grpc::Service> audit_service;
@@ -235,14 +234,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ctx.policy = policy;
   ctx.max_page_size = cfg.limits().max_page_size();
   ctx.checkpointer = impl->checkpointer.get();
+  impl->agencies = std::make_unique<app::AgencyDirectory>(*impl->store);
+  impl->auth = std::make_unique<Authenticator>(*impl->agencies);
+  ctx.agencies = impl->agencies.get();
   impl->plans = std::make_unique<app::PlanApp>(ctx);
   impl->consents = std::make_unique<app::ConsentApp>(ctx);
   impl->audits = std::make_unique<app::AuditApp>(ctx);
   impl->admins = std::make_unique<app::AdminApp>(ctx);
-  impl->plan_service = NewPlanService(*impl->store, *impl->plans);
-  impl->consent_service = NewConsentService(*impl->store, *impl->consents);
-  impl->audit_service = NewAuditService(*impl->store, *impl->audits);
-  impl->admin_service = NewAdminService(*impl->store, *impl->admins);
+  impl->plan_service = NewPlanService(*impl->auth, *impl->plans);
+  impl->consent_service = NewConsentService(*impl->auth, *impl->consents);
+  impl->audit_service = NewAuditService(*impl->auth, *impl->audits);
+  impl->admin_service = NewAdminService(*impl->auth, *impl->admins);
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_creds,
                    MutualTlsCredentials(cfg));
@@ -271,7 +273,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> admin_creds,
                      MutualTlsCredentials(cfg));
     admin_creds->SetAuthMetadataProcessor(
-        std::make_shared<AdministratorsOnly>(*impl->store));
+        std::make_shared<AdministratorsOnly>(*impl->auth));
     b.AddListeningPort(cfg.admin().address(), admin_creds, &impl->admin_port);
     ApplyLimits(b, cfg.limits());
     impl->admin = b.BuildAndStart();

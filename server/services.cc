@@ -77,16 +77,16 @@ class AuditStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 // `start`, which sets the stream's fill and has the stream Start()ed.
 template <typename Request, typename Response>
 MethodBinding AuditStreamMethod(
-    std::string name, storage::Store& store,
+    std::string name, Authenticator& auth,
     std::function<void(const app::Caller&, AuditStream<Request, Response>*)>
         start) {
   MethodBinding b;
   b.method = std::move(name);
-  b.stream = [&store, start = std::move(start)](
-                 grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in)
+  b.stream = [&auth, start = std::move(start)](grpc::CallbackServerContext* ctx,
+                                               const grpc::ByteBuffer* in)
       -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
     auto* stream = new AuditStream<Request, Response>();
-    absl::StatusOr<app::Caller> caller = Authenticate(store, ctx, kAuditor);
+    absl::StatusOr<app::Caller> caller = Authenticate(auth, ctx, kAuditor);
     if (!caller.ok()) {
       stream->Start(caller.status());
       return stream;
@@ -104,90 +104,90 @@ MethodBinding AuditStreamMethod(
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> NewPlanService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewPlanService(Authenticator& auth,
                                               app::PlanApp& app) {
   return std::make_unique<
       RawService<v1::PlanService>>(std::vector<MethodBinding>{
-      Unary("CreatePlan", store, kAgencySystem, app, &app::PlanApp::CreatePlan),
-      Unary("GetPlan", store, kAgencySystem, app, &app::PlanApp::GetPlan),
-      Unary("ListPlans", store, kAgencySystem, app, &app::PlanApp::ListPlans),
-      Unary("SearchPlans", store, kAgencySystem, app,
+      Unary("CreatePlan", auth, kAgencySystem, app, &app::PlanApp::CreatePlan),
+      Unary("GetPlan", auth, kAgencySystem, app, &app::PlanApp::GetPlan),
+      Unary("ListPlans", auth, kAgencySystem, app, &app::PlanApp::ListPlans),
+      Unary("SearchPlans", auth, kAgencySystem, app,
             &app::PlanApp::SearchPlans),
-      Unary("UpdatePlan", store, kAgencySystem, app, &app::PlanApp::UpdatePlan),
-      Unary("ApprovePlan", store, kAgencySystem, app,
+      Unary("UpdatePlan", auth, kAgencySystem, app, &app::PlanApp::UpdatePlan),
+      Unary("ApprovePlan", auth, kAgencySystem, app,
             &app::PlanApp::ApprovePlan),
-      Unary("ClosePlan", store, kAgencySystem, app, &app::PlanApp::ClosePlan),
-      Unary("CreateEntry", store, kAgencySystem, app,
+      Unary("ClosePlan", auth, kAgencySystem, app, &app::PlanApp::ClosePlan),
+      Unary("CreateEntry", auth, kAgencySystem, app,
             &app::PlanApp::CreateEntry),
-      Unary("UpdateEntry", store, kAgencySystem, app,
+      Unary("UpdateEntry", auth, kAgencySystem, app,
             &app::PlanApp::UpdateEntry),
-      Unary("DeleteEntry", store, kAgencySystem, app,
+      Unary("DeleteEntry", auth, kAgencySystem, app,
             &app::PlanApp::DeleteEntry),
-      Unary("AddParticipant", store, kAgencySystem, app,
+      Unary("AddParticipant", auth, kAgencySystem, app,
             &app::PlanApp::AddParticipant),
-      Unary("RemoveParticipant", store, kAgencySystem, app,
+      Unary("RemoveParticipant", auth, kAgencySystem, app,
             &app::PlanApp::RemoveParticipant),
-      Unary("ListUpcomingReviews", store, kAgencySystem, app,
+      Unary("ListUpcomingReviews", auth, kAgencySystem, app,
             &app::PlanApp::ListUpcomingReviews),
   });
 }
 
-std::unique_ptr<grpc::Service> NewConsentService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewConsentService(Authenticator& auth,
                                                  app::ConsentApp& app) {
   return std::make_unique<RawService<v1::ConsentService>>(
       std::vector<MethodBinding>{
-          Unary("CreateCustodyFact", store, kAgencySystem, app,
+          Unary("CreateCustodyFact", auth, kAgencySystem, app,
                 &app::ConsentApp::CreateCustodyFact),
-          Unary("GetCustodyFact", store, kAgencySystem, app,
+          Unary("GetCustodyFact", auth, kAgencySystem, app,
                 &app::ConsentApp::GetCustodyFact),
-          Unary("SearchCustodyFacts", store, kAgencySystem, app,
+          Unary("SearchCustodyFacts", auth, kAgencySystem, app,
                 &app::ConsentApp::SearchCustodyFacts),
-          Unary("EndCustodyFact", store, kAgencySystem, app,
+          Unary("EndCustodyFact", auth, kAgencySystem, app,
                 &app::ConsentApp::EndCustodyFact),
-          Unary("CreateRepresentation", store, kAgencySystem, app,
+          Unary("CreateRepresentation", auth, kAgencySystem, app,
                 &app::ConsentApp::CreateRepresentation),
-          Unary("GetRepresentation", store, kAgencySystem, app,
+          Unary("GetRepresentation", auth, kAgencySystem, app,
                 &app::ConsentApp::GetRepresentation),
-          Unary("SearchRepresentations", store, kAgencySystem, app,
+          Unary("SearchRepresentations", auth, kAgencySystem, app,
                 &app::ConsentApp::SearchRepresentations),
-          Unary("EndRepresentation", store, kAgencySystem, app,
+          Unary("EndRepresentation", auth, kAgencySystem, app,
                 &app::ConsentApp::EndRepresentation),
-          Unary("CreateGrant", store, kAgencySystem, app,
+          Unary("CreateGrant", auth, kAgencySystem, app,
                 &app::ConsentApp::CreateGrant),
-          Unary("GetGrant", store, kAgencySystemOrAdministrator, app,
+          Unary("GetGrant", auth, kAgencySystemOrAdministrator, app,
                 &app::ConsentApp::GetGrant),
-          Unary("ListGrants", store, kAgencySystem, app,
+          Unary("ListGrants", auth, kAgencySystem, app,
                 &app::ConsentApp::ListGrants),
-          Unary("SearchGrants", store, kAgencySystemOrAdministrator, app,
+          Unary("SearchGrants", auth, kAgencySystemOrAdministrator, app,
                 &app::ConsentApp::SearchGrants),
-          Unary("WithdrawGrant", store, kAgencySystem, app,
+          Unary("WithdrawGrant", auth, kAgencySystem, app,
                 &app::ConsentApp::WithdrawGrant),
-          Unary("CheckAccess", store, kAgencySystem, app,
+          Unary("CheckAccess", auth, kAgencySystem, app,
                 &app::ConsentApp::CheckAccess),
       });
 }
 
-std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewAuditService(Authenticator& auth,
                                                app::AuditApp& app) {
   using Stream =
       AuditStream<v1::StreamAuditEventsRequest, v1::StreamAuditEventsResponse>;
   using Export =
       AuditStream<v1::ExportAuditEventsRequest, v1::ExportAuditEventsResponse>;
   std::vector<MethodBinding> bindings{
-      Unary("SearchAuditEvents", store, kAuditor, app,
+      Unary("SearchAuditEvents", auth, kAuditor, app,
             &app::AuditApp::SearchAuditEvents),
-      Unary("GetLatestCheckpoint", store, kAuditor, app,
+      Unary("GetLatestCheckpoint", auth, kAuditor, app,
             &app::AuditApp::GetLatestCheckpoint),
-      Unary("GetInclusionProof", store, kAuditor, app,
+      Unary("GetInclusionProof", auth, kAuditor, app,
             &app::AuditApp::GetInclusionProof),
-      Unary("GetConsistencyProof", store, kAuditor, app,
+      Unary("GetConsistencyProof", auth, kAuditor, app,
             &app::AuditApp::GetConsistencyProof),
-      Unary("GetAccessExtract", store, kAuditor, app,
+      Unary("GetAccessExtract", auth, kAuditor, app,
             &app::AuditApp::GetAccessExtract),
   };
   bindings.push_back(AuditStreamMethod<v1::StreamAuditEventsRequest,
                                        v1::StreamAuditEventsResponse>(
-      "StreamAuditEvents", store,
+      "StreamAuditEvents", auth,
       [&app](const app::Caller& caller, Stream* stream) {
         stream->set_fill(
             [&app](app::AuditApp::Cursor& cursor,
@@ -202,7 +202,7 @@ std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
       }));
   bindings.push_back(AuditStreamMethod<v1::ExportAuditEventsRequest,
                                        v1::ExportAuditEventsResponse>(
-      "ExportAuditEvents", store,
+      "ExportAuditEvents", auth,
       [&app](const app::Caller& caller, Export* stream) {
         // The checkpoint goes into the first chunk, which is sent even when
         // no event matches.
@@ -229,25 +229,25 @@ std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
   return std::make_unique<RawService<v1::AuditService>>(std::move(bindings));
 }
 
-std::unique_ptr<grpc::Service> NewAdminService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewAdminService(Authenticator& auth,
                                                app::AdminApp& app) {
   return std::make_unique<RawService<v1::AdminService>>(
       std::vector<MethodBinding>{
-          Unary("CreateAgency", store, kAdministrator, app,
+          Unary("CreateAgency", auth, kAdministrator, app,
                 &app::AdminApp::CreateAgency),
-          Unary("GetAgency", store, kAdministrator, app,
+          Unary("GetAgency", auth, kAdministrator, app,
                 &app::AdminApp::GetAgency),
-          Unary("ListAgencies", store, kAdministrator, app,
+          Unary("ListAgencies", auth, kAdministrator, app,
                 &app::AdminApp::ListAgencies),
-          Unary("DisableAgency", store, kAdministrator, app,
+          Unary("DisableAgency", auth, kAdministrator, app,
                 &app::AdminApp::DisableAgency),
-          Unary("RevokeGrant", store, kAdministrator, app,
+          Unary("RevokeGrant", auth, kAdministrator, app,
                 &app::AdminApp::RevokeGrant),
-          Unary("VoidGrant", store, kAdministrator, app,
+          Unary("VoidGrant", auth, kAdministrator, app,
                 &app::AdminApp::VoidGrant),
-          Unary("ExpireGrants", store, kAdministrator, app,
+          Unary("ExpireGrants", auth, kAdministrator, app,
                 &app::AdminApp::ExpireGrants),
-          Unary("ListExpiringGrants", store, kAdministrator, app,
+          Unary("ListExpiringGrants", auth, kAdministrator, app,
                 &app::AdminApp::ListExpiringGrants),
       });
 }

@@ -15,17 +15,17 @@
 #include "app/consent_app.h"
 #include "app/plan_app.h"
 #include "grpcpp/impl/codegen/service_type.h"
-#include "storage/store.h"
+#include "server/auth.h"
 
 namespace samplan::server {
 
-std::unique_ptr<grpc::Service> NewPlanService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewPlanService(Authenticator& auth,
                                               app::PlanApp& app);
-std::unique_ptr<grpc::Service> NewConsentService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewConsentService(Authenticator& auth,
                                                  app::ConsentApp& app);
-std::unique_ptr<grpc::Service> NewAuditService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewAuditService(Authenticator& auth,
                                                app::AuditApp& app);
-std::unique_ptr<grpc::Service> NewAdminService(storage::Store& store,
+std::unique_ptr<grpc::Service> NewAdminService(Authenticator& auth,
                                                app::AdminApp& app);
 
 }  // namespace samplan::server

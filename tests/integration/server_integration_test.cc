@@ -45,6 +45,32 @@ TEST_F(ServerTest, DisabledAgencyIsUnauthenticated) {
   EXPECT_EQ(ReasonOf(s), "AGENCY_DISABLED");
 }
 
+// Callers' certificates and agencies are cached, but a disabled agency is
+// refused from the call after DisableAgency returns, on a connection that
+// was already authenticated.
+TEST_F(ServerTest, ADisabledAgencyIsRefusedFromTheNextCall) {
+  auto school = Plans("school-1");
+  v1::ListPlansResponse resp;
+  ASSERT_THAT(Call(*school, &v1::PlanService::Stub::ListPlans,
+                   v1::ListPlansRequest(), &resp),
+              IsOk());
+  ASSERT_THAT(Call(*school, &v1::PlanService::Stub::ListPlans,
+                   v1::ListPlansRequest(), &resp),
+              IsOk());
+  v1::DisableAgencyRequest disable;
+  disable.set_name("agencies/school-1");
+  disable.set_reason("the school closed");
+  disable.set_request_id("disable-school");
+  v1::DisableAgencyResponse disabled;
+  ASSERT_THAT(Call(*Admins(), &v1::AdminService::Stub::DisableAgency, disable,
+                   &disabled),
+              IsOk());
+  absl::Status s = Call(*school, &v1::PlanService::Stub::ListPlans,
+                        v1::ListPlansRequest(), &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(ReasonOf(s), "AGENCY_DISABLED");
+}
+
 TEST_F(ServerTest, MissingActorIsRefused) {
   auto stub = Plans("school-1");
   v1::ListPlansResponse resp;
