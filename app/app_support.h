@@ -43,6 +43,7 @@ namespace samplan::app {
 
 class AgencyDirectory;
 class Checkpointer;
+class ReadCache;
 
 // Makes resource ids. Thread-safe.
 class IdGenerator {
@@ -70,6 +71,9 @@ struct AppContext {
   // The agency registry as callers are authorized against it; told when a
   // change to the registry commits. May be null (no cache to refresh).
   AgencyDirectory* agencies = nullptr;
+  // Parsed plan contents and consent data kept between calls
+  // (read_cache.h). May be null: every read parses afresh.
+  ReadCache* read_cache = nullptr;
   // Tests only: runs between a method's read phase and its write phase
   // (method.h), to force a race deterministically.
   std::function<void()> between_phases_for_testing;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "app/consent_bridge.h"
 #include "app/method.h"
+#include "app/read_cache.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
@@ -69,12 +71,6 @@ std::string Etag(int64_t revision) { return std::to_string(revision); }
 
 absl::CivilDay ToDay(const google::type::Date& d) {
   return absl::CivilDay(d.year(), d.month(), d.day());
-}
-
-bool TimeBefore(const google::protobuf::Timestamp& a,
-                const google::protobuf::Timestamp& b) {
-  if (a.seconds() != b.seconds()) return a.seconds() < b.seconds();
-  return a.nanos() < b.nanos();
 }
 
 // A field mask path quoted for an error message, or a neutral word when it
@@ -798,47 +794,46 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
   record->set_detail(absl::StrCat(in.latest ? "latest" : "effective",
                                   " view, revision ", shown));
 
-  ASSIGN_OR_RETURN(std::vector<v1::Entry> entries,
-                   tx.plans().ListEntries(plan_id, shown));
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const v1::Entry& a, const v1::Entry& b) {
-                     if (TimeBefore(a.create_time(), b.create_time())) {
-                       return true;
-                     }
-                     if (TimeBefore(b.create_time(), a.create_time())) {
-                       return false;
-                     }
-                     return a.name() < b.name();
-                   });
-  // The subject's consent, read once for every entry; the decision
-  // depends on its version.
+  // The entries, participants and approvals shown, parsed once per plan
+  // version (read_cache.h); the subject's consent, read once for every
+  // entry. The decision depends on both versions.
+  ASSIGN_OR_RETURN(std::shared_ptr<const PlanContent> content,
+                   ReadPlanContent(ctx.read_cache, tx, plan_id, view.version,
+                                   shown, current.effective_revision()));
   ASSIGN_OR_RETURN(const int64_t consent_version,
                    tx.grants().ConsentVersion(subject));
   fx->DependOnConsent(subject, consent_version);
-  ASSIGN_OR_RETURN(SubjectFacts facts, LoadSubjectFacts(tx, subject));
-  AgencyCache agencies(tx);
+  ASSIGN_OR_RETURN(std::shared_ptr<const SubjectFacts> facts,
+                   ReadSubjectFacts(ctx.read_cache, tx, subject,
+                                    consent_version));
+  const consent::Facts facts_view = facts->view();
+  const consent::SubjectContext about(subject, facts_view, ctx.policy, now);
   const consent::Agency reader{caller.agency_id, caller.sector};
-  for (v1::Entry& entry : entries) {
-    const auto category = static_cast<consent::Category>(entry.category());
-    consent::Decision decision;
-    absl::StatusOr<consent::Agency> owner =
-        agencies.Get(BareId(entry.owner_agency()));
-    if (!owner.ok()) {
-      if (owner.status().code() != absl::StatusCode::kNotFound) {
-        return owner.status();
+  // Entries of one owner and category are decided alike: once each.
+  absl::flat_hash_map<std::pair<std::string, int>, consent::Decision> decided;
+  for (size_t i = 0; i < content->entries.size(); ++i) {
+    const v1::Entry& entry = content->entries[i];
+    const std::optional<consent::Agency>& owner = content->owners[i];
+    auto [it, inserted] = decided.try_emplace(
+        std::pair(owner.has_value() ? owner->id : std::string(),
+                  entry.category()));
+    consent::Decision& decision = it->second;
+    if (inserted) {
+      if (!owner.has_value()) {
+        // The owner is not registered: fail closed.
+        decision.allowed = false;
+        decision.reason = consent::Reason::kInvalidInput;
+      } else {
+        consent::Access access;
+        access.subject = subject;
+        access.plan = plan_id;
+        access.owner = *owner;
+        access.reader = reader;
+        access.category = static_cast<consent::Category>(entry.category());
+        access.reader_participates = true;
+        // The reply carries reasons only: no explanation to build.
+        decision = about.Decide(access, /*explain=*/false);
       }
-      // The owner is no longer registered: fail closed.
-      decision.allowed = false;
-      decision.reason = consent::Reason::kInvalidInput;
-    } else {
-      consent::Access access;
-      access.subject = subject;
-      access.plan = plan_id;
-      access.owner = *owner;
-      access.reader = reader;
-      access.category = category;
-      access.reader_participates = true;
-      decision = consent::Decide(access, facts.view(), ctx.policy, now);
     }
     const auto reason = static_cast<v1::DecisionReason>(decision.reason);
     v1::EntryDecision* d = record->add_entry_decisions();
@@ -851,8 +846,9 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
       d->add_grants(absl::StrCat("grants/", grant));
     }
     if (decision.allowed) {
-      entry.set_etag(Etag(entry.revision()));
-      *resp->add_entries() = std::move(entry);
+      v1::Entry* shown_entry = resp->add_entries();
+      *shown_entry = entry;
+      shown_entry->set_etag(Etag(entry.revision()));
     } else {
       // No id, text or dates: only owner, category and reason.
       v1::WithheldEntry* withheld = resp->add_withheld_entries();
@@ -861,18 +857,11 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
       withheld->set_reason(reason);
     }
   }
-
-  ASSIGN_OR_RETURN(std::vector<v1::Participant> participants,
-                   tx.plans().ListParticipants(plan_id, true));
-  for (v1::Participant& p : participants) {
-    *resp->add_participants() = std::move(p);
+  for (const v1::Participant& p : content->participants) {
+    *resp->add_participants() = p;
   }
-  ASSIGN_OR_RETURN(std::vector<v1::Approval> approvals,
-                   tx.plans().ListApprovals(plan_id));
-  for (v1::Approval& a : approvals) {
-    if (a.revision() == current.effective_revision()) {
-      *resp->add_approvals() = std::move(a);
-    }
+  for (const v1::Approval& a : content->approvals) {
+    *resp->add_approvals() = a;
   }
   resp->set_shown_revision(shown);
   return absl::OkStatus();

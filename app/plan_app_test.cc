@@ -16,6 +16,7 @@
 #include "app/app_support.h"
 #include "app/caller.h"
 #include "app/commit_queue.h"
+#include "app/read_cache.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -113,6 +114,8 @@ class PlanAppTest : public ::testing::Test {
     ctx.clock = &clock_;
     ctx.ids = ids_.get();
     ctx.policy = *policy;
+    // Every test reads through the cache, as the server does.
+    ctx.read_cache = &cache_;
     ctx_ = ctx;
     app_ = std::make_unique<PlanApp>(ctx);
 
@@ -418,6 +421,7 @@ class PlanAppTest : public ::testing::Test {
   std::unique_ptr<IdGenerator> ids_ = NewSequentialIdGenerator();
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<CommitQueue> queue_;
+  ReadCache cache_;
   AppContext ctx_;
   std::unique_ptr<PlanApp> app_;
 };
@@ -860,6 +864,47 @@ TEST_F(PlanAppTest, Example4WithdrawalDeniesTheNextRead) {
   ASSERT_THAT(after.withheld_entries(), SizeIs(1));
   EXPECT_EQ(after.withheld_entries(0).reason(),
             v1::DECISION_REASON_CONSENT_REVOKED);
+}
+
+// Reads parse a plan and a subject's consent once per version: a read
+// after any change, by the application or straight to the store, sees it.
+TEST_F(PlanAppTest, CachedReadsSeeEveryChangeCommittedSince) {
+  const std::string plan = ActivePlan("p");
+  AddEntry(bup_, plan, v1::INFORMATION_CATEGORY_INTERVENTIONS,
+           v1::ENTRY_KIND_INTERVENTION, "Weekly sessions at BUP", "b1");
+  InsertGrant("g1", g1_);
+  InsertGrant("g2", g2_);
+  v1::GetPlanResponse first;
+  ASSERT_THAT(Read(school_, plan, &first, v1::PLAN_VIEW_LATEST), IsOk());
+  EXPECT_THAT(first.entries(), SizeIs(1));
+  const int64_t hits = cache_.stats().hits;
+  v1::GetPlanResponse again;
+  ASSERT_THAT(Read(school_, plan, &again, v1::PLAN_VIEW_LATEST), IsOk());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(cache_.stats().hits, hits + 2);  // the plan and the subject
+
+  // A new entry.
+  AddEntry(bup_, plan, v1::INFORMATION_CATEGORY_NEEDS, v1::ENTRY_KIND_NEED,
+           "Needs quiet surroundings", "b2");
+  v1::GetPlanResponse more;
+  ASSERT_THAT(Read(school_, plan, &more, v1::PLAN_VIEW_LATEST), IsOk());
+  EXPECT_THAT(more.entries(), SizeIs(2));
+  // The effective view is cached apart and still shows revision 1's.
+  v1::GetPlanResponse effective;
+  ASSERT_THAT(Read(school_, plan, &effective), IsOk());
+  EXPECT_EQ(effective.shown_revision(), 1);
+
+  // A grant ended straight in the store.
+  Withdraw("g1", g1_);
+  v1::GetPlanResponse after;
+  ASSERT_THAT(Read(school_, plan, &after, v1::PLAN_VIEW_LATEST), IsOk());
+  EXPECT_THAT(after.entries(), IsEmpty());
+  EXPECT_THAT(after.withheld_entries(), SizeIs(2));
+
+  // What the cache holds is accounted for.
+  const ReadCache::Stats stats = cache_.stats();
+  EXPECT_GT(stats.values, 0u);
+  EXPECT_GT(stats.bytes, 0u);
 }
 
 // Worked example 1: own entries need no consent.

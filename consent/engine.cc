@@ -353,11 +353,39 @@ int SubjectAge(absl::CivilDay birth, const Policy& policy, absl::Time now) {
   return AgeOn(birth, absl::ToCivilDay(now, policy.zone));
 }
 
-Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
-                absl::Time now) {
-  if (access.subject.empty() || !ValidCategory(access.category) ||
-      !ValidAgency(access.owner) || !ValidAgency(access.reader)) {
-    return Deny(Reason::kInvalidInput,
+struct SubjectContext::State {
+  enum Kind { kValid, kBadNumber, kNotYetBorn } kind = kBadNumber;
+  // Whose grants count, for a valid subject; slots point into `subject`
+  // and into the facts.
+  Requirement requirement;
+};
+
+SubjectContext::SubjectContext(absl::string_view subject, const Facts& facts,
+                               const Policy& policy, absl::Time now)
+    : subject_(subject), facts_(facts), now_(now),
+      state_(std::make_unique<State>()) {
+  auto parsed = IdentityNumber::Parse(subject_);
+  if (!parsed.ok() || parsed->digits() != subject_) return;
+  const int age = SubjectAge(parsed->birth_date(), policy, now);
+  if (age < 0) {
+    state_->kind = State::kNotYetBorn;
+    return;
+  }
+  state_->kind = State::kValid;
+  state_->requirement = Competent(subject_, age, facts_, policy, now);
+}
+
+SubjectContext::~SubjectContext() = default;
+
+Decision SubjectContext::Decide(const Access& access, bool explain) const {
+  // Deny(reason, text), with the text only when it is wanted.
+  auto deny = [explain](Reason reason, absl::string_view text) {
+    return Deny(reason, explain ? std::string(text) : std::string());
+  };
+  if (access.subject.empty() || access.subject != subject_ ||
+      !ValidCategory(access.category) || !ValidAgency(access.owner) ||
+      !ValidAgency(access.reader)) {
+    return deny(Reason::kInvalidInput,
                 "the access names no subject, an unknown category or an "
                 "unknown agency");
   }
@@ -365,31 +393,30 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
     Decision d;
     d.allowed = true;
     d.reason = Reason::kOwnAgency;
-    d.explanation = "the reading agency owns this information";
+    if (explain) d.explanation = "the reading agency owns this information";
     return d;
   }
   if (!access.reader_participates) {
-    return Deny(Reason::kNotParticipant,
+    return deny(Reason::kNotParticipant,
                 "the reading agency does not take part in the plan");
   }
-  auto subject = IdentityNumber::Parse(access.subject);
-  if (!subject.ok() || subject->digits() != access.subject) {
-    return Deny(Reason::kInvalidInput,
+  if (state_->kind == State::kBadNumber) {
+    return deny(Reason::kInvalidInput,
                 "the subject's identity number is not valid");
   }
-  const int age = SubjectAge(subject->birth_date(), policy, now);
-  if (age < 0) {
-    return Deny(Reason::kInvalidInput,
-                "the subject's birth date is after "
-                "the time of the access");
+  if (state_->kind == State::kNotYetBorn) {
+    return deny(Reason::kInvalidInput,
+                "the subject's birth date is after the time of the access");
   }
+  const Facts& facts = facts_;
+  const absl::Time now = now_;
 
   absl::InlinedVector<int, 16> ranks(facts.grants.size());
   for (size_t i = 0; i < facts.grants.size(); ++i) {
     ranks[i] = RankGrant(facts.grants[i], access, now);
   }
 
-  Requirement req = Competent(access.subject, age, facts, policy, now);
+  Requirement req = state_->requirement;  // each slot's best rank is per access
   absl::InlinedVector<bool, 16> competent(facts.grants.size(), false);
   for (Alternative& alt : req) {
     for (Slot& slot : alt) {
@@ -421,9 +448,11 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
     d.grants_relied_on.erase(
         std::unique(d.grants_relied_on.begin(), d.grants_relied_on.end()),
         d.grants_relied_on.end());
-    d.explanation = absl::StrCat(d.grants_relied_on.size(),
-                                 " effective consent(s) cover this "
-                                 "disclosure");
+    if (explain) {
+      d.explanation = absl::StrCat(d.grants_relied_on.size(),
+                                   " effective consent(s) cover this "
+                                   "disclosure");
+    }
     return d;
   }
 
@@ -467,7 +496,16 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
       }
     }
   }
-  return Deny(best_reason, DenyExplanation(best_reason));
+  Decision d;
+  d.allowed = false;
+  d.reason = best_reason;
+  if (explain) d.explanation = DenyExplanation(best_reason);
+  return d;
+}
+
+Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
+                absl::Time now) {
+  return SubjectContext(access.subject, facts, policy, now).Decide(access);
 }
 
 absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,

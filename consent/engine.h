@@ -18,6 +18,7 @@
 #define SAMPLAN_CONSENT_ENGINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -196,6 +197,32 @@ struct Decision {
 // Decides one access at time `now`. Never fails: any doubt is a deny.
 Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
                 absl::Time now);
+
+// What Decide() works out once about a subject at a moment: whether its
+// identity number is valid, its age, and whose grants count (the competence
+// rule). Deciding several accesses about one subject at one moment (every
+// entry of a plan) through one context gives exactly Decide()'s decisions.
+// `facts` must outlive the context. Thread-compatible.
+class SubjectContext {
+ public:
+  SubjectContext(absl::string_view subject, const Facts& facts,
+                 const Policy& policy, absl::Time now);
+  ~SubjectContext();
+  SubjectContext(const SubjectContext&) = delete;
+  SubjectContext& operator=(const SubjectContext&) = delete;
+
+  // Decide(access, facts, policy, now). An access about another subject is
+  // a deny (kInvalidInput). The explanation is built only when `explain`
+  // (it is empty otherwise): callers that return just the reason skip it.
+  Decision Decide(const Access& access, bool explain = true) const;
+
+ private:
+  struct State;
+  std::string subject_;
+  Facts facts_;
+  absl::Time now_;
+  std::unique_ptr<State> state_;
+};
 
 // Checks that `grant` may be recorded at `now` (consent-rules.md, "Changes to
 // consent"): subject and grantor are valid identity numbers, the scope is

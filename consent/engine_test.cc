@@ -599,5 +599,62 @@ TEST(ReasonNameTest, MatchesApiNames) {
   EXPECT_EQ(ReasonName(static_cast<Reason>(200)), "UNSPECIFIED");
 }
 
+// GetPlan decides every entry of a plan through one context: each decision
+// must be exactly the one Decide() gives alone, whatever was decided before
+// it, and without the explanation only the text differs.
+TEST_F(ConsentRulesTest, OneContextDecidesManyAccessesLikeDecide) {
+  grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
+  grants_[1].scope.categories.push_back(Category::kHealth);
+  grants_[0].scope.categories.push_back(Category::kHealth);
+  grants_.push_back(GuardianGrant("g-3", g1_));
+  grants_[2].scope.categories = {Category::kEducation};
+  grants_[2].valid_until = Utc(2026, 6, 1, 10);  // ends exactly at now_
+  const Agency agencies[] = {kSchool, kBup, kSocial};
+  Facts facts{grants_, custody_, representations_};
+  SubjectContext context(child_, facts, policy_, now_);
+  int compared = 0;
+  int allowed = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const Agency& owner : agencies) {
+      for (const Agency& reader : agencies) {
+        for (int c = 0; c <= kMaxCategory + 1; ++c) {
+          Access a = Read(owner, reader, static_cast<Category>(c));
+          a.reader_participates = (c % 3) != 2;
+          const Decision alone = DecideNow(a, now_);
+          const Decision shared = context.Decide(a);
+          EXPECT_EQ(shared.allowed, alone.allowed);
+          EXPECT_EQ(shared.reason, alone.reason);
+          EXPECT_EQ(shared.grants_relied_on, alone.grants_relied_on);
+          EXPECT_EQ(shared.explanation, alone.explanation);
+          EXPECT_FALSE(alone.explanation.empty());
+          const Decision terse = context.Decide(a, /*explain=*/false);
+          EXPECT_EQ(terse.allowed, alone.allowed);
+          EXPECT_EQ(terse.reason, alone.reason);
+          EXPECT_EQ(terse.grants_relied_on, alone.grants_relied_on);
+          EXPECT_TRUE(terse.explanation.empty());
+          ++compared;
+          allowed += alone.allowed ? 1 : 0;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 2 * 3 * 3 * (kMaxCategory + 2));
+  // Both kinds of answer were compared.
+  EXPECT_GT(allowed, 0);
+  EXPECT_LT(allowed, compared);
+}
+
+TEST_F(ConsentRulesTest, AContextDeniesAnAccessAboutAnotherSubject) {
+  grants_ = {GuardianGrant("g-1", g1_), GuardianGrant("g-2", g2_)};
+  Facts facts{grants_, custody_, representations_};
+  SubjectContext context(child_, facts, policy_, now_);
+  Access a = Read(kBup, kSchool, Category::kNeeds);
+  EXPECT_TRUE(context.Decide(a).allowed);
+  a.subject = g1_;
+  const Decision d = context.Decide(a);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, Reason::kInvalidInput);
+}
+
 }  // namespace
 }  // namespace samplan::consent

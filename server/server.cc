@@ -15,6 +15,7 @@
 #include "app/admin_app.h"
 #include "app/audit_app.h"
 #include "app/checkpointer.h"
+#include "app/read_cache.h"
 #include "app/consent_app.h"
 #include "app/plan_app.h"
 #include "audit/note.h"
@@ -118,6 +119,8 @@ class Server::Impl {
   std::unique_ptr<app::Checkpointer> checkpointer;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<app::CommitQueue> queue;
+  // Before the applications, which read through it.
+  std::unique_ptr<app::ReadCache> read_cache;
   std::unique_ptr<app::PlanApp> plans;
   std::unique_ptr<app::ConsentApp> consents;
   std::unique_ptr<app::AuditApp> audits;
@@ -234,6 +237,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ctx.policy = policy;
   ctx.max_page_size = cfg.limits().max_page_size();
   ctx.checkpointer = impl->checkpointer.get();
+  impl->read_cache = std::make_unique<app::ReadCache>();
+  ctx.read_cache = impl->read_cache.get();
   impl->agencies = std::make_unique<app::AgencyDirectory>(*impl->store);
   impl->auth = std::make_unique<Authenticator>(*impl->agencies);
   ctx.agencies = impl->agencies.get();

@@ -338,6 +338,10 @@ class Transaction {
   virtual CustodyStore& custody() = 0;
   virtual AuditLog& audit() = 0;
   virtual RequestLog& requests() = 0;
+  // True when everything read through this transaction is committed data
+  // (Store::Read); false in a transaction that may write, where a change
+  // read may still be rolled back.
+  virtual bool committed() const = 0;
 };
 
 // A database. Thread-safe: concurrent calls are serialized or isolated by
