@@ -11,6 +11,7 @@ namespace samplan::app {
 CommitQueue::CommitQueue(storage::Store& store, int max_batch)
     : store_(store),
       max_batch_(max_batch < 1 ? 1 : max_batch),
+      completer_([this] { Complete(); }),
       thread_([this] { Loop(); }) {}
 
 CommitQueue::~CommitQueue() { Shutdown(); }
@@ -45,6 +46,11 @@ void CommitQueue::Shutdown() {
   }
   absl::MutexLock lock(&join_mu_);  // two callers must not both join
   if (thread_.joinable()) thread_.join();
+  {
+    absl::MutexLock done_lock(&done_mu_);
+    writer_stopped_ = true;
+  }
+  if (completer_.joinable()) completer_.join();
 }
 
 void CommitQueue::SetBatchTail(Job tail) {
@@ -86,11 +92,33 @@ void CommitQueue::Loop() {
     }
     for (Item& item : batch) fns.emplace_back(item.job);
     if (tail) fns.emplace_back(tail);
-    std::vector<absl::Status> results = store_.WriteBatch(fns);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i].done(std::move(results[i]));
-    }
+    Completion completion;
+    completion.results = store_.WriteBatch(fns);
+    fns.clear();
+    completion.items = std::move(batch);
+    batch = std::vector<Item>();
+    absl::MutexLock lock(&done_mu_);
+    completions_.push_back(std::move(completion));
   }
+}
+
+void CommitQueue::Complete() {
+  for (;;) {
+    Completion completion;
+    {
+      absl::MutexLock lock(&done_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(done_mu_) {
+        return !completions_.empty() || writer_stopped_;
+      };
+      done_mu_.Await(absl::Condition(&ready));
+      if (completions_.empty()) return;  // the writer stopped; all done
+      completion = std::move(completions_.front());
+      completions_.pop_front();
+    }
+    for (size_t i = 0; i < completion.items.size(); ++i) {
+      completion.items[i].done(std::move(completion.results[i]));
+    }
+  }  // the batch's jobs are destroyed here, off the writer
 }
 
 }  // namespace samplan::app

@@ -8,8 +8,13 @@
 // job's `done` with its status. So no reply leaves before its audit record
 // is on disk, and one fsync serves a whole batch.
 //
-// Thread-safe. `done` runs on the writer thread: it must be short and must
-// not call Submit() and wait for the result.
+// The `done` callbacks of a committed batch, and the destruction of its
+// jobs, run on a second thread, the completer, in submission order: the
+// writer goes on to the next batch while the replies of the last one are
+// sent.
+//
+// Thread-safe. `done` runs on the completer thread: it must not call
+// Submit() and wait for the result.
 
 #ifndef SAMPLAN_APP_COMMIT_QUEUE_H_
 #define SAMPLAN_APP_COMMIT_QUEUE_H_
@@ -18,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -66,7 +72,12 @@ class CommitQueue {
     Job job;
     Done done;
   };
+  struct Completion {
+    std::vector<Item> items;
+    std::vector<absl::Status> results;
+  };
   void Loop();
+  void Complete();
 
   storage::Store& store_;
   const int max_batch_;
@@ -79,7 +90,14 @@ class CommitQueue {
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t jobs_ ABSL_GUARDED_BY(mu_) = 0;
 
-  std::thread thread_;  // last: starts after the members above exist
+  // Committed batches waiting for the completer.
+  absl::Mutex done_mu_;
+  std::deque<Completion> completions_ ABSL_GUARDED_BY(done_mu_);
+  bool writer_stopped_ ABSL_GUARDED_BY(done_mu_) = false;
+
+  // Last: they start after the members above exist.
+  std::thread completer_;
+  std::thread thread_;
 };
 
 }  // namespace samplan::app

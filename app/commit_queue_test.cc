@@ -69,7 +69,7 @@ TEST_F(CommitQueueTest, BatchesWhatIsQueuedAndKeepsOrder) {
           return tx.grants().Insert(Grant("g" + std::to_string(i)));
         },
         [&, i](absl::Status s) {
-          order.push_back(i);  // done callbacks run on the one writer thread
+          order.push_back(i);  // done callbacks run on one thread, in order
           if (s.ok()) ++ok;
         });
   }

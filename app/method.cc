@@ -45,9 +45,12 @@ absl::StatusOr<bool> Effects::VersionsHold(storage::Transaction& tx) const {
   return true;
 }
 
-absl::Status Effects::Apply(storage::Transaction& tx) const {
+absl::Status Effects::Apply(storage::Transaction& tx) {
   for (const Write& write : writes_) RETURN_IF_ERROR(write(tx));
-  if (has_record_) RETURN_IF_ERROR(tx.audit().Append(record_).status());
+  if (has_record_) {
+    RETURN_IF_ERROR(tx.audit().Append(std::move(record_)).status());
+    record_.Clear();
+  }
   for (const Write& write : after_) RETURN_IF_ERROR(write(tx));
   return absl::OkStatus();
 }

@@ -24,8 +24,9 @@
 //      (a grant ended, the plan changed), decide again there, on the
 //      writer's view; then the writes, the audit record, and for a write
 //      the response saved for retries;
-//   4. done(status) after the durable commit of the batch (on the writer
-//      thread), or at once when there is nothing to commit.
+//   4. done(status) after the durable commit of the batch (on the commit
+//      queue's completer thread), or at once when there is nothing to
+//      commit.
 // So a decision never relies on a grant ended before its record commits:
 // an ending moves the subject's consent version, which the writer checks.
 // A method marked in_writer skips step 2 and decides inside the writer
@@ -100,7 +101,7 @@ class Effects {
   // True when every version depended on is still current in `tx`.
   absl::StatusOr<bool> VersionsHold(storage::Transaction& tx) const;
 
-  // Runs `f` once the call's changes have committed (on the writer
+  // Runs `f` once the call's changes have committed (on the completer
   // thread, before the call is answered): for caches of what changed.
   void OnCommitted(std::function<void()> f) {
     committed_.push_back(std::move(f));
@@ -114,8 +115,9 @@ class Effects {
     return !has_record_ && writes_.empty() && after_.empty();
   }
 
-  // Runs the writes, appends the record, runs the after-record work.
-  absl::Status Apply(storage::Transaction& tx) const;
+  // Runs the writes, appends the record (moving it out: record() is empty
+  // afterwards), runs the after-record work. Once.
+  absl::Status Apply(storage::Transaction& tx);
 
  private:
   struct Version {

@@ -19,12 +19,18 @@ void AddRecord(absl::string_view name, absl::string_view value,
   absl::StrAppend(out, name, " ", value.size(), " ", value, "\n");
 }
 
-// The enum value's name, or its decimal number when it has none.
-std::string EnumText(const google::protobuf::EnumDescriptor* type, int number) {
+// Appends the record of an enum: the value's name, or its decimal number
+// when it has none.
+void AddEnum(absl::string_view name,
+             const google::protobuf::EnumDescriptor* type, int number,
+             std::string* out) {
   const google::protobuf::EnumValueDescriptor* value =
       type->FindValueByNumber(number);
-  if (value == nullptr) return absl::StrCat(number);
-  return value->name();
+  if (value == nullptr) {
+    AddRecord(name, absl::StrCat(number), out);
+  } else {
+    AddRecord(name, value->name(), out);
+  }
 }
 
 }  // namespace
@@ -35,21 +41,21 @@ bool KnownLeafFormat(int leaf_format) {
 
 std::string LeafData(const v1::AuditEvent& event) {
   const bool v2 = event.leaf_format() >= 2;
-  std::string out =
-      absl::StrCat(v2 ? kLeafDataHeaderV2 : kLeafDataHeaderV1, "\n");
+  std::string out;
+  // One allocation for most records: the fixed part, and each entry's.
+  out.reserve(event.ByteSizeLong() + 256 +
+              static_cast<size_t>(event.entry_decisions_size()) * 96);
+  absl::StrAppend(&out, v2 ? kLeafDataHeaderV2 : kLeafDataHeaderV1, "\n");
   AddRecord("time", absl::StrCat(ToUnixMicros(event.time())), &out);
   AddRecord("agency", event.agency(), &out);
   AddRecord("actor", event.actor(), &out);
   AddRecord("certificate", event.certificate(), &out);
-  AddRecord("action", EnumText(v1::AuditAction_descriptor(), event.action()),
-            &out);
+  AddEnum("action", v1::AuditAction_descriptor(), event.action(), &out);
   AddRecord("subject", event.subject(), &out);
   AddRecord("resource", event.resource(), &out);
-  AddRecord("decision", EnumText(v1::Decision_descriptor(), event.decision()),
-            &out);
+  AddEnum("decision", v1::Decision_descriptor(), event.decision(), &out);
   for (int reason : event.reasons()) {
-    AddRecord("reason", EnumText(v1::DecisionReason_descriptor(), reason),
-              &out);
+    AddEnum("reason", v1::DecisionReason_descriptor(), reason, &out);
   }
   for (const std::string& grant : event.grants()) {
     AddRecord("grant", grant, &out);
@@ -60,13 +66,11 @@ std::string LeafData(const v1::AuditEvent& event) {
   for (const v1::EntryDecision& d : event.entry_decisions()) {
     AddRecord("entry", d.entry(), &out);
     AddRecord("entry_owner", d.owner_agency(), &out);
-    AddRecord("entry_category",
-              EnumText(v1::InformationCategory_descriptor(), d.category()),
-              &out);
-    AddRecord("entry_decision",
-              EnumText(v1::Decision_descriptor(), d.decision()), &out);
-    AddRecord("entry_reason",
-              EnumText(v1::DecisionReason_descriptor(), d.reason()), &out);
+    AddEnum("entry_category", v1::InformationCategory_descriptor(),
+            d.category(), &out);
+    AddEnum("entry_decision", v1::Decision_descriptor(), d.decision(), &out);
+    AddEnum("entry_reason", v1::DecisionReason_descriptor(), d.reason(),
+            &out);
     for (const std::string& grant : d.grants()) {
       AddRecord("entry_grant", grant, &out);
     }

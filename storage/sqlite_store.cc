@@ -4,9 +4,11 @@
 #include <array>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -995,14 +997,13 @@ class SqliteAudit final : public AuditLog {
  public:
   explicit SqliteAudit(Connection& c) : c_(c) {}
 
-  absl::StatusOr<int64_t> Append(const v1::AuditEvent& event) override {
+  absl::StatusOr<int64_t> Append(v1::AuditEvent stored) override {
     return Guard("append audit event", [&]() -> absl::StatusOr<int64_t> {
       int64_t index = next_index_;
       if (index < 0) {
         ASSIGN_OR_RETURN(index, Size());
         recent_.assign(64, {});
       }
-      v1::AuditEvent stored = event;
       stored.set_leaf_index(index);
       stored.clear_leaf_hash();
       stored.set_leaf_format(audit::kCurrentLeafFormat);
@@ -1352,10 +1353,32 @@ class SqliteStore final : public Store {
   // `options.path` names a file: Read() uses read-only connections of its
   // own, so reads run beside the writer (WAL) instead of waiting for it.
   // For ":memory:" (private to its connection) reads share the writer's.
-  SqliteStore(SQLite::Database db, const SqliteOptions& options)
+  // For a file, `checkpointer` is a second writable connection: it copies
+  // the write-ahead log into the database on a thread of its own.
+  SqliteStore(SQLite::Database db, std::optional<SQLite::Database> checkpointer,
+              const SqliteOptions& options)
       : conn_(std::move(db)),
         readers_path_(options.path == ":memory:" ? "" : options.path),
-        busy_timeout_ms_(options.busy_timeout_ms) {}
+        busy_timeout_ms_(options.busy_timeout_ms),
+        checkpoint_pages_(options.checkpoint_pages),
+        after_checkpoint_(options.after_checkpoint_for_testing) {
+    if (checkpointer.has_value()) {
+      checkpoint_db_.emplace(std::move(*checkpointer));
+      // Replaces SQLite's automatic checkpoint, which the commit crossing
+      // the limit would run before its COMMIT returns.
+      sqlite3_wal_hook(conn_.db().getHandle(), &SqliteStore::OnWalCommit,
+                       this);
+      checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+    }
+  }
+
+  ~SqliteStore() override {
+    {
+      absl::MutexLock lock(&checkpoint_mu_);
+      stopping_ = true;
+    }
+    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  }
 
   absl::Status Write(
       absl::FunctionRef<absl::Status(Transaction&)> fn) override {
@@ -1499,6 +1522,43 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Called by SQLite on the writer's connection after each commit, with the
+  // pages now in the write-ahead log: past the limit, wakes the checkpoint
+  // thread and returns at once.
+  static int OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
+    auto* self = static_cast<SqliteStore*>(arg);
+    if (pages >= self->checkpoint_pages_) {
+      absl::MutexLock lock(&self->checkpoint_mu_);
+      self->checkpoint_wanted_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+  // PASSIVE: copies what no reader still needs, never waits for the writer
+  // or a reader and never stops them. Once the whole log is copied the
+  // writer starts it over from the beginning.
+  void CheckpointLoop() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&checkpoint_mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) {
+          return checkpoint_wanted_ || stopping_;
+        };
+        checkpoint_mu_.Await(absl::Condition(&ready));
+        if (stopping_) return;
+        checkpoint_wanted_ = false;
+      }
+      int log_frames = 0;
+      int copied = 0;
+      // An error (SQLITE_BUSY while another process checkpoints) is left
+      // for the next commit's request to retry.
+      (void)sqlite3_wal_checkpoint_v2(checkpoint_db_->getHandle(), nullptr,
+                                      SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                      &copied);
+      if (after_checkpoint_) after_checkpoint_(log_frames, copied);
+    }
+  }
+
   absl::Mutex mu_;
   Connection conn_ ABSL_GUARDED_BY(mu_);
 
@@ -1508,6 +1568,16 @@ class SqliteStore final : public Store {
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_
       ABSL_GUARDED_BY(readers_mu_);
+
+  // The checkpoint thread, its connection (used by that thread only) and
+  // its wake-up.
+  const int checkpoint_pages_;
+  const std::function<void(int, int)> after_checkpoint_;
+  std::optional<SQLite::Database> checkpoint_db_;
+  absl::Mutex checkpoint_mu_;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace
@@ -1539,7 +1609,18 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   });
   RETURN_IF_ERROR(pragmas);
   RETURN_IF_ERROR(Migrate(*db));
-  return std::make_unique<SqliteStore>(std::move(*db), options);
+  std::optional<SQLite::Database> checkpointer;
+  if (options.path != ":memory:" && options.checkpoint_pages > 0) {
+    absl::Status opened = Guard("open the checkpoint connection", [&] {
+      checkpointer.emplace(options.path, SQLite::OPEN_READWRITE,
+                           options.busy_timeout_ms);
+      checkpointer->exec("PRAGMA synchronous = FULL");
+      return absl::OkStatus();
+    });
+    RETURN_IF_ERROR(opened);
+  }
+  return std::make_unique<SqliteStore>(std::move(*db), std::move(checkpointer),
+                                       options);
 }
 
 }  // namespace samplan::storage

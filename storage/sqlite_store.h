@@ -9,12 +9,14 @@
 // pool (opened when all are busy, then kept), so reads run beside the
 // writer and see every transaction committed before they began. On
 // ":memory:" (private to its connection) reads share the writing connection
-// under the same mutex. SQLiteCpp exceptions stop here and become
-// absl::Status.
+// under the same mutex. A file database's write-ahead log is checkpointed
+// by a thread of the store's own, off the commit path (checkpoint_pages).
+// SQLiteCpp exceptions stop here and become absl::Status.
 
 #ifndef SAMPLAN_STORAGE_SQLITE_STORE_H_
 #define SAMPLAN_STORAGE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +30,16 @@ struct SqliteOptions {
   std::string path = ":memory:";
   // How long a statement waits for a lock held by another process.
   int busy_timeout_ms = 5000;
+  // A file database's write-ahead log is copied into the database file
+  // (checkpointed) by a thread of the store's own once it holds this many
+  // pages, instead of by the commit that crosses the limit, which would
+  // copy and fsync before its COMMIT returns. 0: SQLite's automatic
+  // checkpoints, on the commit path.
+  int checkpoint_pages = 1000;
+  // Tests only: called on the checkpoint thread after each checkpoint with
+  // the frames in the log and the frames copied.
+  std::function<void(int log_frames, int copied)> after_checkpoint_for_testing =
+      nullptr;
 };
 
 // Opens (creating if missing) and migrates the database.

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "SQLiteCpp/Database.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
 #include "common/errors.h"
@@ -1134,8 +1136,10 @@ TEST(SqliteFileTest, ReadsRunBesideTheWriter) {
               IsOk());
   ASSERT_THAT((*store)->Write([&](Transaction& tx) -> absl::Status {
     RETURN_IF_ERROR(tx.grants().Insert(MakeGrant("g2", 1, 2)));
+    EXPECT_FALSE(tx.committed());  // what it reads may still roll back
     // Inside the open write transaction: a read sees the last commit only.
     EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
+      EXPECT_TRUE(r.committed());
       EXPECT_THAT(r.grants().Get("g1"), IsOk());
       EXPECT_THAT(r.grants().Get("g2"), StatusIs(absl::StatusCode::kNotFound));
       return absl::OkStatus();
@@ -1147,6 +1151,37 @@ TEST(SqliteFileTest, ReadsRunBesideTheWriter) {
   EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
     EXPECT_THAT(r.grants().Get("g2"), IsOk());
     EXPECT_FALSE(r.grants().Insert(MakeGrant("g3", 1, 2)).ok());
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
+// Commits leave the write-ahead log to the store's checkpoint thread once it
+// passes the limit; what was written stays readable throughout.
+TEST(SqliteFileTest, TheLogIsCheckpointedByAThreadOfItsOwn) {
+  TempDir dir;
+  absl::Notification copied;
+  SqliteOptions options{(dir.path() / "c.db").string()};
+  options.checkpoint_pages = 4;
+  options.after_checkpoint_for_testing = [&](int log_frames, int copied_frames) {
+    // Runs on the one checkpoint thread only.
+    if (log_frames > 0 && copied_frames > 0 && !copied.HasBeenNotified()) {
+      copied.Notify();
+    }
+  };
+  auto store = OpenSqliteStore(options);
+  ASSERT_THAT(store, IsOk());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_THAT((*store)->Write([&](Transaction& tx) {
+      return tx.grants().Insert(MakeGrant("g" + std::to_string(i), 1, 2));
+    }),
+                IsOk());
+  }
+  ASSERT_TRUE(copied.WaitForNotificationWithTimeout(absl::Seconds(60)))
+      << "no checkpoint copied anything";
+  EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
+    EXPECT_THAT(r.grants().Get("g0"), IsOk());
+    EXPECT_THAT(r.grants().Get("g29"), IsOk());
     return absl::OkStatus();
   }),
               IsOk());

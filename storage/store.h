@@ -282,7 +282,9 @@ class AuditLog {
   virtual ~AuditLog() = default;
   // Appends `event` (its leaf_index and leaf_hash are ignored; its time is
   // truncated to microseconds) and returns its index.
-  virtual absl::StatusOr<int64_t> Append(const v1::AuditEvent& event) = 0;
+  // Taken by value: a caller done with its event moves it in and saves a
+  // copy (a plan read's record carries every entry's decision).
+  virtual absl::StatusOr<int64_t> Append(v1::AuditEvent event) = 0;
   // With leaf_index and leaf_hash set. NOT_FOUND if `index` >= Size().
   virtual absl::StatusOr<v1::AuditEvent> Get(int64_t index) = 0;
   virtual absl::StatusOr<int64_t> Size() = 0;
