@@ -11,6 +11,8 @@
 //                            protobuf, leaf hash, Merkle nodes), no fsync.
 //   BM_AuditLeafHash         audit::EventLeafHash alone: the canonical leaf
 //                            data and its SHA-256.
+//   BM_AuditVerifyExport     audit::VerifyExport over an export of 20,000
+//                            such events (samplanctl audit verify).
 //   BM_AuditSubjectHistory   AuditLog::Query for one subject (first page of
 //                            100) in a log of 200,000 events, as an auditor's
 //                            search by subject reads it.
@@ -32,6 +34,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -46,10 +49,13 @@
 #include "absl/time/time.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
+#include "audit/note.h"
+#include "audit/verify.h"
 #include "bench/bench_support.h"
 #include "benchmark/benchmark.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
 #include "consent/identity_number.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
@@ -310,6 +316,52 @@ void BM_AuditLeafHash(benchmark::State& state) {
   state.SetBytesProcessed(bytes);
 }
 BENCHMARK(BM_AuditLeafHash);
+
+// --- Verifying an export ---
+
+// audit::VerifyExport over an export of 20,000 plan reads (each with its
+// entries' decisions), as `samplanctl audit verify` checks one: parse each
+// line, rebuild its leaf data, hash it, rebuild the tree, check the signed
+// root. Items are events.
+void BM_AuditVerifyExport(benchmark::State& state) {
+  constexpr int kEvents = 20000;
+  const std::vector<v1::AuditEvent> pool = SchoolReads();
+  std::string text;
+  audit::CompactRange range;
+  for (int i = 0; i < kEvents; ++i) {
+    v1::AuditEvent e = pool[static_cast<size_t>(i) & (kPoolSize - 1)];
+    e.set_leaf_index(i);
+    e.set_leaf_format(audit::kCurrentLeafFormat);
+    const audit::Hash hash = audit::EventLeafHash(e);
+    e.set_leaf_hash(audit::ToBytes(hash));
+    range.Append(hash);
+    std::string line;
+    if (!google::protobuf::util::MessageToJsonString(e, &line).ok()) {
+      return Skip(state, absl::InternalError("an event does not print"));
+    }
+    absl::StrAppend(&text, line, "\n");
+  }
+  absl::StatusOr<std::string> pem = audit::GenerateSigningKeyPem();
+  if (!pem.ok()) return Skip(state, pem.status());
+  auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, "bench/audit");
+  if (!signer.ok()) return Skip(state, signer.status());
+  absl::StatusOr<std::string> note = (*signer)->Sign(
+      audit::FormatCheckpointBody({"bench/audit", kEvents, range.Root()}));
+  if (!note.ok()) return Skip(state, note.status());
+  auto key = audit::NoteVerifier::FromVerifierKey((*signer)->VerifierKey());
+  if (!key.ok()) return Skip(state, key.status());
+  for (auto _ : state) {
+    std::istringstream in(text);
+    const audit::VerifyResult result = audit::VerifyExport(in, *note, *key);
+    if (!result.ok) {
+      return Skip(state, absl::InternalError(result.problem));
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kEvents);
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_AuditVerifyExport)->Unit(benchmark::kMillisecond);
 
 // --- Subject history ---
 
