@@ -62,8 +62,8 @@ std::vector<v1::AuditEvent> Events() {
       d->add_grants("grants/b");
     }
   }
-  read.set_leaf_hash(std::string(EventLeafHash(read).begin(),
-                                 EventLeafHash(read).end()));
+  const Hash read_hash = EventLeafHash(read);
+  read.set_leaf_hash(std::string(read_hash.begin(), read_hash.end()));
   out.push_back(read);
 
   v1::AuditEvent grant;
