@@ -14,7 +14,7 @@
 // sent.
 //
 // Thread-safe. `done` runs on the completer thread: it must not call
-// Submit() and wait for the result.
+// Submit() and wait for the result, nor Shutdown() or destroy the queue.
 
 #ifndef SAMPLAN_APP_COMMIT_QUEUE_H_
 #define SAMPLAN_APP_COMMIT_QUEUE_H_

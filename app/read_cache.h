@@ -44,8 +44,8 @@ struct PlanContent {
   // which denies).
   std::vector<v1::Entry> entries;
   std::vector<std::optional<consent::Agency>> owners;
-  // The participants taking part now, and the approvals of the effective
-  // revision.
+  // The participants (those removed too, as GetPlan shows them), and the
+  // approvals of the effective revision.
   std::vector<v1::Participant> participants;
   std::vector<v1::Approval> approvals;
 };

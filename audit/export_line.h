@@ -14,8 +14,10 @@
 // name, a malformed line) is refused without a reason, and the caller falls
 // back to protobuf's strict parser, which accepts or rejects it. So a line
 // this parser accepts gives exactly the message protobuf's parser gives
-// (export_line_test.cc checks that on printed events and on every one-byte
-// change of them), and nothing that parser rejects is accepted.
+// (export_line_test.cc checks that on printed events and on one-byte
+// changes of them: some 25 byte values, each put in place of, and inserted
+// before, every byte, and every byte deleted), and nothing that parser
+// rejects is accepted.
 
 #ifndef SAMPLAN_AUDIT_EXPORT_LINE_H_
 #define SAMPLAN_AUDIT_EXPORT_LINE_H_

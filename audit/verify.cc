@@ -5,6 +5,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -197,7 +198,8 @@ VerifyResult VerifyExport(std::istream& export_lines,
   }
 
   // 3. Every line, in order. Lines are read in chunks, and a chunk's lines
-  // are parsed and hashed on every core at once (each line on its own);
+  // are parsed and hashed on every core at once, up to 8 (each line on its
+  // own);
   // then, in order, the first problem stops the check and the hashes go
   // into the tree. A chunk and the right edge of the tree are held at a
   // time: memory does not grow with the export.
@@ -226,7 +228,11 @@ VerifyResult VerifyExport(std::istream& export_lines,
     std::vector<std::thread> threads;
     for (size_t begin = per_worker; begin < chunk.size();
          begin += per_worker) {
-      threads.emplace_back(check_part, begin);
+      try {
+        threads.emplace_back(check_part, begin);
+      } catch (const std::system_error&) {
+        check_part(begin);  // no thread to be had: this one does it
+      }
     }
     if (!chunk.empty()) check_part(0);
     for (std::thread& t : threads) t.join();

@@ -202,7 +202,7 @@ Decision Decide(const Access& access, const Facts& facts, const Policy& policy,
 // identity number is valid, its age, and whose grants count (the competence
 // rule). Deciding several accesses about one subject at one moment (every
 // entry of a plan) through one context gives exactly Decide()'s decisions.
-// `facts` must outlive the context. Thread-compatible.
+// What `facts` points to must outlive the context. Thread-compatible.
 class SubjectContext {
  public:
   SubjectContext(absl::string_view subject, const Facts& facts,
