@@ -3,7 +3,7 @@
 # explains every figure and the targets).
 #
 #   bench/run.sh              every part: load against samplan-server and
-#                             samplan-echo (several runs each), latency at
+#                             samplan-echo (runs interleaved), latency at
 #                             half load, micro-benchmarks, and the data set
 #                             (at --scale 1: 1M subjects, 10M audit events;
 #                             long: --scale 0.1 takes about 15 minutes)
@@ -130,15 +130,33 @@ load() {
 }
 
 if has load; then
-step "samplan-server: load scenarios ($runs run(s) each, $channels channels x $inflight in flight)"
+step "load: samplan-server and samplan-echo side by side ($runs run(s) each, $channels channels x $inflight in flight)"
+# The echo baseline varies between runs on a shared machine by as much as a
+# fifth, so each plan-read run is followed at once by an echo run, and the
+# table's ratio is the median of those pairs' ratios.
 db=$out/load.db
 config "$db" >"$out/load.textproto"
 register "$db"
 start server "$SERVER" --config "$out/load.textproto"
-server_pid=$pid
+server_pid=$pid server_port=$port
 closed=(--channels "$channels" --inflight "$inflight")
+serial=(--channels 1 --inflight 1)
+echo_pid="" echo_port=""
+echo_run() {  # echo_run NAME RUN ARGS...: one run against samplan-echo
+  local saved=$port
+  port=$echo_port
+  load "$@"
+  port=$saved
+}
 for run in $(seq 1 "$runs"); do
   load plan-read "$run" --scenario plan-read "${closed[@]}" --save-response "$out/getplan.bin"
+  if [[ -z $echo_pid ]]; then
+    start echo "$ECHO" --config "$out/load.textproto" --response "$out/getplan.bin"
+    echo_pid=$pid echo_port=$port port=$server_port
+  fi
+  echo_run echo "$run" --scenario echo "${closed[@]}"
+  load plan-read-serial "$run" --scenario plan-read "${serial[@]}"
+  echo_run echo-serial "$run" --scenario echo "${serial[@]}"
   load plan-withheld "$run" --scenario plan-withheld "${closed[@]}"
   load plan-denied "$run" --scenario plan-denied "${closed[@]}"
   load grant-write "$run" --scenario grant-write "${closed[@]}"
@@ -147,7 +165,7 @@ done
 # Latency at half of the maximum plan-read throughput (open loop).
 half=$(python3 - "$out" <<'PY'
 import json, glob, statistics, sys
-t = [json.load(open(f))["throughput"] for f in glob.glob(sys.argv[1] + "/plan-read-*.json")]
+t = [json.load(open(f))["throughput"] for f in glob.glob(sys.argv[1] + "/plan-read-[0-9]*.json")]
 print(max(1, int(statistics.median(t) / 2)))
 PY
 )
@@ -156,13 +174,6 @@ for run in $(seq 1 "$runs"); do
 done
 rss_kib "$server_pid" >"$out/load-rss.txt"
 stop "$server_pid"
-
-step "samplan-echo: the same load against the baseline"
-start echo "$ECHO" --config "$out/load.textproto" --response "$out/getplan.bin"
-echo_pid=$pid
-for run in $(seq 1 "$runs"); do
-  load echo "$run" --scenario echo "${closed[@]}"
-done
 stop "$echo_pid"
 fi
 
