@@ -536,7 +536,7 @@ class Load {
     const int64_t seq = sequence_.fetch_add(1);
     const bool write = o_.scenario == Scenario::kGrantWrite ||
                        (o_.scenario == Scenario::kMix && seq % 10 == 9);
-    auto call = std::make_shared<Call>();
+    auto call = std::make_shared<Call>(this);
     call->context.set_deadline(
         absl::ToChronoTime(absl::Now() + absl::Milliseconds(o_.deadline_ms)));
     call->context.AddMetadata(client::kActorMetadataKey, "bench.load");
@@ -561,7 +561,28 @@ class Load {
     }
   }
 
+  // Ends a call's share of `outstanding_` when the call is destroyed,
+  // after its ClientContext (members are destroyed in reverse order, so
+  // this one, declared first, goes last). Counting down in Finish instead
+  // let Run return, and the channels go, while gRPC still held the last
+  // call's context: its reference count then failed an assertion.
+  class Outstanding {
+   public:
+    explicit Outstanding(Load* load) : load_(load) {}
+    Outstanding(const Outstanding&) = delete;
+    Outstanding& operator=(const Outstanding&) = delete;
+    ~Outstanding() {
+      absl::MutexLock lock(&load_->mu_);
+      --load_->outstanding_;
+    }
+
+   private:
+    Load* load_;
+  };
+
   struct Call {
+    explicit Call(Load* load) : outstanding(load) {}
+    Outstanding outstanding;
     grpc::ClientContext context;
     v1::GetPlanResponse plan_response;
     v1::CreateGrantRequest grant_request;
@@ -633,7 +654,6 @@ class Load {
         result_.response_bytes =
             static_cast<int64_t>(call.plan_response.ByteSizeLong());
       }
-      --outstanding_;
       again = o_.rate <= 0 && !stopping_.load();
     }
     if (again) Start(call.channel, absl::Now());
@@ -749,9 +769,9 @@ int Main(int argc, char** argv) {
                logged->decisions != r.decisions) {
       audit_state = "mismatch";
       audit_line = absl::StrCat(
-          "audit records +", audit_delta, " (", logged->records, " of ",
-          agency, ") holding ", logged->decisions, " decisions != calls ",
-          r.records, " making ", r.decisions, " decisions: MISMATCH");
+          "audit records +", audit_delta, " (", logged->records, " of ", agency,
+          ") holding ", logged->decisions, " decisions != calls ", r.records,
+          " making ", r.decisions, " decisions: MISMATCH");
       rc = 3;
     } else {
       audit_state = "ok";
