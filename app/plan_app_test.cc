@@ -16,6 +16,7 @@
 #include "app/app_support.h"
 #include "app/caller.h"
 #include "app/commit_queue.h"
+#include "app/consent_app.h"
 #include "app/read_cache.h"
 #include "common/clock.h"
 #include "common/errors.h"
@@ -154,6 +155,23 @@ class PlanAppTest : public ::testing::Test {
     absl::Status result;
     out->Clear();  // as the transport does: every call gets a fresh response
     (app_.get()->*method)(caller, req, out, [&](absl::Status s) {
+      result = std::move(s);
+      finished.Notify();
+    });
+    finished.WaitForNotification();
+    return result;
+  }
+
+  // Calls another app's asynchronous method and waits for `done`.
+  template <class App, class Req, class Resp>
+  absl::Status CallApp(App& app,
+                       void (App::*method)(const Caller&, const Req&, Resp*,
+                                           Done),
+                       const Caller& caller, const Req& req, Resp* out) {
+    absl::Notification finished;
+    absl::Status result;
+    out->Clear();
+    (app.*method)(caller, req, out, [&](absl::Status s) {
       result = std::move(s);
       finished.Notify();
     });
@@ -579,6 +597,151 @@ TEST_F(PlanAppTest, Example7NonParticipantGetsNotFoundAndTheDenialIsLogged) {
   EXPECT_THAT(events[0].reasons(),
               ElementsAre(v1::DECISION_REASON_NOT_PARTICIPANT));
   EXPECT_EQ(events[1].decision(), v1::DECISION_DENY);
+}
+
+// One visibility rule (PlanGround) for every method that shows, lists,
+// checks, writes or audits a plan: a draft is its lead agency's only, an
+// active plan its participants' (not those removed). Every method must give
+// the same answer for each (agency, plan) pair.
+TEST_F(PlanAppTest, EveryMethodAgreesWhoSeesAPlan) {
+  // A draft led by school-1 with bup-1 invited; an active plan with bup-1
+  // taking part and soc-1 invited, then removed.
+  const std::string draft = NewPlan(school_, "d");
+  const std::string active = NewPlan(school_, "a", {"bup-1", "soc-1"});
+  ASSERT_THAT(Approve(active, 1, {g1_, g2_}, "a-approve"), IsOk());
+  v1::GetPlanResponse lead_view;
+  ASSERT_THAT(Read(school_, active, &lead_view), IsOk());
+  v1::RemoveParticipantRequest remove;
+  remove.set_request_id("a-remove");
+  remove.set_reason("no longer involved");
+  for (const v1::Participant& p : lead_view.participants()) {
+    if (p.agency() == "agencies/soc-1") remove.set_name(p.name());
+  }
+  v1::RemoveParticipantResponse removed;
+  ASSERT_THAT(Call(&PlanApp::RemoveParticipant, school_, remove, &removed),
+              IsOk());
+  ConsentApp consent_app(ctx_);
+
+  struct Case {
+    const Caller* caller;
+    std::string plan;
+    bool sees;
+  };
+  const std::vector<Case> cases = {
+      {&school_, draft, true},   // lead of a draft
+      {&bup_, draft, false},     // invited to a draft
+      {&soc_, draft, false},     // not a participant
+      {&school_, active, true},  // lead
+      {&bup_, active, true},     // participant
+      {&soc_, active, false},    // removed participant
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string label =
+        absl::StrCat(c.caller->agency_id, " on ",
+                     c.plan == draft ? "the draft" : "the active plan");
+    SCOPED_TRACE(label);
+    const std::string id = absl::StrCat("v", ++n);
+    auto expect = [&](const absl::Status& s, absl::string_view method) {
+      if (c.sees) {
+        EXPECT_THAT(s, IsOk()) << method;
+      } else {
+        EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound)) << method;
+      }
+    };
+    auto lists = [&](const auto& plans) {
+      for (const v1::Plan& p : plans) {
+        if (p.name() == c.plan) return true;
+      }
+      return false;
+    };
+
+    // GetPlan, and its audit record's ground.
+    v1::GetPlanResponse read;
+    expect(Read(*c.caller, c.plan, &read), "GetPlan");
+    const auto reads = Audit(c.caller->agency_id, v1::AUDIT_ACTION_PLAN_READ);
+    ASSERT_FALSE(reads.empty());
+    EXPECT_EQ(reads.back().resource(), c.plan);
+    EXPECT_EQ(reads.back().decision(),
+              c.sees ? v1::DECISION_ALLOW : v1::DECISION_DENY);
+    EXPECT_THAT(reads.back().reasons(),
+                ElementsAre(!c.sees ? v1::DECISION_REASON_NOT_PARTICIPANT
+                            : c.caller == &school_
+                                ? v1::DECISION_REASON_LEAD_AGENCY
+                                : v1::DECISION_REASON_PLAN_PARTICIPANT));
+
+    // ListPlans and SearchPlans.
+    v1::ListPlansResponse listed;
+    ASSERT_THAT(
+        Call(&PlanApp::ListPlans, *c.caller, v1::ListPlansRequest(), &listed),
+        IsOk());
+    EXPECT_EQ(lists(listed.plans()), c.sees) << "ListPlans";
+    v1::SearchPlansRequest search;
+    search.set_subject(child_);
+    v1::SearchPlansResponse found;
+    ASSERT_THAT(Call(&PlanApp::SearchPlans, *c.caller, search, &found), IsOk());
+    EXPECT_EQ(lists(found.plans()), c.sees) << "SearchPlans";
+
+    // A write on the plan.
+    v1::CreateEntryResponse entry;
+    expect(Call(&PlanApp::CreateEntry, *c.caller,
+                EntryRequest(*c.caller, c.plan, v1::INFORMATION_CATEGORY_NEEDS,
+                             v1::ENTRY_KIND_NOTE, "note", id + "-entry"),
+                &entry),
+           "CreateEntry");
+
+    // CheckAccess about the plan, as its receiving agency.
+    v1::CheckAccessRequest check;
+    check.set_plan(c.plan);
+    check.set_owner_agency("agencies/bup-1");
+    check.set_category(v1::INFORMATION_CATEGORY_NEEDS);
+    v1::CheckAccessResponse checked;
+    expect(CallApp(consent_app, &ConsentApp::CheckAccess, *c.caller, check,
+                   &checked),
+           "CheckAccess");
+
+    // ListGrants limited to the plan.
+    v1::ListGrantsRequest grants;
+    grants.set_plan(c.plan);
+    v1::ListGrantsResponse listed_grants;
+    expect(CallApp(consent_app, &ConsentApp::ListGrants, *c.caller, grants,
+                   &listed_grants),
+           "ListGrants");
+
+    // A grant limited to the plan: a plan the caller may not see is no
+    // plan at all, the same answer as for a name that does not exist.
+    v1::CreateGrantRequest grant;
+    grant.set_request_id(id + "-grant");
+    v1::Grant* g = grant.mutable_grant();
+    g->set_subject(child_);
+    g->set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+    g->set_grantor_identity_number(g1_);
+    g->mutable_scope()->set_plan(c.plan);
+    g->mutable_scope()->add_disclosing_sectors(v1::SECTOR_HEALTHCARE);
+    g->mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+    g->mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_NEEDS);
+    SetTimestamp(clock_.Now(), g->mutable_valid_from());
+    SetTimestamp(clock_.Now() + absl::Hours(24 * 30), g->mutable_valid_until());
+    g->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+    g->mutable_evidence()->set_reference("form 1");
+    v1::CreateGrantResponse granted;
+    const absl::Status created = CallApp(consent_app, &ConsentApp::CreateGrant,
+                                         *c.caller, grant, &granted);
+    if (c.sees) {
+      EXPECT_THAT(created, IsOk()) << "CreateGrant";
+    } else {
+      EXPECT_THAT(created, StatusIs(absl::StatusCode::kInvalidArgument))
+          << "CreateGrant";
+      EXPECT_EQ(FieldOf(created), "grant.scope.plan");
+      v1::CreateGrantRequest missing = grant;
+      missing.set_request_id(id + "-missing");
+      missing.mutable_grant()->mutable_scope()->set_plan("plans/doesnotexist");
+      const absl::Status none = CallApp(consent_app, &ConsentApp::CreateGrant,
+                                        *c.caller, missing, &granted);
+      EXPECT_EQ(created.code(), none.code());
+      EXPECT_EQ(created.message(), none.message());
+    }
+  }
 }
 
 // ----------------------------------------------------------- approvals
