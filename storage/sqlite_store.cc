@@ -1361,13 +1361,15 @@ class SqliteStore final : public Store {
         readers_path_(options.path == ":memory:" ? "" : options.path),
         busy_timeout_ms_(options.busy_timeout_ms),
         checkpoint_pages_(options.checkpoint_pages),
+        wal_limit_pages_(
+            std::max(options.wal_limit_pages, options.checkpoint_pages)),
+        restart_at_pages_(wal_limit_pages_),
         after_checkpoint_(options.after_checkpoint_for_testing) {
     if (checkpointer.has_value()) {
       checkpoint_db_.emplace(std::move(*checkpointer));
       // Replaces SQLite's automatic checkpoint, which the commit crossing
       // the limit would run before its COMMIT returns.
-      sqlite3_wal_hook(conn_.db().getHandle(), &SqliteStore::OnWalCommit,
-                       this);
+      sqlite3_wal_hook(conn_.db().getHandle(), &SqliteStore::OnWalCommit, this);
       checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     }
   }
@@ -1523,13 +1525,27 @@ class SqliteStore final : public Store {
   }
 
   // Called by SQLite on the writer's connection after each commit, with the
-  // pages now in the write-ahead log: past the limit, wakes the checkpoint
-  // thread and returns at once.
-  static int OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
+  // pages now in the write-ahead log: past checkpoint_pages, wakes the
+  // checkpoint thread and returns at once; past wal_limit_pages (the thread
+  // fell behind), checkpoints here and waits for readers, so that the next
+  // transaction starts the log over (SqliteOptions::wal_limit_pages). When
+  // that cannot finish within the busy timeout (a reader held on), the next
+  // try waits for the log to grow by another wal_limit_pages, so commits do
+  // not each wait out the timeout.
+  static int OnWalCommit(void* arg, sqlite3* db, const char*, int pages) {
     auto* self = static_cast<SqliteStore*>(arg);
     if (pages >= self->checkpoint_pages_) {
       absl::MutexLock lock(&self->checkpoint_mu_);
       self->checkpoint_wanted_ = true;
+    }
+    if (pages >= self->restart_at_pages_) {
+      int log_frames = 0;
+      int copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(
+          db, nullptr, SQLITE_CHECKPOINT_RESTART, &log_frames, &copied);
+      self->restart_at_pages_ = rc == SQLITE_OK
+                                    ? self->wal_limit_pages_
+                                    : pages + self->wal_limit_pages_;
     }
     return SQLITE_OK;
   }
@@ -1572,6 +1588,10 @@ class SqliteStore final : public Store {
   // The checkpoint thread, its connection (used by that thread only) and
   // its wake-up.
   const int checkpoint_pages_;
+  const int wal_limit_pages_;
+  // Read and written only by OnWalCommit, which runs inside the writer's
+  // commit (under mu_).
+  int restart_at_pages_;
   const std::function<void(int, int)> after_checkpoint_;
   std::optional<SQLite::Database> checkpoint_db_;
   absl::Mutex checkpoint_mu_;

@@ -36,6 +36,15 @@ struct SqliteOptions {
   // copy and fsync before its COMMIT returns. 0: SQLite's automatic
   // checkpoints, on the commit path.
   int checkpoint_pages = 1000;
+  // The bound on the write-ahead log when that thread falls behind. A
+  // writer that never pauses begins each transaction before the thread's
+  // checkpoint of the last one has finished, so the log is never started
+  // over and grows without end (it filled a disk under samplan-datagen).
+  // The commit that leaves the log holding this many pages therefore
+  // checkpoints it itself and waits for readers (SQLite's RESTART mode), so
+  // that the next transaction starts the log from the beginning. Only with
+  // checkpoint_pages > 0; at least checkpoint_pages.
+  int wal_limit_pages = 8000;
   // Tests only: called on the checkpoint thread after each checkpoint with
   // the frames in the log and the frames copied.
   std::function<void(int log_frames, int copied)> after_checkpoint_for_testing =

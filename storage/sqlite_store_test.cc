@@ -1,5 +1,6 @@
 #include "storage/sqlite_store.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -1163,7 +1164,8 @@ TEST(SqliteFileTest, TheLogIsCheckpointedByAThreadOfItsOwn) {
   absl::Notification copied;
   SqliteOptions options{(dir.path() / "c.db").string()};
   options.checkpoint_pages = 4;
-  options.after_checkpoint_for_testing = [&](int log_frames, int copied_frames) {
+  options.after_checkpoint_for_testing = [&](int log_frames,
+                                             int copied_frames) {
     // Runs on the one checkpoint thread only.
     if (log_frames > 0 && copied_frames > 0 && !copied.HasBeenNotified()) {
       copied.Notify();
@@ -1185,6 +1187,42 @@ TEST(SqliteFileTest, TheLogIsCheckpointedByAThreadOfItsOwn) {
     return absl::OkStatus();
   }),
               IsOk());
+}
+
+// When the checkpoint thread falls behind (here: it stops after its first
+// checkpoint), the log stays bounded: the commit that crosses
+// wal_limit_pages checkpoints it and the next transaction starts it over.
+TEST(SqliteFileTest, TheLogStaysBoundedWhenTheCheckpointThreadFallsBehind) {
+  TempDir dir;
+  const std::string path = (dir.path() / "w.db").string();
+  absl::Notification release;
+  SqliteOptions options{path};
+  options.checkpoint_pages = 4;
+  options.wal_limit_pages = 40;
+  options.after_checkpoint_for_testing = [&](int, int) {
+    release.WaitForNotification();
+  };
+  auto store = OpenSqliteStore(options);
+  ASSERT_THAT(store, IsOk());
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_THAT((*store)->Write([&](Transaction& tx) {
+      return tx.grants().Insert(MakeGrant("g" + std::to_string(i), 1, 2));
+    }),
+                IsOk());
+  }
+  // The log file keeps its largest size; 400 commits of a few pages each
+  // would make it more than ten times the limit.
+  const auto wal_bytes = std::filesystem::file_size(path + "-wal");
+  constexpr uintmax_t kFrameBytes = 4096 + 24;
+  EXPECT_LT(wal_bytes, 2 * 40 * kFrameBytes + 32)
+      << "frames: " << wal_bytes / kFrameBytes;
+  EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
+    EXPECT_THAT(r.grants().Get("g0"), IsOk());
+    EXPECT_THAT(r.grants().Get("g399"), IsOk());
+    return absl::OkStatus();
+  }),
+              IsOk());
+  release.Notify();
 }
 
 // A read that cannot open its connection fails closed, as UNAVAILABLE.
