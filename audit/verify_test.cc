@@ -302,6 +302,47 @@ TEST_F(VerifyTest, DeletingAnyLineNamesIt) {
   }
 }
 
+// Lines are read in blocks of 1 MiB and checked in chunks of 4096: an
+// export longer than both verifies whole, and a line missing in a later
+// chunk, or one cut where a block ends, is named as in a short one.
+TEST_F(VerifyTest, ALongExportIsReadAcrossBlocksAndChunks) {
+  constexpr int kMany = 9000;
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < kMany; ++i) {
+    v1::AuditEvent e = MakeEvent(i);
+    e.set_detail(std::string(100 + i % 251, 'x'));  // lines of uneven length
+    e.set_leaf_hash(ToBytes(EventLeafHash(e)));
+    events.push_back(std::move(e));
+  }
+  const std::vector<std::string> lines = Lines(events);
+  const std::string text = absl::StrJoin(lines, "");
+  ASSERT_GT(text.size(), size_t{2} << 20);
+  const std::string checkpoint = Checkpoint(events, kMany);
+
+  VerifyResult r = Verify(text, checkpoint);
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.events, kMany);
+  r = Verify(text.substr(0, text.size() - 1), checkpoint);
+  EXPECT_TRUE(r.ok) << "without the final newline: " << r.problem;
+
+  for (int missing : {4095, 4096, 8191, kMany - 1}) {
+    std::vector<std::string> fewer = lines;
+    fewer.erase(fewer.begin() + missing);
+    r = Verify(absl::StrJoin(fewer, ""), checkpoint);
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.failed_index, missing) << r.problem;
+  }
+  // A newline removed exactly where the first block ends joins two lines.
+  std::string joined = text;
+  const size_t at = joined.rfind('\n', size_t{1} << 20);
+  ASSERT_NE(at, std::string::npos);
+  joined.erase(at, 1);
+  const int64_t line = std::count(text.begin(), text.begin() + at, '\n');
+  r = Verify(joined, checkpoint);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failed_index, line) << r.problem;
+}
+
 TEST_F(VerifyTest, SwappingLinesNamesTheFirst) {
   for (int i = 0; i < kEvents; ++i) {
     for (int j = i + 1; j < kEvents; ++j) {
