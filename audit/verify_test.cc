@@ -302,10 +302,11 @@ TEST_F(VerifyTest, DeletingAnyLineNamesIt) {
   }
 }
 
-// Lines are read in blocks of 1 MiB and checked in chunks of 4096: an
-// export longer than both verifies whole, and a line missing in a later
-// chunk, or one cut where a block ends, is named as in a short one.
-TEST_F(VerifyTest, ALongExportIsReadAcrossBlocksAndChunks) {
+// Lines are checked in chunks of 4096, on several threads: an export of
+// more than two chunks verifies whole, and a line missing at or after a
+// chunk's edge, or two lines joined deep in the file, is named as in a
+// short one.
+TEST_F(VerifyTest, ALongExportIsCheckedAcrossChunks) {
   constexpr int kMany = 9000;
   std::vector<v1::AuditEvent> events;
   for (int i = 0; i < kMany; ++i) {
@@ -332,7 +333,7 @@ TEST_F(VerifyTest, ALongExportIsReadAcrossBlocksAndChunks) {
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.failed_index, missing) << r.problem;
   }
-  // A newline removed exactly where the first block ends joins two lines.
+  // A newline removed past the first megabyte joins two lines.
   std::string joined = text;
   const size_t at = joined.rfind('\n', size_t{1} << 20);
   ASSERT_NE(at, std::string::npos);
