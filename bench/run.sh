@@ -5,8 +5,9 @@
 #   bench/run.sh              every part: load against samplan-server and
 #                             samplan-echo (runs interleaved), latency at
 #                             half load, micro-benchmarks, and the data set
-#                             (at --scale 1: 1M subjects, 10M audit events;
-#                             long: --scale 0.1 takes about 15 minutes)
+#                             (at --scale 1: 1M subjects, 10M audit events,
+#                             about 40 minutes in all on 2 cores; --scale 0.1
+#                             about 10 minutes)
 #   bench/run.sh --quick      a smoke run of every part, under 3 minutes
 #
 # Options:
