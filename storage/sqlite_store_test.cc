@@ -1211,10 +1211,12 @@ TEST(SqliteFileTest, TheLogStaysBoundedWhenTheCheckpointThreadFallsBehind) {
                 IsOk());
   }
   // The log file keeps its largest size; 400 commits of a few pages each
-  // would make it more than ten times the limit.
+  // would make it more than ten times the limit. A first try may meet the
+  // thread's own checkpoint (SQLite runs one at a time) and the next one
+  // waits for another 40 pages: so at most three times the limit.
   const auto wal_bytes = std::filesystem::file_size(path + "-wal");
   constexpr uintmax_t kFrameBytes = 4096 + 24;
-  EXPECT_LT(wal_bytes, 2 * 40 * kFrameBytes + 32)
+  EXPECT_LT(wal_bytes, 3 * 40 * kFrameBytes + 32)
       << "frames: " << wal_bytes / kFrameBytes;
   EXPECT_THAT((*store)->Read([&](Transaction& r) -> absl::Status {
     EXPECT_THAT(r.grants().Get("g0"), IsOk());
