@@ -803,9 +803,9 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
   ASSIGN_OR_RETURN(const int64_t consent_version,
                    tx.grants().ConsentVersion(subject));
   fx->DependOnConsent(subject, consent_version);
-  ASSIGN_OR_RETURN(std::shared_ptr<const SubjectFacts> facts,
-                   ReadSubjectFacts(ctx.read_cache, tx, subject,
-                                    consent_version));
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<const SubjectFacts> facts,
+      ReadSubjectFacts(ctx.read_cache, tx, subject, consent_version));
   const consent::Facts facts_view = facts->view();
   const consent::SubjectContext about(subject, facts_view, ctx.policy, now);
   const consent::Agency reader{caller.agency_id, caller.sector};
@@ -814,9 +814,8 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
   for (size_t i = 0; i < content->entries.size(); ++i) {
     const v1::Entry& entry = content->entries[i];
     const std::optional<consent::Agency>& owner = content->owners[i];
-    auto [it, inserted] = decided.try_emplace(
-        std::pair(owner.has_value() ? owner->id : std::string(),
-                  entry.category()));
+    auto [it, inserted] = decided.try_emplace(std::pair(
+        owner.has_value() ? owner->id : std::string(), entry.category()));
     consent::Decision& decision = it->second;
     if (inserted) {
       if (!owner.has_value()) {

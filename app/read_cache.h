@@ -61,8 +61,7 @@ class ReadCache {
   // Plan `plan_id` at `version`, as revision `shown` shows it; null when
   // not cached.
   std::shared_ptr<const PlanContent> FindPlan(absl::string_view plan_id,
-                                              int64_t version,
-                                              int64_t shown);
+                                              int64_t version, int64_t shown);
   void PutPlan(absl::string_view plan_id, int64_t version, int64_t shown,
                std::shared_ptr<const PlanContent> content);
 

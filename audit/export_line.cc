@@ -90,8 +90,7 @@ class Reader {
     bool ascii = true;
     for (;;) {
       // Skip ordinary characters in a tight loop.
-      while (i_ < s_.size() &&
-             kOrdinary[static_cast<unsigned char>(s_[i_])]) {
+      while (i_ < s_.size() && kOrdinary[static_cast<unsigned char>(s_[i_])]) {
         ++i_;
       }
       if (i_ == s_.size()) return false;
@@ -174,13 +173,13 @@ class Reader {
       }
       for (size_t k = digits; k < 9; ++k) nanos *= 10;
     }
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 ||
-        sec > 59) {
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) {
       return false;
     }
     const absl::CivilSecond cs(y, mo, d, h, mi, sec);
     if (cs.day() != d || cs.month() != mo) return false;  // 30 February
-    out->set_seconds(absl::ToUnixSeconds(absl::FromCivil(cs, absl::UTCTimeZone())));
+    out->set_seconds(
+        absl::ToUnixSeconds(absl::FromCivil(cs, absl::UTCTimeZone())));
     out->set_nanos(nanos);
     return true;
   }
@@ -237,7 +236,8 @@ bool ParseEntryDecision(Reader& r, v1::EntryDecision* d) {
       }
       d->set_category(static_cast<v1::InformationCategory>(value));
     } else if (key == "decision") {
-      if (!InOrder(4, &last) || !r.Enum(internal::EnumNames::Decision(), &value)) {
+      if (!InOrder(4, &last) ||
+          !r.Enum(internal::EnumNames::Decision(), &value)) {
         return false;
       }
       d->set_decision(static_cast<v1::Decision>(value));
@@ -341,7 +341,8 @@ bool ParseExportLine(absl::string_view line, v1::AuditEvent* event) {
         break;
       case 'd':
         if (key == "decision") {
-          ok = InOrder(9, &last) && r.Enum(internal::EnumNames::Decision(), &value);
+          ok = InOrder(9, &last) &&
+               r.Enum(internal::EnumNames::Decision(), &value);
           event->set_decision(static_cast<v1::Decision>(value));
         } else if (key == "detail") {
           ok = string_member(13, event->mutable_detail());

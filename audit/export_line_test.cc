@@ -116,7 +116,8 @@ TEST(ExportLineTest, PrintedEventsParseAsProtobufParsesThem) {
 
 // Every one-byte change, insertion and deletion of printed lines: what this
 // parser accepts, protobuf's parser accepts too, with the same message.
-TEST(ExportLineTest, NoChangedLineIsAcceptedThatProtobufRejectsOrReadsOtherwise) {
+TEST(ExportLineTest,
+     NoChangedLineIsAcceptedThatProtobufRejectsOrReadsOtherwise) {
   const std::string bytes = std::string("\"\\,:{}[]09aAZT.-+ \t") +
                             std::string("\x01\x7f\xc3\xa5\xff", 5);
   int accepted = 0;
@@ -156,7 +157,8 @@ TEST(ExportLineTest, RefusesWhatThePrinterNeverWrites) {
       line + "\n",
       absl::StrReplaceAll(line, {{"\"leafIndex\"", "\"leaf_index\""}}),
       absl::StrReplaceAll(line, {{"\"leafIndex\":\"14\"", "\"leafIndex\":14"}}),
-      absl::StrReplaceAll(line, {{"\"leafIndex\":\"14\"", "\"leafIndex\":\"014\""}}),
+      absl::StrReplaceAll(line,
+                          {{"\"leafIndex\":\"14\"", "\"leafIndex\":\"014\""}}),
       absl::StrReplaceAll(line, {{"\"AUDIT_ACTION_PLAN_READ\"", "6"}}),
       absl::StrReplaceAll(line, {{"\":", "\" :"}}),
       absl::StrReplaceAll(line, {{"anna.lind", "anna\\u002elind"}}),
@@ -166,9 +168,12 @@ TEST(ExportLineTest, RefusesWhatThePrinterNeverWrites) {
       absl::StrReplaceAll(line, {{".642575Z", ".6425Z"}}),
       // Members out of order, and twice.
       absl::StrReplaceAll(line, {{"\"actor\":\"anna.lind\",", ""},
-                                 {"\"leafFormat\":2", "\"leafFormat\":2,\"actor\":\"anna.lind\""}}),
-      absl::StrReplaceAll(line, {{"\"leafFormat\":2", "\"leafFormat\":2,\"leafFormat\":2"}}),
-      absl::StrReplaceAll(line, {{"\"agency\":", "\"agency\":null,\"agency\":"}}),
+                                 {"\"leafFormat\":2",
+                                  "\"leafFormat\":2,\"actor\":\"anna.lind\""}}),
+      absl::StrReplaceAll(
+          line, {{"\"leafFormat\":2", "\"leafFormat\":2,\"leafFormat\":2"}}),
+      absl::StrReplaceAll(line,
+                          {{"\"agency\":", "\"agency\":null,\"agency\":"}}),
   };
   for (const std::string& r : refused) {
     v1::AuditEvent e;

@@ -72,11 +72,10 @@ void AppendLeafData(const v1::AuditEvent& event, std::string* out_ptr) {
   for (const v1::EntryDecision& d : event.entry_decisions()) {
     AddRecord("entry", d.entry(), &out);
     AddRecord("entry_owner", d.owner_agency(), &out);
-    AddEnum("entry_category", EnumNames::InformationCategory(),
-            d.category(), &out);
-    AddEnum("entry_decision", EnumNames::Decision(), d.decision(), &out);
-    AddEnum("entry_reason", EnumNames::DecisionReason(), d.reason(),
+    AddEnum("entry_category", EnumNames::InformationCategory(), d.category(),
             &out);
+    AddEnum("entry_decision", EnumNames::Decision(), d.decision(), &out);
+    AddEnum("entry_reason", EnumNames::DecisionReason(), d.reason(), &out);
     for (const std::string& grant : d.grants()) {
       AddRecord("entry_grant", grant, &out);
     }

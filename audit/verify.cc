@@ -84,8 +84,8 @@ LineCheck CheckLine(int64_t index, const std::string& line,
   if (!printed) {
     const std::string where = absl::StrCat(leaf(), " (line ", index + 1, ")");
     if (line.empty()) {
-      out.problem = absl::StrCat(
-          where, ": not a valid audit event: the line is empty");
+      out.problem =
+          absl::StrCat(where, ": not a valid audit event: the line is empty");
       return out;
     }
     // One JSON object per line, nothing around it.
@@ -100,16 +100,16 @@ LineCheck CheckLine(int64_t index, const std::string& line,
     const auto parsed =
         google::protobuf::util::JsonStringToMessage(line, event, options);
     if (!parsed.ok()) {
-      out.problem = absl::StrCat(where, ": not a valid audit event: ",
-                                 absl::string_view(parsed.message().data(),
-                                                   parsed.message().size()));
+      out.problem = absl::StrCat(
+          where, ": not a valid audit event: ",
+          absl::string_view(parsed.message().data(), parsed.message().size()));
       return out;
     }
   }
   if (event->leaf_index() > index) {
-    out.problem = absl::StrCat(leaf(), " is missing: line ", index + 1,
-                               " holds leaf ", event->leaf_index(),
-                               " (an event was removed or moved)");
+    out.problem =
+        absl::StrCat(leaf(), " is missing: line ", index + 1, " holds leaf ",
+                     event->leaf_index(), " (an event was removed or moved)");
     return out;
   }
   if (event->leaf_index() < index) {
@@ -119,9 +119,9 @@ LineCheck CheckLine(int64_t index, const std::string& line,
     return out;
   }
   if (!KnownLeafFormat(event->leaf_format())) {
-    out.problem = absl::StrCat(leaf(), " has leaf format ",
-                               event->leaf_format(),
-                               ", which this verifier does not know");
+    out.problem =
+        absl::StrCat(leaf(), " has leaf format ", event->leaf_format(),
+                     ", which this verifier does not know");
     return out;
   }
   out.hash = EventLeafHash(*event);
@@ -221,13 +221,12 @@ VerifyResult VerifyExport(std::istream& export_lines,
       v1::AuditEvent event;
       const size_t end = std::min(chunk.size(), begin + per_worker);
       for (size_t i = begin; i < end; ++i) {
-        checks[i] = CheckLine(index + static_cast<int64_t>(i), chunk[i],
-                              &event);
+        checks[i] =
+            CheckLine(index + static_cast<int64_t>(i), chunk[i], &event);
       }
     };
     std::vector<std::thread> threads;
-    for (size_t begin = per_worker; begin < chunk.size();
-         begin += per_worker) {
+    for (size_t begin = per_worker; begin < chunk.size(); begin += per_worker) {
       try {
         threads.emplace_back(check_part, begin);
       } catch (const std::system_error&) {
@@ -244,10 +243,9 @@ VerifyResult VerifyExport(std::istream& export_lines,
       }
       // 4, for lines past the end.
       if (index >= tree_size) {
-        return fail(index, absl::StrCat("leaf ", index,
-                                        " is beyond the checkpoint of ",
-                                        tree_size,
-                                        " events (an event was inserted)"));
+        return fail(
+            index, absl::StrCat("leaf ", index, " is beyond the checkpoint of ",
+                                tree_size, " events (an event was inserted)"));
       }
       range.Append(checks[i].hash);
       if (saved.has_value() && range.size() == saved->tree_size) {

@@ -256,10 +256,9 @@ absl::Time AddCalendarMonths(absl::Time from, int months, absl::TimeZone zone) {
   const absl::CivilMonth month = absl::CivilMonth(start.cs) + months;
   const int days_in_month =
       static_cast<int>(absl::CivilDay(month + 1) - absl::CivilDay(month));
-  const absl::CivilSecond end(month.year(), month.month(),
-                              std::min(start.cs.day(), days_in_month),
-                              start.cs.hour(), start.cs.minute(),
-                              start.cs.second());
+  const absl::CivilSecond end(
+      month.year(), month.month(), std::min(start.cs.day(), days_in_month),
+      start.cs.hour(), start.cs.minute(), start.cs.second());
   const absl::TimeZone::TimeInfo at = zone.At(end);
   return std::max(at.pre, at.post) + start.subsecond;
 }
@@ -268,9 +267,9 @@ absl::Time AddCalendarMonths(absl::Time from, int months, absl::TimeZone zone) {
 
 absl::Time LatestGrantEnd(absl::Time valid_from, int max_months,
                           absl::TimeZone zone) {
-  return std::max(AddCalendarMonths(valid_from, max_months, zone),
-                  AddCalendarMonths(valid_from, max_months,
-                                    absl::UTCTimeZone()));
+  return std::max(
+      AddCalendarMonths(valid_from, max_months, zone),
+      AddCalendarMonths(valid_from, max_months, absl::UTCTimeZone()));
 }
 
 absl::string_view ReasonName(Reason reason) {
@@ -362,7 +361,9 @@ struct SubjectContext::State {
 
 SubjectContext::SubjectContext(absl::string_view subject, const Facts& facts,
                                const Policy& policy, absl::Time now)
-    : subject_(subject), facts_(facts), now_(now),
+    : subject_(subject),
+      facts_(facts),
+      now_(now),
       state_(std::make_unique<State>()) {
   auto parsed = IdentityNumber::Parse(subject_);
   if (!parsed.ok() || parsed->digits() != subject_) return;
@@ -592,13 +593,13 @@ absl::Status ValidateNewGrant(const Grant& grant, const Facts& facts,
       LatestGrantEnd(grant.valid_from, policy.max_grant_months, policy.zone);
   if (grant.valid_until > latest) {
     return WithMetadata(
-        Error(absl::StatusCode::kInvalidArgument, "GRANT_PERIOD_TOO_LONG",
-              "grant.valid_until",
-              absl::StrCat("the period may be at most ",
-                           policy.max_grant_months,
-                           " months: valid_until may be at most ",
-                           absl::FormatTime(absl::RFC3339_full, latest,
-                                            absl::UTCTimeZone()))),
+        Error(
+            absl::StatusCode::kInvalidArgument, "GRANT_PERIOD_TOO_LONG",
+            "grant.valid_until",
+            absl::StrCat("the period may be at most ", policy.max_grant_months,
+                         " months: valid_until may be at most ",
+                         absl::FormatTime(absl::RFC3339_full, latest,
+                                          absl::UTCTimeZone()))),
         "max_months", absl::StrCat(policy.max_grant_months));
   }
 

@@ -18,8 +18,9 @@
 //                            search by subject reads it.
 //
 // The events are PLAN_READ records as GetPlan writes them (one per read,
-// every entry's decision inside; app/plan_app.cc). Store-backed benchmarks use real time: fsync waits
-// do not show in CPU time, and the rates must be durable events per second.
+// every entry's decision inside; app/plan_app.cc). Store-backed benchmarks use
+// real time: fsync waits do not show in CPU time, and the rates must be durable
+// events per second.
 
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -55,8 +56,8 @@
 #include "benchmark/benchmark.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/json_util.h"
 #include "consent/identity_number.h"
+#include "google/protobuf/util/json_util.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
 #include "storage/sqlite_store.h"
@@ -428,9 +429,8 @@ class FilledLog {
                 std::shuffle(order.begin(), order.end(), rng);
               }
               const int subject = order[visit % kHistorySubjects];
-              v1::AuditEvent e = PlanRead(kReaders[visit % 3],
-                                          subjects_[subject], plans[subject],
-                                          rng);
+              v1::AuditEvent e = PlanRead(
+                  kReaders[visit % 3], subjects_[subject], plans[subject], rng);
               // About 60 days of reads.
               SetTimestamp(start + absl::Seconds(26 * appended),
                            e.mutable_time());
