@@ -218,15 +218,6 @@ absl::Status RegisterAgency(storage::Transaction& tx, const Caller& by,
 
 namespace {
 
-// Validation by a method's parser: the parse, its result dropped.
-template <typename Request, typename Parsed,
-          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
-                                          const Request&)>
-absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
-                        const Request& req) {
-  return Parse(ctx, caller, req).status();
-}
-
 absl::StatusOr<v1::Agency> ParseCreateAgency(
     const AppContext& ctx, const Caller& caller,
     const v1::CreateAgencyRequest& req) {
@@ -570,21 +561,8 @@ absl::Status DecideListExpiringGrants(
 
 // --- The methods ---
 
-#define SAMPLAN_ADMIN_METHOD(Name, Write, InWriter)                           \
-  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
-      AdminMethods::k##Name{                                                  \
-          #Name, Write, InWriter,                                             \
-          &ValidateBy<                                                        \
-              v1::Name##Request,                                              \
-              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
-                                   const Caller&,                             \
-                                   const v1::Name##Request&>::value_type,     \
-              &Parse##Name>,                                                  \
-          &Decide##Name};                                                     \
-  void AdminApp::Name(const Caller& caller, const v1::Name##Request& req,     \
-                      v1::Name##Response* resp, Done done) {                  \
-    runner_.Run(AdminMethods::k##Name, caller, req, resp, std::move(done));   \
-  }
+#define SAMPLAN_ADMIN_METHOD(Name, Write, InWriter) \
+  SAMPLAN_DEFINE_METHOD(AdminApp, AdminMethods, Name, Write, InWriter)
 
 SAMPLAN_ADMIN_METHOD(CreateAgency, true, true)
 SAMPLAN_ADMIN_METHOD(GetAgency, false, false)

@@ -202,15 +202,6 @@ absl::StatusOr<std::string> ExportLine(const v1::AuditEvent& event) {
   return line;
 }
 
-// Validation by a method's parser: the parse, its result dropped.
-template <typename Request, typename Parsed,
-          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
-                                          const Request&)>
-absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
-                        const Request& req) {
-  return Parse(ctx, caller, req).status();
-}
-
 struct PageInput {
   storage::AuditQuery query;
   int size = 0;
@@ -446,21 +437,8 @@ const MethodSpec<v1::ExportAuditEventsRequest, ExportStarted>
 
 // --- The methods ---
 
-#define SAMPLAN_AUDIT_METHOD(Name, InWriter)                                  \
-  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
-      AuditMethods::k##Name{                                                  \
-          #Name, false, InWriter,                                             \
-          &ValidateBy<                                                        \
-              v1::Name##Request,                                              \
-              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
-                                   const Caller&,                             \
-                                   const v1::Name##Request&>::value_type,     \
-              &Parse##Name>,                                                  \
-          &Decide##Name};                                                     \
-  void AuditApp::Name(const Caller& caller, const v1::Name##Request& req,     \
-                      v1::Name##Response* resp, Done done) {                  \
-    runner_.Run(AuditMethods::k##Name, caller, req, resp, std::move(done));   \
-  }
+#define SAMPLAN_AUDIT_METHOD(Name, InWriter) \
+  SAMPLAN_DEFINE_METHOD(AuditApp, AuditMethods, Name, false, InWriter)
 
 SAMPLAN_AUDIT_METHOD(SearchAuditEvents, false)
 SAMPLAN_AUDIT_METHOD(GetLatestCheckpoint, true)

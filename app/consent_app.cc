@@ -230,15 +230,6 @@ void FillPage(std::vector<T> items, absl::string_view after, int size,
   }
 }
 
-// Validation by a method's parser: the parse, its result dropped.
-template <typename Request, typename Parsed,
-          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
-                                          const Request&)>
-absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
-                        const Request& req) {
-  return Parse(ctx, caller, req).status();
-}
-
 // ---------------------------------------------------------------- custody
 
 absl::StatusOr<v1::CustodyFact> ParseCreateCustodyFact(
@@ -981,21 +972,8 @@ absl::Status DecideCheckAccess(const AppContext& ctx, storage::Transaction& tx,
 
 // --- The methods ---
 
-#define SAMPLAN_CONSENT_METHOD(Name, Write)                                   \
-  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
-      ConsentMethods::k##Name{                                                \
-          #Name, Write, false,                                                \
-          &ValidateBy<                                                        \
-              v1::Name##Request,                                              \
-              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
-                                   const Caller&,                             \
-                                   const v1::Name##Request&>::value_type,     \
-              &Parse##Name>,                                                  \
-          &Decide##Name};                                                     \
-  void ConsentApp::Name(const Caller& caller, const v1::Name##Request& req,   \
-                        v1::Name##Response* resp, Done done) {                \
-    runner_.Run(ConsentMethods::k##Name, caller, req, resp, std::move(done)); \
-  }
+#define SAMPLAN_CONSENT_METHOD(Name, Write) \
+  SAMPLAN_DEFINE_METHOD(ConsentApp, ConsentMethods, Name, Write, false)
 
 SAMPLAN_CONSENT_METHOD(CreateCustodyFact, true)
 SAMPLAN_CONSENT_METHOD(GetCustodyFact, false)

@@ -169,6 +169,34 @@ absl::Status SaveAnswer(storage::Transaction& tx, const Caller& caller,
 
 }  // namespace internal
 
+// A MethodSpec's validate made from the method's parser: the parse, its
+// result dropped.
+template <typename Request, typename Parsed,
+          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
+                                          const Request&)>
+absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
+                        const Request& req) {
+  return Parse(ctx, caller, req).status();
+}
+
+// Defines Methods::kName from ParseName and DecideName (in scope where it
+// is used) and App::Name, which runs it on the app's runner_.
+#define SAMPLAN_DEFINE_METHOD(App, Methods, Name, Write, InWriter)            \
+  const ::samplan::app::MethodSpec<v1::Name##Request, v1::Name##Response>     \
+      Methods::k##Name{                                                       \
+          #Name, Write, InWriter,                                             \
+          &::samplan::app::ValidateBy<                                        \
+              v1::Name##Request,                                              \
+              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
+                                   const Caller&,                             \
+                                   const v1::Name##Request&>::value_type,     \
+              &Parse##Name>,                                                  \
+          &Decide##Name};                                                     \
+  void App::Name(const Caller& caller, const v1::Name##Request& req,          \
+                 v1::Name##Response* resp, Done done) {                       \
+    runner_.Run(Methods::k##Name, caller, req, resp, std::move(done));        \
+  }
+
 // Runs methods (see the file comment). Thread-safe; `ctx` must outlive it.
 class Runner {
  public:

@@ -580,15 +580,6 @@ absl::Status ListPlansPage(storage::Transaction& tx, const Caller& caller,
   return absl::OkStatus();
 }
 
-// Validation by a method's parser: the parse, its result dropped.
-template <typename Request, typename Parsed,
-          absl::StatusOr<Parsed> (*Parse)(const AppContext&, const Caller&,
-                                          const Request&)>
-absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
-                        const Request& req) {
-  return Parse(ctx, caller, req).status();
-}
-
 // --- CreatePlan ---
 
 struct CreatePlanInput {
@@ -1668,21 +1659,8 @@ absl::Status DecideListUpcomingReviews(
 
 // --- The methods ---
 
-#define SAMPLAN_PLAN_METHOD(Name, Write)                                      \
-  const MethodSpec<v1::Name##Request, v1::Name##Response>                     \
-      PlanMethods::k##Name{                                                   \
-          #Name, Write, false,                                                \
-          &ValidateBy<                                                        \
-              v1::Name##Request,                                              \
-              std::invoke_result_t<decltype(&Parse##Name), const AppContext&, \
-                                   const Caller&,                             \
-                                   const v1::Name##Request&>::value_type,     \
-              &Parse##Name>,                                                  \
-          &Decide##Name};                                                     \
-  void PlanApp::Name(const Caller& caller, const v1::Name##Request& req,      \
-                     v1::Name##Response* resp, Done done) {                   \
-    runner_.Run(PlanMethods::k##Name, caller, req, resp, std::move(done));    \
-  }
+#define SAMPLAN_PLAN_METHOD(Name, Write) \
+  SAMPLAN_DEFINE_METHOD(PlanApp, PlanMethods, Name, Write, false)
 
 SAMPLAN_PLAN_METHOD(CreatePlan, true)
 SAMPLAN_PLAN_METHOD(GetPlan, false)
