@@ -255,6 +255,23 @@ CREATE TABLE consent_versions (
   version  INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql",
+      // 5: the grants not yet ended, by the end of their period, for the
+      // expiry sweeper. Its query walked every grant whose period had
+      // passed, the long-ended ones too, on every sweep (a third of a
+      // second per sweep, in the writer, at 100,000 grants). Derived from
+      // grants and grant_endings and kept with them in the same
+      // transaction by GrantStore::Insert and End; not append-only: a row
+      // leaves when its grant ends.
+      R"sql(
+CREATE TABLE open_grants (
+  grant_id     TEXT PRIMARY KEY REFERENCES grants(id),
+  valid_until  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX open_grants_by_until ON open_grants(valid_until, grant_id);
+INSERT INTO open_grants(grant_id, valid_until)
+  SELECT id, valid_until FROM grants g
+  WHERE NOT EXISTS (SELECT 1 FROM grant_endings x WHERE x.grant_id = g.id);
+)sql",
   };
   return *kMigrations;
 }

@@ -1,6 +1,8 @@
 #include "storage/migrations.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
@@ -101,6 +103,34 @@ TEST(MigrationsTest, Version3HashesTheEventsAlreadyLogged) {
   // The append-only trigger is back.
   EXPECT_THROW(db.exec("UPDATE audit_events SET actor = 'x'"),
                SQLite::Exception);
+}
+
+// Version 5 lists the grants that had not ended when it ran, and only
+// those, for the expiry sweeper.
+TEST(MigrationsTest, Version5ListsTheGrantsNotYetEnded) {
+  SQLite::Database db = Memory();
+  ASSERT_THAT(MigrateTo(db, 4), IsOk());
+  for (int i = 0; i < 3; ++i) {
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO grants(id, subject, plan, valid_from, valid_until, "
+        "create_time, data) VALUES(?1, '201001011234', NULL, 0, ?2, 0, x'')");
+    insert.bind(1, "g" + std::to_string(i));
+    insert.bind(2, 1000 + i);
+    insert.exec();
+  }
+  db.exec(
+      "INSERT INTO grant_endings(grant_id, seq, state, time, reason, agency, "
+      "actor) VALUES('g1', 1, 2, 500, 'withdrawn', 'school-1', 'anna')");
+  ASSERT_THAT(Migrate(db), IsOk());
+  SQLite::Statement q(
+      db, "SELECT grant_id, valid_until FROM open_grants ORDER BY grant_id");
+  std::vector<std::pair<std::string, int64_t>> open;
+  while (q.executeStep()) {
+    open.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+  }
+  EXPECT_EQ(open, (std::vector<std::pair<std::string, int64_t>>{{"g0", 1000},
+                                                                {"g2", 1002}}));
 }
 
 }  // namespace

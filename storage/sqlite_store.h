@@ -30,6 +30,11 @@ struct SqliteOptions {
   std::string path = ":memory:";
   // How long a statement waits for a lock held by another process.
   int busy_timeout_ms = 5000;
+  // The writing connection's page cache, in MiB. A transaction that
+  // changes more pages than fit spills them to the write-ahead log before
+  // it commits and reads them back: samplan-datagen, which writes 100,000
+  // records per transaction, asks for more.
+  int cache_mib = 64;
   // A file database's write-ahead log is copied into the database file
   // (checkpointed) by a thread of the store's own once it holds this many
   // pages, instead of by the commit that crosses the limit, which would

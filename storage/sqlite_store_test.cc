@@ -268,6 +268,58 @@ TEST_F(SqliteStoreTest, PlanRevisionsEntriesAndApprovals) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// An agency's plans are the ones it leads merged in id order with the ones
+// it takes part in; pages follow that order, and a removed participation
+// or another agency's draft is left out before the limit.
+TEST_F(SqliteStoreTest, ListingMergesLedAndJoinedPlansInIdOrder) {
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    for (int i = 1; i <= 8; ++i) {
+      const std::string id = "p" + std::to_string(i);
+      v1::Plan plan = MakePlan(id);
+      // Odd plans are school-1's; even ones bup-1's, with school-1 invited.
+      if (i % 2 == 0) plan.set_lead_agency("agencies/bup-1");
+      RETURN_IF_ERROR(tx.plans().Create(plan, "staff-1", t0_));
+      if (i % 2 == 0) {
+        v1::Participant school;
+        school.set_name("plans/" + id + "/participants/s");
+        school.set_kind(v1::PARTICIPANT_KIND_AGENCY);
+        school.set_agency("agencies/school-1");
+        RETURN_IF_ERROR(tx.plans().AddParticipant(id, school));
+      }
+      if (i != 8) {  // p8 stays a draft of bup-1
+        v1::Approval approval;
+        approval.set_revision(1);
+        approval.set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+        approval.set_approver_identity_number(kGuardian);
+        approval.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+        RETURN_IF_ERROR(tx.plans().AddApproval(id, approval));
+      }
+    }
+    return tx.plans().RemoveParticipant("p4", "s", t0_);
+  }),
+              IsOk());
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    std::vector<std::string> seen;
+    std::string after;
+    for (;;) {
+      ASSIGN_OR_RETURN(auto page,
+                       tx.plans().ListForAgency("school-1", "", 0, after, 2));
+      for (const v1::Plan& p : page) seen.push_back(p.name());
+      if (page.size() < 2) break;
+      after = page.back().name().substr(6);
+    }
+    EXPECT_THAT(seen, ElementsAre("plans/p1", "plans/p2", "plans/p3",
+                                  "plans/p5", "plans/p6", "plans/p7"));
+    EXPECT_THAT(*tx.plans().ListForAgency("school-1", kChild, 0, "p2", 3),
+                SizeIs(3));
+    EXPECT_THAT(
+        *tx.plans().ListForAgency("bup-1", "", v1::PLAN_STATE_DRAFT, "", 10),
+        SizeIs(1));
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
 TEST_F(SqliteStoreTest, ParticipantsAndListing) {
   ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
     absl::Status s = tx.plans().Create(MakePlan("p1"), "staff-1", t0_);
