@@ -167,6 +167,55 @@ absl::Status SaveAnswer(storage::Transaction& tx, const Caller& caller,
                         const google::protobuf::Message& response,
                         absl::Time now);
 
+// Only requests with a request id and message responses can be writes.
+template <typename Request, typename Response>
+inline constexpr bool kCanWrite = requires(const Request& r) {
+  r.request_id();
+}
+&&std::is_base_of_v<google::protobuf::Message, Response>;
+
+// The write phase of one call, in the writer's transaction `tx`: for a
+// write, the answer of a retry from the request log; when `decided` (the
+// read phase filled `*effects`) and every version it read still holds,
+// that decision, else a decision here, on `tx`'s view; then the effects
+// applied and a write's answer saved for retries. `caller.request_id` and
+// `fingerprint` are set for a write.
+template <typename Request, typename Response>
+absl::Status WritePhase(const AppContext& ctx,
+                        const MethodSpec<Request, Response>& spec,
+                        storage::Transaction& tx, const Caller& caller,
+                        absl::string_view fingerprint, const Request& request,
+                        Response* response, bool decided, Effects* effects) {
+  if constexpr (kCanWrite<Request, Response>) {
+    if (spec.write) {
+      ASSIGN_OR_RETURN(const bool replayed,
+                       Replay(tx, caller, spec.name, fingerprint, response));
+      if (replayed) {
+        *effects = Effects();
+        return absl::OkStatus();
+      }
+    }
+  }
+  bool holds = false;
+  if (decided) {
+    ASSIGN_OR_RETURN(holds, effects->VersionsHold(tx));
+  }
+  if (!holds) {
+    response->Clear();
+    *effects = Effects();
+    RETURN_IF_ERROR(spec.decide(ctx, tx, caller, request, ctx.clock->Now(),
+                                response, effects));
+  }
+  RETURN_IF_ERROR(effects->Apply(tx));
+  if constexpr (kCanWrite<Request, Response>) {
+    if (spec.write && effects->refusal().ok()) {
+      RETURN_IF_ERROR(SaveAnswer(tx, caller, spec.name, fingerprint, *response,
+                                 ctx.clock->Now()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace internal
 
 // A MethodSpec's validate made from the method's parser: the parse, its
@@ -196,6 +245,20 @@ absl::Status ValidateBy(const AppContext& ctx, const Caller& caller,
                  v1::Name##Response* resp, Done done) {                       \
     runner_.Run(Methods::k##Name, caller, req, resp, std::move(done));        \
   }
+
+// Runs one call to its end inside `tx`, a write transaction the caller
+// holds (samplan-datagen writes thousands of calls in one), deciding at
+// ctx.clock->Now(): validate, for a write the request log, decide, apply
+// the effects, save a write's answer; exactly what the writer does, with
+// no read phase. Returns the call's answer: OK, a refusal whose record was
+// appended all the same, or an error that applied nothing (an error while
+// applying leaves `tx` to be rolled back). Caches in `ctx` are not told of
+// the changes (they have not committed): use a context without them.
+template <typename Request, typename Response>
+absl::Status RunInTransaction(const AppContext& ctx,
+                              const MethodSpec<Request, Response>& spec,
+                              storage::Transaction& tx, const Caller& caller,
+                              const Request& request, Response* response);
 
 // Runs methods (see the file comment). Thread-safe; `ctx` must outlive it.
 class Runner {
@@ -229,9 +292,7 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
   };
   auto call = std::make_shared<Call>();
   call->caller = caller;
-  // Only requests with a request id and message responses can be writes.
-  constexpr bool kCanWrite = requires { request.request_id(); }
-  &&std::is_base_of_v<google::protobuf::Message, Response>;
+  constexpr bool kCanWrite = internal::kCanWrite<Request, Response>;
   if constexpr (kCanWrite) {
     if (spec.write) {
       call->caller.request_id = request.request_id();
@@ -267,43 +328,34 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
   ctx.queue->Submit(
       [&ctx, &spec, call, &request,
        response](storage::Transaction& tx) -> absl::Status {
-        if constexpr (kCanWrite) {
-          if (spec.write) {
-            ASSIGN_OR_RETURN(call->replayed,
-                             internal::Replay(tx, call->caller, spec.name,
-                                              call->fingerprint, response));
-            if (call->replayed) {
-              call->effects = Effects();
-              return absl::OkStatus();
-            }
-          }
-        }
-        bool holds = false;
-        if (!spec.in_writer) {
-          ASSIGN_OR_RETURN(holds, call->effects.VersionsHold(tx));
-        }
-        if (!holds) {
-          // Decide (again) on the writer's view.
-          response->Clear();
-          call->effects = Effects();
-          RETURN_IF_ERROR(spec.decide(ctx, tx, call->caller, request,
-                                      ctx.clock->Now(), response,
-                                      &call->effects));
-        }
-        RETURN_IF_ERROR(call->effects.Apply(tx));
-        if constexpr (kCanWrite) {
-          if (spec.write && call->effects.refusal().ok()) {
-            RETURN_IF_ERROR(internal::SaveAnswer(tx, call->caller, spec.name,
-                                                 call->fingerprint, *response,
-                                                 ctx.clock->Now()));
-          }
-        }
-        return absl::OkStatus();
+        return internal::WritePhase(
+            ctx, spec, tx, call->caller, call->fingerprint, request, response,
+            /*decided=*/!spec.in_writer, &call->effects);
       },
       [call, done = std::move(done)](absl::Status s) {
         if (s.ok()) call->effects.RunCommitted();
         done(s.ok() ? call->effects.refusal() : s);
       });
+}
+
+template <typename Request, typename Response>
+absl::Status RunInTransaction(const AppContext& ctx,
+                              const MethodSpec<Request, Response>& spec,
+                              storage::Transaction& tx, const Caller& caller,
+                              const Request& request, Response* response) {
+  RETURN_IF_ERROR(spec.validate(ctx, caller, request));
+  Caller c = caller;
+  std::string fingerprint;
+  if constexpr (internal::kCanWrite<Request, Response>) {
+    if (spec.write) {
+      c.request_id = request.request_id();
+      fingerprint = Fingerprint(request);
+    }
+  }
+  Effects effects;
+  RETURN_IF_ERROR(internal::WritePhase(ctx, spec, tx, c, fingerprint, request,
+                                       response, /*decided=*/false, &effects));
+  return effects.refusal();
 }
 
 }  // namespace samplan::app

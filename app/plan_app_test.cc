@@ -496,6 +496,49 @@ TEST_F(PlanAppTest, CreatePlanMakesADraftLedByTheCaller) {
   EXPECT_EQ(created[0].request_id(), "r1");
 }
 
+// RunInTransaction runs calls to their end in a transaction its caller
+// holds, as the writer does: a write with its record and saved answer, its
+// retry answered from the request log without a second record, a refused
+// read with its record, and an invalid request with nothing.
+TEST_F(PlanAppTest, RunInTransactionRunsCallsInTheCallersTransaction) {
+  AppContext ctx = ctx_;
+  ctx.read_cache = nullptr;  // not told of changes before they commit
+  const int64_t before = AuditSize();
+  const v1::CreatePlanRequest req = PlanRequest("in-tx", child_, {"bup-1"});
+  v1::CreatePlanRequest invalid = req;
+  invalid.set_request_id("");
+  v1::CreatePlanResponse first;
+  v1::CreatePlanResponse retry;
+  v1::CreatePlanResponse none;
+  v1::GetPlanResponse hidden;
+  absl::Status refused;
+  absl::Status rejected;
+  ASSERT_THAT(store_->Write([&](storage::Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(RunInTransaction(ctx, PlanMethods::kCreatePlan, tx, school_,
+                                     req, &first));
+    RETURN_IF_ERROR(RunInTransaction(ctx, PlanMethods::kCreatePlan, tx, school_,
+                                     req, &retry));
+    v1::GetPlanRequest get;
+    get.set_name(first.plan().name());
+    // A draft: hidden from the invited agency.
+    refused =
+        RunInTransaction(ctx, PlanMethods::kGetPlan, tx, bup_, get, &hidden);
+    rejected = RunInTransaction(ctx, PlanMethods::kCreatePlan, tx, school_,
+                                invalid, &none);
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(retry.plan().name(), first.plan().name());
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(rejected, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(AuditSize(), before + 2);
+  const std::vector<v1::AuditEvent> reads =
+      Audit("bup-1", v1::AUDIT_ACTION_PLAN_READ);
+  ASSERT_THAT(reads, SizeIs(1));
+  EXPECT_EQ(reads[0].decision(), v1::DECISION_DENY);
+  EXPECT_THAT(PlanCount("school-1"), 1u);
+}
+
 TEST_F(PlanAppTest, CreatePlanIsIdempotent) {
   const v1::CreatePlanRequest req = PlanRequest("same-id", child_, {"bup-1"});
   v1::CreatePlanResponse first;
