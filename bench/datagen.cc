@@ -5,18 +5,19 @@
 // agencies, the people (children and their guardians, with valid identity
 // numbers), the plans with their entries and approvals, the grants with
 // their endings, each with its time. Every one of those writes becomes an
-// Action; the actions are sorted by time and replayed through the storage
-// API, in large transactions, merged with a stream of reads (GetPlan,
-// searches, access checks, audit queries) whose times grow with the log.
-// So the audit log is in time order, every record is written by the same
-// storage calls, with the same messages, as the server's request handlers
-// (app/plan_app.cc, consent_app.cc, admin_app.cc) make them, and every
-// read is decided by the real consent engine against the grants and custody
-// facts already written at its time.
+// Action; the actions are sorted by time and replayed, in large
+// transactions, merged with a stream of reads (GetPlan, searches, access
+// checks, audit queries) whose times grow with the log. Every write and
+// read is a request to the server's own application method (app/), run
+// by app::RunInTransaction in the batch's transaction with the clock set
+// to its time: the method validates it, decides it (the consent engine
+// against the grants and custody facts written so far), writes, and
+// appends its audit record, as it does in the server. So the audit log is
+// in time order and holds exactly what the server would have written;
+// the generator only chooses who asks what, and when.
 //
-// What is not written: the idempotency records (table `requests`) the
-// server keeps for every write, and signed checkpoints (the server signs
-// one with its own key when it starts).
+// What is not written: signed checkpoints (the server signs one with its
+// own key when it starts).
 
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -38,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
@@ -47,6 +50,15 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "app/admin_app.h"
+#include "app/app_support.h"
+#include "app/audit_app.h"
+#include "app/caller.h"
+#include "app/consent_app.h"
+#include "app/method.h"
+#include "app/plan_app.h"
+#include "audit/merkle.h"
+#include "common/clock.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "consent/engine.h"
@@ -75,12 +87,14 @@ Usage:
   samplan-datagen --help
 
 What it writes:
-  Everything goes through samplan's own storage layer, with the records the
-  server's request handlers would have stored: opening the file migrates
-  the schema, resource names and ids look like the server's ("plans/<20
-  characters of a-z0-9>"), identity numbers are valid (date, serial, Luhn
-  check digit; about 2% coordination numbers), and every audit event is
-  appended to the Merkle tree. samplan-server can serve the file as it is.
+  Every write and read is a request to samplan's own application methods,
+  the ones the server runs for its callers, with the time of the request:
+  they validate it, decide it, store what it changes and append its audit
+  record, so the file holds what the server would have stored. Opening the
+  file migrates the schema, resource names and ids look like the server's
+  ("plans/<20 characters of a-z0-9>"), identity numbers are valid (date,
+  serial, Luhn check digit; about 2% coordination numbers), and every audit
+  event is in the Merkle tree. samplan-server can serve the file as it is.
 
   At --scale 1 (the default):
     1,000,000 children (subjects), each with custody facts for one or two
@@ -96,9 +110,11 @@ What it writes:
       plan, for 3-12 months; most active now, about 4% withdrawn, a few
       revoked or voided, and the lapsed ones marked expired by the sweeper;
       three subjects get exactly 1, 20 and 200 grants (see the manifest);
-    10,000,000 audit events: one for every write above, and reads for the
-      rest (GetPlan with one consent-engine decision per entry, plan and
-      grant searches, access checks, audit queries), skewed so that a few
+    10,000,000 audit events: one for every write above (the sweeper's
+      one per expired grant), and reads for the rest, one record each
+      (GetPlan, its record holding the consent engine's decision for every
+      entry; plan and grant searches, access checks, audit queries; some
+      refused, by agencies that do not take part), skewed so that a few
       plans (and subjects) are read very often and most rarely.
   Every count scales with --scale: 0.001 gives 1,000 subjects, 200 plans,
   1,000 grants and 10,000 events in a few seconds. The pool of agencies is
@@ -111,9 +127,8 @@ What it writes:
   that time has nothing to expire: its sweeper adds no audit events while
   a benchmark counts them.
 
-  Not written: the idempotency records the server keeps for each write
-  (table requests; the events carry request ids nonetheless), and signed
-  checkpoints (samplan-server signs one with its own key when it starts).
+  Not written: signed checkpoints (samplan-server signs one with its own
+  key when it starts).
 
   Time and size: the full volume makes a file of roughly 12 GB and takes
   on the order of half an hour to an hour (the store's random index inserts
@@ -146,10 +161,11 @@ Options:
                    (default 1)
   --batch N        audit events per transaction, 100-1000000 (default
                    100000); each transaction also holds the records its
-                   requests wrote. The store commits with synchronous=FULL
-                   and its page cache is small: big transactions write each
-                   index page once instead of many times (100000 runs about
-                   1.6 times as fast as 10000 once the file passes 1 GB).
+                   requests wrote. The store commits with synchronous=FULL:
+                   big transactions write each index page once instead of
+                   many times. The writer keeps up to 2 GiB of pages in
+                   memory, so that a transaction's changed pages are not
+                   written out and read back before it commits.
   --manifest FILE  also write a JSON file for the benchmark scripts,
                    atomically (FILE.tmp, then rename); see Manifest below
   --now TIME       the end of the generated year, RFC 3339
@@ -168,7 +184,8 @@ Manifest (--manifest):
               plan_revisions, participants, entries, approvals, grants,
               grants_withdrawn, grants_revoked, grants_expired, grants_void,
               audit_events (this run), audit_tree_size_before,
-              audit_tree_size, read_requests, audit_events_by_action {...}},
+              audit_tree_size, audit_root_hash (hex: the same data gives
+              the same root), read_requests, audit_events_by_action {...}},
    "load_agencies": [{id, name, sector, role, certificate_identity,
                       plans_visible}],
    "history_subjects": [100 x {subject, audit_events, grants, plan?,
@@ -891,8 +908,6 @@ struct GrantInfo {
   uint8_t receiving_count = 0;
   std::array<uint16_t, 3> disclosing{};
   std::array<uint16_t, 3> receiving{};
-  bool recorded = false;  // replay state
-  bool ended = false;
 };
 
 enum ActionKind : uint8_t {
@@ -1016,6 +1031,22 @@ Volume VolumeFor(double scale) {
   return v;
 }
 
+// The server's ids, from the seeded stream: the next ones handed out can be
+// set, so that plans, entries and grants get the ids planned for them.
+// Single-threaded (samplan-datagen runs one call at a time).
+class DatagenIds final : public app::IdGenerator {
+ public:
+  explicit DatagenIds(uint64_t seed) : rng(seed) {}
+  std::string NewId() override;
+  // The next NewId() returns `id` (after any set before).
+  void Next(std::string id) { next_.push_back(std::move(id)); }
+
+  Rng rng;
+
+ private:
+  std::deque<std::string> next_;
+};
+
 class Datagen {
  public:
   Datagen(const Config& config, const consent::Policy& policy,
@@ -1036,7 +1067,12 @@ class Datagen {
         banks_(MakeBanks()),
         ids_(Mix(root_, kStreamIds)),
         writes_(Mix(root_, kStreamWrites)),
-        reads_(Mix(root_, kStreamReads)) {}
+        reads_(Mix(root_, kStreamReads)),
+        clock_(absl::UnixEpoch()) {
+    ctx_.clock = &clock_;
+    ctx_.ids = &ids_;
+    ctx_.policy = policy_;
+  }
 
   // Plans everything in memory. `store` is read (inside one read
   // transaction) only with --append, to keep new subjects new.
@@ -1047,6 +1083,7 @@ class Datagen {
   absl::Status Replay(storage::Store& store);
 
   absl::Status WriteManifest(const std::string& path, int64_t tree_size,
+                             absl::string_view root_hash,
                              absl::Duration elapsed) const;
   const Counts& counts() const { return counts_; }
   int64_t reads_budget() const { return read_budget_; }
@@ -1086,6 +1123,13 @@ class Datagen {
     int32_t plan = -1;
   };
   Scope PlanScope(Rng& r, const PlanInfo& p, bool may_limit, Micros t) const;
+  // Whether `agency` sees plan `p` at `t` (so may limit a grant to it): the
+  // lead agency once it exists, the others once it was first approved.
+  static bool SeesPlan(const PlanInfo& p, uint16_t agency, Micros t) {
+    if (t <= p.create_time) return false;
+    return agency == p.agency[0] ||
+           (p.approve_time[0] != 0 && t > p.approve_time[0]);
+  }
   Scope SectorScope(Rng& r, v1::Sector from) const;
   // Adds the grants of one consent: every competent grantor grants the same
   // scope. Returns how many were added (at most `budget`).
@@ -1093,37 +1137,48 @@ class Datagen {
                      uint16_t recorder, int64_t budget);
   void AddEnding(Rng& r, GrantInfo& g);
 
-  // --- replay ---
+  // --- replay: every write and read is a call of the server's own
+  // application method (app/), run in the batch's transaction ---
+  app::Caller CallerOf(uint16_t agency, uint16_t staff) const;
+  // Runs one call at time `t` by staff member `staff` of `agency`, sets
+  // `*answer` to its answer (a refusal included), and fails when it did
+  // not append exactly one audit record. `subject`: the subject index the
+  // record is about, or -1.
+  template <typename Request, typename Response>
+  absl::Status Call(storage::Transaction& tx, Micros t,
+                    const app::MethodSpec<Request, Response>& spec,
+                    uint16_t agency, uint16_t staff, const Request& request,
+                    Response* response, int64_t subject,
+                    absl::Status* answer = nullptr);
+  // Call for a write, with a new request id; a refusal is an error.
+  template <typename Request, typename Response>
+  absl::Status Write(storage::Transaction& tx, Micros t,
+                     const app::MethodSpec<Request, Response>& spec,
+                     uint16_t agency, uint16_t staff, Request& request,
+                     Response* response, int64_t subject);
+  // Counts the audit records appended since the last count, about subject
+  // index `subject` (-1: none; kSubjectOfEachRecord: each record's own),
+  // and returns how many.
+  static constexpr int64_t kSubjectOfEachRecord = -2;
+  absl::StatusOr<int64_t> Counted(storage::Transaction& tx, int64_t subject);
+
   absl::Status Emit(storage::Transaction& tx, const Action& a);
   absl::Status EmitCustody(storage::Transaction& tx, const Action& a);
   absl::Status EmitPlanCreate(storage::Transaction& tx, uint32_t p, Micros t);
   absl::Status EmitEntry(storage::Transaction& tx, uint32_t p, int k, Micros t);
-  absl::Status EmitApproval(storage::Transaction& tx, uint32_t p, int which,
-                            Micros t);
+  absl::Status EmitApproval(storage::Transaction& tx, uint32_t p, Micros t);
   absl::Status EmitGrant(storage::Transaction& tx, uint32_t g, Micros t);
   absl::Status EmitGrantEnd(storage::Transaction& tx, uint32_t g, Micros t);
   absl::Status EmitRead(storage::Transaction& tx, Micros t);
 
-  absl::StatusOr<bool> ReadPlan(storage::Transaction& tx, Micros t,
-                                int64_t room);
+  absl::StatusOr<bool> ReadPlan(storage::Transaction& tx, Micros t);
   absl::Status ReadOne(storage::Transaction& tx, Micros t, int kind);
 
   Micros ReadTime() const;
   int32_t PickPlan(Rng& r) const;
   int64_t PickSubject(Rng& r) const;
-  void BuildHeader(uint32_t p, v1::Plan* plan) const;
+  void BuildPlan(uint32_t p, v1::Plan* plan) const;
   void BuildText(Rng& r, int category, std::string* out) const;
-  void LoadFacts(uint32_t subject);
-  consent::Decision DecideFor(uint32_t subject, const PlanInfo& plan,
-                              uint16_t owner, uint16_t reader, int category,
-                              bool participates, Micros t);
-
-  // Starts event_ for a request of `agency` (by staff member `actor`; no
-  // agency for the server itself when agency < 0).
-  void StartEvent(Micros t, int agency, int actor, v1::AuditAction action,
-                  absl::string_view subject, absl::string_view resource,
-                  bool write);
-  absl::Status AppendEvent(storage::Transaction& tx, int64_t subject);
   const std::string& Actor(uint16_t agency, uint16_t staff) const {
     return agencies_[agency].staff[staff].actor;
   }
@@ -1155,8 +1210,6 @@ class Datagen {
   std::vector<PlanInfo> plans_;
   std::vector<EntryInfo> entries_;
   std::vector<GrantInfo> grants_;
-  std::vector<uint32_t> grant_offsets_;  // per subject, into grant_list_
-  std::vector<uint32_t> grant_list_;     // grant indexes, by grant id
   std::vector<Action> actions_;
   std::vector<uint32_t> hot_;  // plans by popularity
   std::vector<uint32_t> load_plans_;
@@ -1167,9 +1220,13 @@ class Datagen {
   std::vector<Special> special_;
 
   // Replay state.
-  Rng ids_;
+  DatagenIds ids_;
   Rng writes_;
   Rng reads_;
+  FakeClock clock_;
+  app::AppContext ctx_;   // no store, queue or caches: RunInTransaction
+  int64_t log_size_ = 0;  // the audit log's size, as last counted
+  absl::flat_hash_map<std::string, uint32_t> subject_index_;  // by number
   int64_t read_budget_ = 0;
   int64_t read_events_ = 0;
   int64_t batch_events_ = 0;
@@ -1177,20 +1234,6 @@ class Datagen {
   std::vector<uint32_t> recorded_subjects_;  // in custody order
   std::vector<uint32_t> recorded_grants_;    // in recording order
   Counts counts_;
-
-  // Reused messages and buffers (no per-row allocations of our own).
-  v1::AuditEvent event_;
-  v1::Plan plan_msg_;
-  v1::Entry entry_msg_;
-  v1::Participant participant_msg_;
-  v1::Approval approval_msg_;
-  v1::CustodyFact custody_msg_;
-  v1::Grant grant_msg_;
-  std::string request_id_;
-  std::string text_buf_;
-  std::string resource_;
-  std::vector<consent::Grant> facts_grants_;
-  std::vector<consent::CustodyFact> facts_custody_;
 };
 
 // ---------------------------------------------------------------- prepare
@@ -1417,7 +1460,7 @@ void Datagen::MakePlans() {
   int64_t load_made = 0;
   for (int64_t pi = 0; pi < n_plans; ++pi) {
     PlanInfo& p = plans_[static_cast<size_t>(pi)];
-    p.id = NewId(ids_);
+    p.id = NewId(ids_.rng);
     p.subject = plan_order_[static_cast<size_t>(pi)];
     subjects_[p.subject].plan = static_cast<int32_t>(pi);
     p.create_time = times[static_cast<size_t>(pi)];
@@ -1458,7 +1501,7 @@ void Datagen::MakePlans() {
       t += gap();
       if (t > end_ - kMinute) break;
       EntryInfo e;
-      e.id = NewId(ids_);
+      e.id = NewId(ids_.rng);
       e.time = t;
       int who = 0;
       if (k >= lead_first) {
@@ -1661,7 +1704,7 @@ int64_t Datagen::AddConsent(Rng& r, uint32_t subject, Micros t,
   int64_t added = 0;
   auto add = [&](int32_t grantor, Micros when) {
     GrantInfo g;
-    g.id = NewId(ids_);
+    g.id = NewId(ids_.rng);
     g.subject = subject;
     g.grantor = grantor;
     g.plan = scope.plan;
@@ -1758,9 +1801,10 @@ void Datagen::MakeGrants() {
       while (made < sp.grants) {
         const Micros t =
             uniform(std::max(first, p.create_time - 7 * kDay), last);
-        const Scope scope = PlanScope(r, p, true, t);
-        const int64_t n = AddConsent(r, sp.subject, t, scope,
-                                     p.agency[r.Below(3)], sp.grants - made);
+        const uint16_t recorder = p.agency[r.Below(3)];
+        const Scope scope = PlanScope(r, p, SeesPlan(p, recorder, t), t);
+        const int64_t n =
+            AddConsent(r, sp.subject, t, scope, recorder, sp.grants - made);
         if (n == 0) break;  // cannot happen for a child under 14
         made += n;
       }
@@ -1779,8 +1823,8 @@ void Datagen::MakeGrants() {
           c == 0 ? std::max(first,
                             p.create_time - Scaled(r.Range(kMinute, 7 * kDay)))
                  : uniform(p.create_time + kHour, last);
-      const Scope scope = PlanScope(r, p, c > 0, t);
       const uint16_t recorder = c == 0 ? p.agency[0] : p.agency[r.Below(3)];
+      const Scope scope = PlanScope(r, p, c > 0 && SeesPlan(p, recorder, t), t);
       budget -= AddConsent(r, p.subject, t, scope, recorder, budget);
     }
     if ((pi & 0xffff) == 0 && progress_.Due()) {
@@ -1823,8 +1867,7 @@ void Datagen::MakeGrants() {
     }
   }
 
-  // Replay order: by recording time. Then each subject's grants by id, the
-  // order in which the store lists them to the engine.
+  // Replay order: by recording time.
   std::sort(grants_.begin(), grants_.end(),
             [](const GrantInfo& a, const GrantInfo& b) {
               if (a.create_time != b.create_time) {
@@ -1832,25 +1875,6 @@ void Datagen::MakeGrants() {
               }
               return a.id < b.id;
             });
-  grant_offsets_.assign(subjects_.size() + 1, 0);
-  for (const GrantInfo& g : grants_) ++grant_offsets_[g.subject + 1];
-  for (size_t i = 1; i < grant_offsets_.size(); ++i) {
-    grant_offsets_[i] += grant_offsets_[i - 1];
-  }
-  grant_list_.resize(grants_.size());
-  std::vector<uint32_t> fill(grant_offsets_.begin(), grant_offsets_.end() - 1);
-  for (size_t i = 0; i < grants_.size(); ++i) {
-    grant_list_[fill[grants_[i].subject]++] = static_cast<uint32_t>(i);
-  }
-  for (size_t s = 0; s < subjects_.size(); ++s) {
-    auto begin = grant_list_.begin() + grant_offsets_[s];
-    auto end = grant_list_.begin() + grant_offsets_[s + 1];
-    if (end - begin > 1) {
-      std::sort(begin, end, [&](uint32_t a, uint32_t b) {
-        return grants_[a].id < grants_[b].id;
-      });
-    }
-  }
 }
 
 void Datagen::MakeActions() {
@@ -1936,33 +1960,90 @@ absl::Status Datagen::Prepare(storage::Store& store) {
   return absl::OkStatus();
 }
 
-// ----------------------------------------------------------------- events
+// ------------------------------------------------------------------- calls
 
-void Datagen::StartEvent(Micros t, int agency, int actor,
-                         v1::AuditAction action, absl::string_view subject,
-                         absl::string_view resource, bool write) {
-  event_.Clear();
-  SetTs(t, event_.mutable_time());
-  if (agency >= 0) {
-    const AgencyInfo& a = agencies_[static_cast<size_t>(agency)];
-    event_.set_agency(a.name);
-    event_.set_actor(a.staff[static_cast<size_t>(actor)].actor);
-    event_.set_certificate(a.certificate);
-    if (write) event_.set_request_id(request_id_);
+std::string DatagenIds::NewId() {
+  if (!next_.empty()) {
+    std::string id = std::move(next_.front());
+    next_.pop_front();
+    return id;
   }
-  event_.set_action(action);
-  event_.set_subject(subject.data(), subject.size());
-  event_.set_resource(resource.data(), resource.size());
+  return std::string(View(samplan::datagen::NewId(rng)));
 }
 
-absl::Status Datagen::AppendEvent(storage::Transaction& tx, int64_t subject) {
-  absl::StatusOr<int64_t> index = tx.audit().Append(event_);
-  if (!index.ok()) return index.status();
-  ++counts_.events;
-  ++batch_events_;
-  ++counts_.by_action[static_cast<size_t>(event_.action()) & 31];
-  if (subject >= 0) ++subjects_[static_cast<size_t>(subject)].events;
+app::Caller Datagen::CallerOf(uint16_t agency, uint16_t staff) const {
+  const AgencyInfo& a = agencies_[agency];
+  app::Caller c;
+  c.agency_id = a.id;
+  c.sector = static_cast<consent::Sector>(a.sector);
+  c.role = a.role == v1::AGENCY_ROLE_AUDITOR         ? app::Role::kAuditor
+           : a.role == v1::AGENCY_ROLE_ADMINISTRATOR ? app::Role::kAdministrator
+                                                     : app::Role::kAgencySystem;
+  c.actor = a.staff[staff].actor;
+  c.certificate = a.certificate;
+  return c;
+}
+
+template <typename Request, typename Response>
+absl::Status Datagen::Call(storage::Transaction& tx, Micros t,
+                           const app::MethodSpec<Request, Response>& spec,
+                           uint16_t agency, uint16_t staff,
+                           const Request& request, Response* response,
+                           int64_t subject, absl::Status* answer) {
+  clock_.Set(AbslTime(t));
+  const absl::Status s = app::RunInTransaction(
+      ctx_, spec, tx, CallerOf(agency, staff), request, response);
+  ASSIGN_OR_RETURN(const int64_t records, Counted(tx, subject));
+  if (records != 1) {
+    return absl::InternalError(absl::StrCat(
+        spec.name, " at ", absl::FormatTime(AbslTime(t)), " by ",
+        agencies_[agency].id, " appended ", records,
+        " audit records instead of one; it answered: ", s.ToString()));
+  }
+  if (answer != nullptr) *answer = s;
   return absl::OkStatus();
+}
+
+template <typename Request, typename Response>
+absl::Status Datagen::Write(storage::Transaction& tx, Micros t,
+                            const app::MethodSpec<Request, Response>& spec,
+                            uint16_t agency, uint16_t staff, Request& request,
+                            Response* response, int64_t subject) {
+  NewRequestId(writes_, request.mutable_request_id());
+  absl::Status answer;
+  RETURN_IF_ERROR(
+      Call(tx, t, spec, agency, staff, request, response, subject, &answer));
+  if (!answer.ok()) {
+    return absl::InternalError(absl::StrCat(
+        spec.name, " at ", absl::FormatTime(AbslTime(t)), " by ",
+        agencies_[agency].id, " was refused: ", answer.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Datagen::Counted(storage::Transaction& tx,
+                                         int64_t subject) {
+  ASSIGN_OR_RETURN(const int64_t size, tx.audit().Size());
+  const int64_t records = size - log_size_;
+  for (int64_t i = log_size_; i < size; ++i) {
+    ASSIGN_OR_RETURN(const v1::AuditEvent e, tx.audit().Get(i));
+    ++counts_.by_action[static_cast<size_t>(e.action()) & 31];
+    if (subject == kSubjectOfEachRecord && !e.subject().empty()) {
+      if (subject_index_.empty()) {
+        subject_index_.reserve(subjects_.size());
+        for (uint32_t k = 0; k < subjects_.size(); ++k) {
+          subject_index_.emplace(View(subjects_[k].number), k);
+        }
+      }
+      auto it = subject_index_.find(e.subject());
+      if (it != subject_index_.end()) ++subjects_[it->second].events;
+    }
+  }
+  log_size_ = size;
+  counts_.events += records;
+  batch_events_ += records;
+  if (subject >= 0) subjects_[static_cast<size_t>(subject)].events += records;
+  return records;
 }
 
 std::string Datagen::GuardianName(uint32_t g) const {
@@ -1973,21 +2054,14 @@ std::string Datagen::GuardianName(uint32_t g) const {
   return absl::StrCat(first.display, " ", last.display);
 }
 
-// The plan's header as every revision stores it; the caller sets state,
-// revision, effective_revision and update_time.
-void Datagen::BuildHeader(uint32_t pi, v1::Plan* plan) const {
+// The plan as CreatePlan's request gives it: the subject, the coordinator
+// and the review dates.
+void Datagen::BuildPlan(uint32_t pi, v1::Plan* plan) const {
   const PlanInfo& p = plans_[pi];
   const Subject& s = subjects_[p.subject];
   const AgencyInfo& lead = agencies_[p.agency[0]];
   plan->Clear();
-  plan->set_name(absl::StrCat("plans/", View(p.id)));
   plan->set_subject(View(s.number).data(), 12);
-  const absl::CivilDay birth = DayFromNumber(s.birth);
-  google::type::Date* d = plan->mutable_subject_birth_date();
-  d->set_year(static_cast<int32_t>(birth.year()));
-  d->set_month(birth.month());
-  d->set_day(birth.day());
-  plan->set_lead_agency(lead.name);
   v1::Coordinator* c = plan->mutable_coordinator();
   const Staff& staff = lead.staff[p.lead_actor];
   c->set_display_name(StaffName(p.agency[0], p.lead_actor));
@@ -2008,20 +2082,15 @@ void Datagen::BuildHeader(uint32_t pi, v1::Plan* plan) const {
   v1::ReviewDate* follow = plan->add_review_dates();
   follow->set_kind(v1::REVIEW_KIND_FOLLOW_UP);
   const absl::CivilDay f = created + 56 + static_cast<int>(h % 35);
-  follow->mutable_date()->set_year(static_cast<int32_t>(f.year()));
-  follow->mutable_date()->set_month(f.month());
-  follow->mutable_date()->set_day(f.day());
+  app::SetDate(f, follow->mutable_date());
   follow->set_description("Uppföljning av mål och insatser med familjen");
   if (h % 3 != 0) {
     v1::ReviewDate* eval = plan->add_review_dates();
     eval->set_kind(v1::REVIEW_KIND_EVALUATION);
     const absl::CivilDay e = created + 180 + static_cast<int>(h % 20);
-    eval->mutable_date()->set_year(static_cast<int32_t>(e.year()));
-    eval->mutable_date()->set_month(e.month());
-    eval->mutable_date()->set_day(e.day());
+    app::SetDate(e, eval->mutable_date());
     eval->set_description("Utvärdering av planen");
   }
-  SetTs(p.create_time, plan->mutable_create_time());
 }
 
 void Datagen::BuildText(Rng& r, int category, std::string* out) const {
@@ -2051,7 +2120,7 @@ absl::Status Datagen::Emit(storage::Transaction& tx, const Action& a) {
     case kActEntry:
       return EmitEntry(tx, a.index, a.sub, a.time);
     case kActApprove:
-      return EmitApproval(tx, a.index, a.sub, a.time);
+      return EmitApproval(tx, a.index, a.time);
     case kActGrant:
       return EmitGrant(tx, a.index, a.time);
     case kActGrantEnd:
@@ -2061,13 +2130,12 @@ absl::Status Datagen::Emit(storage::Transaction& tx, const Action& a) {
   }
 }
 
-// ConsentApp::CreateCustodyFact: one fact per request.
+// CreateCustodyFact: one fact per request.
 absl::Status Datagen::EmitCustody(storage::Transaction& tx, const Action& a) {
   Subject& s = subjects_[a.index];
   const uint32_t g = s.guardian + a.sub;
-  NewRequestId(writes_, &request_id_);
-  v1::CustodyFact& f = custody_msg_;
-  f.Clear();
+  v1::CreateCustodyFactRequest req;
+  v1::CustodyFact& f = *req.mutable_custody_fact();
   f.set_subject(s.number.data(), 12);
   f.set_guardian_identity_number(guardians_[g].data(), 12);
   SetTs(BirthStart(s), f.mutable_valid_from());
@@ -2083,122 +2151,68 @@ absl::Status Datagen::EmitCustody(storage::Transaction& tx, const Action& a) {
                                   writes_.Range(100, 9999), "-",
                                   day.year() % 100));
   }
-  f.set_name(absl::StrCat("custodyFacts/", View(NewId(ids_))));
-  f.set_recorded_by_agency(agencies_[s.custody_agency].name);
-  f.set_recorded_by_actor(Actor(s.custody_agency, s.custody_actor));
-  SetTs(a.time, f.mutable_create_time());
-  RETURN_IF_ERROR(tx.custody().AddCustody(f));
-  StartEvent(a.time, s.custody_agency, s.custody_actor,
-             v1::AUDIT_ACTION_CUSTODY_RECORDED, View(s.number), f.name(), true);
-  RETURN_IF_ERROR(AppendEvent(tx, a.index));
+  v1::CreateCustodyFactResponse resp;
+  RETURN_IF_ERROR(Write(tx, a.time, app::ConsentMethods::kCreateCustodyFact,
+                        s.custody_agency, s.custody_actor, req, &resp,
+                        a.index));
   ++counts_.custody_facts;
   if (s.custody_recorded == 0) recorded_subjects_.push_back(a.index);
   ++s.custody_recorded;
   return absl::OkStatus();
 }
 
-// PlanApp::CreatePlan.
+// CreatePlan by the lead agency, inviting the two other agencies and the
+// guardians (the server adds the lead agency and the subject).
 absl::Status Datagen::EmitPlanCreate(storage::Transaction& tx, uint32_t pi,
                                      Micros t) {
   PlanInfo& p = plans_[pi];
   const Subject& s = subjects_[p.subject];
-  NewRequestId(writes_, &request_id_);
-  const std::string& actor = Actor(p.agency[0], p.lead_actor);
-  BuildHeader(pi, &plan_msg_);
-  plan_msg_.set_state(v1::PLAN_STATE_DRAFT);
-  plan_msg_.set_revision(1);
-  plan_msg_.set_effective_revision(0);
-  SetTs(t, plan_msg_.mutable_update_time());
-  RETURN_IF_ERROR(tx.plans().Create(plan_msg_, actor, AbslTime(t)));
-  const std::string plan_id(View(p.id));
-  const std::string& plan_name = plan_msg_.name();
-
-  // The lead agency and the subject, then the invited: the two agencies and
-  // the guardians.
+  v1::CreatePlanRequest req;
+  BuildPlan(pi, req.mutable_plan());
   static const char* const kRoleNotes[] = {"", "mentor och elevhälsa",
                                            "handläggare barn och unga",
                                            "behandlare och psykolog"};
-  int participants = 0;
-  auto add = [&](v1::ParticipantKind kind, int agency, int guardian,
-                 absl::string_view note) -> absl::Status {
-    v1::Participant& q = participant_msg_;
-    q.Clear();
-    q.set_kind(kind);
-    if (agency >= 0) {
-      const AgencyInfo& a = agencies_[static_cast<size_t>(agency)];
-      q.set_agency(a.name);
-      q.set_display_name(a.display_name);
-    } else if (kind == v1::PARTICIPANT_KIND_SUBJECT) {
-      q.set_identity_number(s.number.data(), 12);
-    } else {
-      q.set_identity_number(guardians_[static_cast<size_t>(guardian)].data(),
-                            12);
-      q.set_display_name(GuardianName(static_cast<uint32_t>(guardian)));
-    }
-    // Invited participants carry their role note (the lead agency and the
-    // subject, added by the server, none).
-    if (!note.empty()) q.set_role_note(note.data(), note.size());
-    q.set_name(absl::StrCat(plan_name, "/participants/", View(NewId(ids_))));
-    SetTs(t, q.mutable_invite_time());
-    ++participants;
-    return tx.plans().AddParticipant(plan_id, q);
-  };
-  RETURN_IF_ERROR(add(v1::PARTICIPANT_KIND_AGENCY, p.agency[0], -1, ""));
-  RETURN_IF_ERROR(add(v1::PARTICIPANT_KIND_SUBJECT, -1, -1, ""));
   for (int i = 1; i < 3; ++i) {
-    const uint16_t a = p.agency[static_cast<size_t>(i)];
-    RETURN_IF_ERROR(add(v1::PARTICIPANT_KIND_AGENCY, a, -1,
-                        kRoleNotes[agencies_[a].sector]));
+    const AgencyInfo& a = agencies_[p.agency[static_cast<size_t>(i)]];
+    v1::Participant* q = req.add_participants();
+    q->set_kind(v1::PARTICIPANT_KIND_AGENCY);
+    q->set_agency(a.name);
+    q->set_role_note(kRoleNotes[a.sector]);
   }
   for (int g = 0; g < s.guardians; ++g) {
-    RETURN_IF_ERROR(add(v1::PARTICIPANT_KIND_GUARDIAN, -1,
-                        static_cast<int>(s.guardian) + g, "vårdnadshavare"));
+    const uint32_t guardian = s.guardian + static_cast<uint32_t>(g);
+    v1::Participant* q = req.add_participants();
+    q->set_kind(v1::PARTICIPANT_KIND_GUARDIAN);
+    q->set_identity_number(guardians_[guardian].data(), 12);
+    q->set_display_name(GuardianName(guardian));
+    q->set_role_note("vårdnadshavare");
   }
-  StartEvent(t, p.agency[0], p.lead_actor, v1::AUDIT_ACTION_PLAN_CREATED,
-             View(s.number), plan_name, true);
-  event_.set_decision(v1::DECISION_UNSPECIFIED);
-  event_.set_detail(absl::StrCat("plan created as a draft with ", participants,
-                                 " participants"));
-  RETURN_IF_ERROR(AppendEvent(tx, p.subject));
-  p.revision = 1;
+  ids_.Next(std::string(View(p.id)));
+  v1::CreatePlanResponse resp;
+  RETURN_IF_ERROR(Write(tx, t, app::PlanMethods::kCreatePlan, p.agency[0],
+                        p.lead_actor, req, &resp, p.subject));
+  p.revision = static_cast<uint8_t>(resp.plan().revision());
   ++plans_created_;
   ++agencies_[p.agency[0]].visible;
   ++counts_.plans;
   ++counts_.revisions;
-  counts_.participants += participants;
+  counts_.participants += resp.participants_size();
   return absl::OkStatus();
 }
 
-// PlanApp::CreateEntry: a new revision and the entry written in it.
+// CreateEntry: a new revision and the entry written in it.
 absl::Status Datagen::EmitEntry(storage::Transaction& tx, uint32_t pi, int k,
                                 Micros t) {
   PlanInfo& p = plans_[pi];
-  const Subject& s = subjects_[p.subject];
   const EntryInfo& e = entries_[p.first_entry + static_cast<uint32_t>(k)];
-  NewRequestId(writes_, &request_id_);
-  const std::string plan_id(View(p.id));
-  // NextRevision(current): the newest header with the plan's current state.
-  BuildHeader(pi, &plan_msg_);
-  plan_msg_.set_state(p.effective > 0 ? v1::PLAN_STATE_ACTIVE
-                                      : v1::PLAN_STATE_DRAFT);
-  plan_msg_.set_revision(p.revision + 1);
-  plan_msg_.set_effective_revision(p.effective);
-  SetTs(t, plan_msg_.mutable_update_time());
-  const AgencyInfo& owner = agencies_[e.owner];
-  const std::string& actor = Actor(e.owner, e.actor);
-  RETURN_IF_ERROR(tx.plans().AddRevision(plan_msg_, owner.id, actor,
-                                         "entry written", AbslTime(t)));
-  v1::Entry& m = entry_msg_;
-  m.Clear();
-  m.set_name(absl::StrCat(plan_msg_.name(), "/entries/", View(e.id)));
-  m.set_owner_agency(owner.name);
-  m.set_author(actor);
+  v1::CreateEntryRequest req;
+  req.set_parent(absl::StrCat("plans/", View(p.id)));
+  v1::Entry& m = *req.mutable_entry();
   m.set_category(static_cast<v1::InformationCategory>(e.category));
   m.set_kind(static_cast<v1::EntryKind>(e.kind));
   Rng text(
       Mix(Mix(root_, kStreamText), p.first_entry + static_cast<uint32_t>(k)));
-  BuildText(text, e.category, &text_buf_);
-  m.set_text(text_buf_);
+  BuildText(text, e.category, m.mutable_text());
   if (e.kind == v1::ENTRY_KIND_INTERVENTION) {
     v1::Intervention* iv = m.mutable_intervention();
     iv->set_responsible_agency(agencies_[e.responsible].name);
@@ -2206,57 +2220,44 @@ absl::Status Datagen::EmitEntry(storage::Transaction& tx, uint32_t pi, int k,
     const absl::CivilDay start =
         absl::ToCivilDay(AbslTime(t), policy_.zone) + text.Range(0, 14);
     const absl::CivilDay stop = start + text.Range(30, 180);
-    iv->mutable_start_date()->set_year(static_cast<int32_t>(start.year()));
-    iv->mutable_start_date()->set_month(start.month());
-    iv->mutable_start_date()->set_day(start.day());
-    iv->mutable_end_date()->set_year(static_cast<int32_t>(stop.year()));
-    iv->mutable_end_date()->set_month(stop.month());
-    iv->mutable_end_date()->set_day(stop.day());
+    app::SetDate(start, iv->mutable_start_date());
+    app::SetDate(stop, iv->mutable_end_date());
   }
-  m.set_revision(p.revision + 1);
-  SetTs(t, m.mutable_create_time());
-  SetTs(t, m.mutable_update_time());
-  RETURN_IF_ERROR(tx.plans().PutEntry(plan_id, m));
-  StartEvent(t, e.owner, e.actor, v1::AUDIT_ACTION_ENTRY_WRITTEN,
-             View(s.number), m.name(), true);
-  event_.set_decision(v1::DECISION_UNSPECIFIED);
-  event_.set_detail(absl::StrCat(
-      "created in revision ", p.revision + 1, ", category ",
-      consent::CategoryName(static_cast<consent::Category>(e.category))));
-  RETURN_IF_ERROR(AppendEvent(tx, p.subject));
-  ++p.revision;
+  ids_.Next(std::string(View(e.id)));
+  v1::CreateEntryResponse resp;
+  RETURN_IF_ERROR(Write(tx, t, app::PlanMethods::kCreateEntry, e.owner, e.actor,
+                        req, &resp, p.subject));
+  p.revision = static_cast<uint8_t>(resp.entry().revision());
   ++counts_.entries;
   ++counts_.revisions;
   return absl::OkStatus();
 }
 
-// PlanApp::ApprovePlan, recorded by the lead agency: the guardians with
-// custody approve for a child under 15, the subject from 15.
+// ApprovePlan, recorded by the lead agency: the guardians with custody
+// approve for a child under 15, the subject from 15.
 absl::Status Datagen::EmitApproval(storage::Transaction& tx, uint32_t pi,
-                                   int which, Micros t) {
+                                   Micros t) {
   PlanInfo& p = plans_[pi];
   const Subject& s = subjects_[p.subject];
-  NewRequestId(writes_, &request_id_);
-  const std::string plan_id(View(p.id));
-  const AgencyInfo& lead = agencies_[p.agency[0]];
   const uint16_t actor =
       writes_.Chance(0.8) ? p.lead_actor : StaffOf(writes_, p.agency[0]);
   const bool guardians = AgeAt(s, t) < policy_.consent_age;
   const int approvers = guardians ? s.custody_recorded : 1;
   const absl::CivilDay day = absl::ToCivilDay(AbslTime(t), policy_.zone);
+  v1::ApprovePlanRequest req;
+  req.set_name(absl::StrCat("plans/", View(p.id)));
+  req.set_revision(p.revision);
   for (int i = 0; i < approvers; ++i) {
-    v1::Approval& a = approval_msg_;
-    a.Clear();
-    a.set_revision(p.revision);
+    v1::Approval* a = req.add_approvals();
     if (guardians) {
-      a.set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
-      a.set_approver_identity_number(
+      a->set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+      a->set_approver_identity_number(
           guardians_[s.guardian + static_cast<uint32_t>(i)].data(), 12);
     } else {
-      a.set_approver_role(v1::APPROVER_ROLE_SUBJECT);
-      a.set_approver_identity_number(s.number.data(), 12);
+      a->set_approver_role(v1::APPROVER_ROLE_SUBJECT);
+      a->set_approver_identity_number(s.number.data(), 12);
     }
-    v1::Evidence* e = a.mutable_evidence();
+    v1::Evidence* e = a->mutable_evidence();
     switch (writes_.Pick({50, 30, 20})) {
       case 0:
         e->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
@@ -2274,36 +2275,27 @@ absl::Status Datagen::EmitApproval(storage::Transaction& tx, uint32_t pi,
             absl::StrCat("Protokoll SIP-möte ", absl::FormatCivilTime(day)));
         break;
     }
-    SetTs(t, a.mutable_approve_time());
-    a.set_recorded_by_agency(lead.name);
-    a.set_recorded_by_actor(Actor(p.agency[0], actor));
-    RETURN_IF_ERROR(tx.plans().AddApproval(plan_id, a));
-    ++counts_.approvals;
   }
-  StartEvent(t, p.agency[0], actor, v1::AUDIT_ACTION_PLAN_APPROVED,
-             View(s.number), absl::StrCat("plans/", View(p.id)), true);
-  event_.set_decision(v1::DECISION_UNSPECIFIED);
-  event_.set_detail(absl::StrCat("revision ", p.revision, " approved by ",
-                                 approvers, " approver(s)"));
-  RETURN_IF_ERROR(AppendEvent(tx, p.subject));
+  v1::ApprovePlanResponse resp;
+  RETURN_IF_ERROR(Write(tx, t, app::PlanMethods::kApprovePlan, p.agency[0],
+                        actor, req, &resp, p.subject));
+  counts_.approvals += resp.approvals_size();
   if (p.effective == 0) {
     // A draft becomes active: now the invited agencies see it too.
     ++agencies_[p.agency[1]].visible;
     ++agencies_[p.agency[2]].visible;
   }
-  p.effective = p.revision;
-  (void)which;
+  p.effective = static_cast<uint8_t>(resp.plan().effective_revision());
   return absl::OkStatus();
 }
 
-// ConsentApp::CreateGrant.
+// CreateGrant.
 absl::Status Datagen::EmitGrant(storage::Transaction& tx, uint32_t gi,
                                 Micros t) {
   GrantInfo& g = grants_[gi];
   const Subject& s = subjects_[g.subject];
-  NewRequestId(writes_, &request_id_);
-  v1::Grant& m = grant_msg_;
-  m.Clear();
+  v1::CreateGrantRequest req;
+  v1::Grant& m = *req.mutable_grant();
   m.set_subject(s.number.data(), 12);
   if (g.grantor < 0) {
     m.set_grantor_role(v1::GRANTOR_ROLE_SUBJECT);
@@ -2360,100 +2352,98 @@ absl::Status Datagen::EmitGrant(storage::Transaction& tx, uint32_t gi,
           absl::StrCat("Protokoll SIP-möte ", absl::FormatCivilTime(day)));
       break;
   }
-  m.set_name(absl::StrCat("grants/", View(g.id)));
-  m.set_recorded_by_agency(agencies_[g.recorder].name);
-  m.set_recorded_by_actor(Actor(g.recorder, g.actor));
-  SetTs(t, m.mutable_create_time());
-  m.set_state(v1::GRANT_STATE_ACTIVE);
-  RETURN_IF_ERROR(tx.grants().Insert(m));
-  StartEvent(t, g.recorder, g.actor, v1::AUDIT_ACTION_GRANT_RECORDED,
-             View(s.number), m.name(), true);
-  event_.add_grants(m.name());
-  RETURN_IF_ERROR(AppendEvent(tx, g.subject));
-  g.recorded = true;
+  ids_.Next(std::string(View(g.id)));
+  v1::CreateGrantResponse resp;
+  RETURN_IF_ERROR(Write(tx, t, app::ConsentMethods::kCreateGrant, g.recorder,
+                        g.actor, req, &resp, g.subject));
   recorded_grants_.push_back(gi);
   ++counts_.grants;
   return absl::OkStatus();
 }
 
-// ConsentApp::WithdrawGrant, AdminApp::RevokeGrant and VoidGrant, and the
-// server's expiry sweeper.
+// WithdrawGrant, RevokeGrant and VoidGrant, and the server's expiry
+// sweeper.
 absl::Status Datagen::EmitGrantEnd(storage::Transaction& tx, uint32_t gi,
                                    Micros t) {
-  GrantInfo& g = grants_[gi];
+  const GrantInfo& g = grants_[gi];
   const Subject& s = subjects_[g.subject];
-  const std::string grant_id(View(g.id));
-  resource_ = absl::StrCat("grants/", grant_id);
-  storage::GrantEnding ending;
-  ending.state = g.end_state;
-  ending.time = AbslTime(t);
+  const std::string name = absl::StrCat("grants/", View(g.id));
   switch (g.end_state) {
     case v1::GRANT_STATE_WITHDRAWN: {
-      NewRequestId(writes_, &request_id_);
       static const char* const kReasons[] = {
-          "", "Familjen vill inte längre att uppgifterna delas",
+          "Familjen vill inte längre att uppgifterna delas",
           "Samtycket ersätts av ett nytt med annan omfattning",
           "Vårdnadshavaren återkallar samtycket muntligt vid möte"};
+      v1::WithdrawGrantRequest req;
+      req.set_name(name);
       const int reason = writes_.Pick({40, 25, 20, 15});
-      ending.reason = reason == 0 ? "withdrawn" : kReasons[reason];
+      if (reason > 0) req.set_reason(kReasons[reason - 1]);
       const uint16_t actor = StaffOf(writes_, g.recorder);
-      ending.agency = agencies_[g.recorder].id;
-      ending.actor = Actor(g.recorder, actor);
-      ending.withdrawer =
-          g.grantor < 0
-              ? std::string(View(s.number))
-              : std::string(View(guardians_[static_cast<size_t>(g.grantor)]));
-      if (writes_.Chance(0.6)) {
-        ending.evidence_kind = v1::EVIDENCE_KIND_SIGNED_FORM;
-        ending.evidence_reference =
-            absl::StrCat("Återkallelse, dnr ", writes_.Range(100, 99999));
+      if (g.grantor < 0) {
+        req.set_withdrawer_role(v1::GRANTOR_ROLE_SUBJECT);
+        req.set_withdrawer_identity_number(s.number.data(), 12);
       } else {
-        ending.evidence_kind = v1::EVIDENCE_KIND_RECORDED_AT_MEETING;
-        ending.evidence_reference = "Anteckning i journal vid samtal";
+        req.set_withdrawer_role(v1::GRANTOR_ROLE_GUARDIAN);
+        req.set_withdrawer_identity_number(
+            guardians_[static_cast<size_t>(g.grantor)].data(), 12);
       }
-      RETURN_IF_ERROR(tx.grants().End(grant_id, ending));
-      StartEvent(t, g.recorder, actor, v1::AUDIT_ACTION_GRANT_WITHDRAWN,
-                 View(s.number), resource_, true);
-      event_.add_grants(resource_);
+      v1::Evidence* e = req.mutable_evidence();
+      if (writes_.Chance(0.6)) {
+        e->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+        e->set_reference(
+            absl::StrCat("Återkallelse, dnr ", writes_.Range(100, 99999)));
+      } else {
+        e->set_kind(v1::EVIDENCE_KIND_RECORDED_AT_MEETING);
+        e->set_reference("Anteckning i journal vid samtal");
+      }
+      v1::WithdrawGrantResponse resp;
+      RETURN_IF_ERROR(Write(tx, t, app::ConsentMethods::kWithdrawGrant,
+                            g.recorder, actor, req, &resp, g.subject));
       break;
     }
-    case v1::GRANT_STATE_REVOKED:
-    case v1::GRANT_STATE_VOID: {
-      NewRequestId(writes_, &request_id_);
-      const bool revoke = g.end_state == v1::GRANT_STATE_REVOKED;
-      ending.reason = revoke ? "Återkallat på den enskildes begäran till "
-                               "administratören"
-                             : "Registrerat på fel barn; ett nytt samtycke "
-                               "registreras";
+    case v1::GRANT_STATE_REVOKED: {
+      v1::RevokeGrantRequest req;
+      req.set_name(name);
+      req.set_reason(
+          "Återkallat på den enskildes begäran till administratören");
       const uint16_t actor = StaffOf(writes_, kAdmin);
-      ending.agency = agencies_[kAdmin].id;
-      ending.actor = Actor(kAdmin, actor);
-      if (revoke && writes_.Chance(0.5)) {
-        ending.evidence_kind = v1::EVIDENCE_KIND_SIGNED_FORM;
-        ending.evidence_reference =
-            absl::StrCat("Begäran, dnr ", writes_.Range(100, 99999));
+      if (writes_.Chance(0.5)) {
+        req.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+        req.mutable_evidence()->set_reference(
+            absl::StrCat("Begäran, dnr ", writes_.Range(100, 99999)));
       }
-      RETURN_IF_ERROR(tx.grants().End(grant_id, ending));
-      StartEvent(t, kAdmin, actor,
-                 revoke ? v1::AUDIT_ACTION_GRANT_REVOKED
-                        : v1::AUDIT_ACTION_GRANT_VOIDED,
-                 View(s.number), resource_, true);
-      event_.set_decision(v1::DECISION_ALLOW);
-      event_.add_grants(resource_);
-      event_.set_detail(ending.reason);
+      v1::RevokeGrantResponse resp;
+      RETURN_IF_ERROR(Write(tx, t, app::AdminMethods::kRevokeGrant, kAdmin,
+                            actor, req, &resp, g.subject));
       break;
     }
-    default: {  // the sweeper: an event of the server itself
-      ending.reason = "expired";
-      RETURN_IF_ERROR(tx.grants().End(grant_id, ending));
-      StartEvent(t, -1, -1, v1::AUDIT_ACTION_GRANT_EXPIRED, View(s.number),
-                 resource_, false);
-      event_.add_grants(resource_);
+    case v1::GRANT_STATE_VOID: {
+      v1::VoidGrantRequest req;
+      req.set_name(name);
+      req.set_reason("Registrerat på fel barn; ett nytt samtycke registreras");
+      const uint16_t actor = StaffOf(writes_, kAdmin);
+      v1::VoidGrantResponse resp;
+      RETURN_IF_ERROR(Write(tx, t, app::AdminMethods::kVoidGrant, kAdmin, actor,
+                            req, &resp, g.subject));
       break;
+    }
+    default: {
+      // The sweeper's tick: it ends every grant lapsed by now (others of
+      // the same tick too; their own actions then find nothing left).
+      ASSIGN_OR_RETURN(
+          const int64_t expired,
+          app::ExpireLapsedGrants(tx, nullptr, AbslTime(t), app::kExpireBatch));
+      ASSIGN_OR_RETURN(const int64_t records,
+                       Counted(tx, kSubjectOfEachRecord));
+      if (records != expired) {
+        return absl::InternalError(absl::StrCat("expiring grants appended ",
+                                                records, " audit records for ",
+                                                expired, " grants"));
+      }
+      counts_.endings[v1::GRANT_STATE_EXPIRED] += expired;
+      return absl::OkStatus();
     }
   }
-  RETURN_IF_ERROR(AppendEvent(tx, g.subject));
-  g.ended = true;
   ++counts_.endings[g.end_state];
   return absl::OkStatus();
 }
@@ -2493,171 +2483,6 @@ int64_t Datagen::PickSubject(Rng& r) const {
   return recorded_subjects_[r.Below(recorded_subjects_.size())];
 }
 
-// What the store holds about the subject now, in the engine's types (as
-// app/consent_bridge.cc converts it).
-void Datagen::LoadFacts(uint32_t subject) {
-  const Subject& s = subjects_[subject];
-  facts_grants_.clear();
-  for (uint32_t k = grant_offsets_[subject]; k < grant_offsets_[subject + 1];
-       ++k) {
-    const GrantInfo& g = grants_[grant_list_[k]];
-    if (!g.recorded) continue;
-    facts_grants_.emplace_back();
-    consent::Grant& c = facts_grants_.back();
-    c.id.assign(g.id.data(), g.id.size());
-    c.subject.assign(s.number.data(), 12);
-    if (g.grantor < 0) {
-      c.grantor_role = consent::GrantorRole::kSubject;
-      c.grantor.assign(s.number.data(), 12);
-    } else {
-      c.grantor_role = consent::GrantorRole::kGuardian;
-      c.grantor.assign(guardians_[static_cast<size_t>(g.grantor)].data(), 12);
-    }
-    for (int i = 0; i < g.disclosing_count; ++i) {
-      c.scope.disclosing_agencies.push_back(
-          agencies_[g.disclosing[static_cast<size_t>(i)]].id);
-    }
-    for (int i = 0; i < g.receiving_count; ++i) {
-      c.scope.receiving_agencies.push_back(
-          agencies_[g.receiving[static_cast<size_t>(i)]].id);
-    }
-    for (int x = 1; x <= 3; ++x) {
-      if ((g.disclosing_sectors >> x) & 1) {
-        c.scope.disclosing_sectors.push_back(static_cast<consent::Sector>(x));
-      }
-      if ((g.receiving_sectors >> x) & 1) {
-        c.scope.receiving_sectors.push_back(static_cast<consent::Sector>(x));
-      }
-    }
-    for (int x = 1; x <= 7; ++x) {
-      if ((g.categories >> x) & 1) {
-        c.scope.categories.push_back(static_cast<consent::Category>(x));
-      }
-    }
-    if (g.plan >= 0) {
-      c.scope.plan.assign(plans_[static_cast<size_t>(g.plan)].id.data(), 20);
-    }
-    c.valid_from = AbslTime(g.valid_from);
-    c.valid_until = AbslTime(g.valid_until);
-    if (g.ended) {
-      // As the store reports an ended grant: its state and end_time, which
-      // the bridge turns into ended_at (for an expired grant too).
-      c.state = static_cast<consent::GrantState>(g.end_state);
-      c.ended_at = AbslTime(g.end_time);
-    } else {
-      c.state = consent::GrantState::kActive;
-    }
-  }
-  facts_custody_.clear();
-  for (int k = 0; k < s.custody_recorded; ++k) {
-    consent::CustodyFact f;
-    f.subject.assign(s.number.data(), 12);
-    f.guardian.assign(guardians_[s.guardian + static_cast<uint32_t>(k)].data(),
-                      12);
-    f.valid_from = AbslTime(BirthStart(s));
-    f.valid_until = absl::InfiniteFuture();
-    facts_custody_.push_back(std::move(f));
-  }
-}
-
-consent::Decision Datagen::DecideFor(uint32_t subject, const PlanInfo& plan,
-                                     uint16_t owner, uint16_t reader,
-                                     int category, bool participates,
-                                     Micros t) {
-  consent::Access access;
-  access.subject.assign(subjects_[subject].number.data(), 12);
-  access.plan.assign(plan.id.data(), 20);
-  access.owner = agencies_[owner].engine;
-  access.reader = agencies_[reader].engine;
-  access.category = static_cast<consent::Category>(category);
-  access.reader_participates = participates;
-  const consent::Facts facts{facts_grants_, facts_custody_, {}};
-  return consent::Decide(access, facts, policy_, AbslTime(t));
-}
-
-// PlanApp::GetPlan: the plan read, then one decision per entry shown.
-// Returns false if no plan can be read (nothing created yet) or the read
-// would not fit in `room` events.
-absl::StatusOr<bool> Datagen::ReadPlan(storage::Transaction& tx, Micros t,
-                                       int64_t room) {
-  Rng& r = reads_;
-  const int32_t pi = PickPlan(r);
-  if (pi < 0) return false;
-  const PlanInfo& p = plans_[static_cast<size_t>(pi)];
-  const uint32_t subject = p.subject;
-  const Subject& s = subjects_[subject];
-  const std::string plan_name = absl::StrCat("plans/", View(p.id));
-  const bool draft = p.effective == 0;
-
-  // Who reads: mostly the plan's agencies; sometimes one that does not
-  // take part (other-1 among them), which is refused.
-  uint16_t reader;
-  absl::string_view denial;
-  if (r.Chance(0.03)) {
-    if (r.Chance(0.3)) {
-      reader = kOther;
-    } else {
-      const v1::Sector sector = static_cast<v1::Sector>(r.Range(1, 3));
-      reader = PoolAgency(r, sector);
-      if (reader == p.agency[0] || reader == p.agency[1] ||
-          reader == p.agency[2]) {
-        reader = kOther;
-      }
-    }
-    denial = "the agency does not take part in the plan";
-  } else if (draft) {
-    reader = r.Chance(0.9) ? p.agency[0] : p.agency[1 + r.Below(2)];
-    if (reader != p.agency[0]) denial = "draft: lead agency only";
-  } else {
-    reader = p.agency[static_cast<size_t>(r.Pick({40, 30, 30}))];
-  }
-  const uint16_t actor = reader == p.agency[0] && r.Chance(0.6)
-                             ? p.lead_actor
-                             : StaffOf(r, reader);
-  if (!denial.empty()) {
-    if (room < 1) return false;
-    StartEvent(t, reader, actor, v1::AUDIT_ACTION_PLAN_READ, View(s.number),
-               plan_name, false);
-    event_.set_decision(v1::DECISION_DENY);
-    event_.add_reasons(v1::DECISION_REASON_NOT_PARTICIPANT);
-    event_.set_detail(std::string(denial));
-    RETURN_IF_ERROR(AppendEvent(tx, subject));
-    read_events_ += 1;
-    return true;
-  }
-  const bool latest = r.Chance(0.15);
-  const int shown = (!latest && p.effective > 0) ? p.effective : p.revision;
-  const int n_entries = shown - 1;  // entry k is written in revision k + 2
-  if (room < 1) return false;
-  // One record for the read, every entry's decision inside.
-  StartEvent(t, reader, actor, v1::AUDIT_ACTION_PLAN_READ, View(s.number),
-             plan_name, false);
-  event_.set_decision(v1::DECISION_ALLOW);
-  event_.add_reasons(reader == p.agency[0]
-                         ? v1::DECISION_REASON_LEAD_AGENCY
-                         : v1::DECISION_REASON_PLAN_PARTICIPANT);
-  event_.set_detail(
-      absl::StrCat(latest ? "latest" : "effective", " view, revision ", shown));
-  LoadFacts(subject);
-  for (int k = 0; k < n_entries; ++k) {
-    const EntryInfo& e = entries_[p.first_entry + static_cast<uint32_t>(k)];
-    const consent::Decision d =
-        DecideFor(subject, p, e.owner, reader, e.category, true, t);
-    v1::EntryDecision* entry = event_.add_entry_decisions();
-    entry->set_entry(absl::StrCat(plan_name, "/entries/", View(e.id)));
-    entry->set_owner_agency(agencies_[e.owner].name);
-    entry->set_category(static_cast<v1::InformationCategory>(e.category));
-    entry->set_decision(d.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
-    entry->set_reason(static_cast<v1::DecisionReason>(d.reason));
-    for (const std::string& grant : d.grants_relied_on) {
-      entry->add_grants(absl::StrCat("grants/", grant));
-    }
-  }
-  RETURN_IF_ERROR(AppendEvent(tx, subject));
-  read_events_ += 1;
-  return true;
-}
-
 enum ReadKind {
   kReadPlan = 0,
   kSearchPlans,
@@ -2672,8 +2497,47 @@ enum ReadKind {
 };
 constexpr int kReadWeights[] = {620, 80, 30, 80, 40, 40, 60, 20, 10, 1};
 
-// One single-event read of kind `kind`; falls back to ListPlans (always
-// possible) when the kind has nothing to read yet.
+// GetPlan: mostly by the plan's agencies; sometimes by one that does not
+// take part (other-1 among them), or an invited agency of a draft, which
+// the server refuses (the refusal has its record too). Returns false if
+// no plan has been created yet.
+absl::StatusOr<bool> Datagen::ReadPlan(storage::Transaction& tx, Micros t) {
+  Rng& r = reads_;
+  const int32_t pi = PickPlan(r);
+  if (pi < 0) return false;
+  const PlanInfo& p = plans_[static_cast<size_t>(pi)];
+  uint16_t reader;
+  if (r.Chance(0.03)) {
+    if (r.Chance(0.3)) {
+      reader = kOther;
+    } else {
+      const v1::Sector sector = static_cast<v1::Sector>(r.Range(1, 3));
+      reader = PoolAgency(r, sector);
+      if (reader == p.agency[0] || reader == p.agency[1] ||
+          reader == p.agency[2]) {
+        reader = kOther;
+      }
+    }
+  } else if (p.effective == 0) {
+    reader = r.Chance(0.9) ? p.agency[0] : p.agency[1 + r.Below(2)];
+  } else {
+    reader = p.agency[static_cast<size_t>(r.Pick({40, 30, 30}))];
+  }
+  const uint16_t actor = reader == p.agency[0] && r.Chance(0.6)
+                             ? p.lead_actor
+                             : StaffOf(r, reader);
+  v1::GetPlanRequest req;
+  req.set_name(absl::StrCat("plans/", View(p.id)));
+  req.set_view(r.Chance(0.15) ? v1::PLAN_VIEW_LATEST : v1::PLAN_VIEW_EFFECTIVE);
+  v1::GetPlanResponse resp;
+  RETURN_IF_ERROR(Call(tx, t, app::PlanMethods::kGetPlan, reader, actor, req,
+                       &resp, p.subject));
+  return true;
+}
+
+// One read of kind `kind` other than GetPlan; falls back to ListPlans
+// (always possible) when the kind has nothing to read yet. Every read is
+// decided by the server's own method, and may be refused by it.
 absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
   Rng& r = reads_;
   // The agency that asks about a subject: one of its plan's agencies, or
@@ -2688,148 +2552,120 @@ absl::Status Datagen::ReadOne(storage::Transaction& tx, Micros t, int kind) {
     }
     return s.custody_agency;
   };
+  auto subject_text = [&](int64_t subject) {
+    return std::string(View(subjects_[static_cast<size_t>(subject)].number));
+  };
   switch (kind) {
-    case kSearchPlans: {  // PlanApp::SearchPlans
+    case kSearchPlans: {
       const int64_t subject = PickSubject(r);
       if (subject < 0) break;
-      const Subject& s = subjects_[static_cast<size_t>(subject)];
       const uint16_t agency =
           r.Chance(0.8) ? asker(static_cast<uint32_t>(subject))
                         : PoolAgency(r, static_cast<v1::Sector>(r.Range(1, 3)));
-      int listed = 0;
-      if (s.plan >= 0) {
-        const PlanInfo& p = plans_[static_cast<size_t>(s.plan)];
-        if (p.revision > 0 && (agency == p.agency[0] ||
-                               (p.effective > 0 && (agency == p.agency[1] ||
-                                                    agency == p.agency[2])))) {
-          listed = 1;
-        }
-      }
-      StartEvent(t, agency, StaffOf(r, agency), v1::AUDIT_ACTION_PLANS_LISTED,
-                 View(s.number), "", false);
-      event_.set_decision(v1::DECISION_ALLOW);
-      event_.set_detail(absl::StrCat(listed, " plans listed"));
-      return AppendEvent(tx, subject);
+      v1::SearchPlansRequest req;
+      req.set_subject(subject_text(subject));
+      v1::SearchPlansResponse resp;
+      return Call(tx, t, app::PlanMethods::kSearchPlans, agency,
+                  StaffOf(r, agency), req, &resp, subject);
     }
-    case kSearchGrants:     // ConsentApp::SearchGrants
-    case kSearchCustody: {  // ConsentApp::SearchCustodyFacts
+    case kSearchGrants: {
       const int64_t subject = PickSubject(r);
       if (subject < 0) break;
       const uint16_t agency = asker(static_cast<uint32_t>(subject));
-      StartEvent(t, agency, StaffOf(r, agency), v1::AUDIT_ACTION_CONSENT_READ,
-                 View(subjects_[static_cast<size_t>(subject)].number),
-                 kind == kSearchGrants ? "grants" : "custodyFacts", false);
-      event_.set_decision(v1::DECISION_ALLOW);
-      return AppendEvent(tx, subject);
+      v1::SearchGrantsRequest req;
+      req.set_subject(subject_text(subject));
+      v1::SearchGrantsResponse resp;
+      return Call(tx, t, app::ConsentMethods::kSearchGrants, agency,
+                  StaffOf(r, agency), req, &resp, subject);
     }
-    case kGetGrant: {  // ConsentApp::GetGrant
+    case kSearchCustody: {
+      const int64_t subject = PickSubject(r);
+      if (subject < 0) break;
+      const uint16_t agency = asker(static_cast<uint32_t>(subject));
+      v1::SearchCustodyFactsRequest req;
+      req.set_subject(subject_text(subject));
+      v1::SearchCustodyFactsResponse resp;
+      return Call(tx, t, app::ConsentMethods::kSearchCustodyFacts, agency,
+                  StaffOf(r, agency), req, &resp, subject);
+    }
+    case kGetGrant: {
       if (recorded_grants_.empty()) break;
       const GrantInfo& g =
           grants_[recorded_grants_[r.Below(recorded_grants_.size())]];
-      resource_ = absl::StrCat("grants/", View(g.id));
-      StartEvent(t, g.recorder, StaffOf(r, g.recorder),
-                 v1::AUDIT_ACTION_CONSENT_READ,
-                 View(subjects_[g.subject].number), resource_, false);
-      event_.set_decision(v1::DECISION_ALLOW);
-      return AppendEvent(tx, g.subject);
+      v1::GetGrantRequest req;
+      req.set_name(absl::StrCat("grants/", View(g.id)));
+      v1::GetGrantResponse resp;
+      return Call(tx, t, app::ConsentMethods::kGetGrant, g.recorder,
+                  StaffOf(r, g.recorder), req, &resp, g.subject);
     }
-    case kCheckAccess: {  // ConsentApp::CheckAccess about a plan
+    case kCheckAccess: {  // about a plan, by its owner or receiver
       const int32_t pi = PickPlan(r);
       if (pi < 0) break;
       const PlanInfo& p = plans_[static_cast<size_t>(pi)];
-      const uint16_t caller = p.agency[r.Below(3)];
       const uint16_t owner = p.agency[r.Below(3)];
-      uint16_t reader = p.agency[r.Below(3)];
-      bool participates = true;
-      if (r.Chance(0.1)) {
-        reader = kOther;
-        participates = false;
-      }
-      const int category = static_cast<int>(r.Range(1, 7));
-      LoadFacts(p.subject);
-      const consent::Decision d =
-          DecideFor(p.subject, p, owner, reader, category, participates, t);
-      StartEvent(t, caller, StaffOf(r, caller), v1::AUDIT_ACTION_ACCESS_CHECKED,
-                 View(subjects_[p.subject].number),
-                 absl::StrCat("plans/", View(p.id)), false);
-      event_.set_decision(d.allowed ? v1::DECISION_ALLOW : v1::DECISION_DENY);
-      event_.add_reasons(static_cast<v1::DecisionReason>(d.reason));
-      for (const std::string& grant : d.grants_relied_on) {
-        event_.add_grants(absl::StrCat("grants/", grant));
-      }
-      event_.set_detail(absl::StrCat(
-          "check only: ", agencies_[owner].id, " -> ", agencies_[reader].id,
-          " ",
-          consent::CategoryName(static_cast<consent::Category>(category))));
-      return AppendEvent(tx, p.subject);
+      const uint16_t reader = r.Chance(0.1) ? kOther : p.agency[r.Below(3)];
+      const uint16_t caller = r.Chance(0.5) ? owner : reader;
+      v1::CheckAccessRequest req;
+      req.set_plan(absl::StrCat("plans/", View(p.id)));
+      req.set_owner_agency(agencies_[owner].name);
+      req.set_receiving_agency(agencies_[reader].name);
+      req.set_category(static_cast<v1::InformationCategory>(r.Range(1, 7)));
+      v1::CheckAccessResponse resp;
+      return Call(tx, t, app::ConsentMethods::kCheckAccess, caller,
+                  StaffOf(r, caller), req, &resp, p.subject);
     }
-    case kAccessExtract: {  // AuditApp::GetAccessExtract, by auditor-1
+    case kAccessExtract: {  // by auditor-1
       const int64_t subject = PickSubject(r);
       if (subject < 0) break;
-      std::string detail = "GetAccessExtract";
+      v1::GetAccessExtractRequest req;
+      req.set_subject(subject_text(subject));
       if (r.Chance(0.3)) {
         const absl::CivilDay since =
             absl::ToCivilDay(AbslTime(t), absl::UTCTimeZone()) - 90;
-        absl::StrAppend(
-            &detail, " since=",
-            absl::FormatTime(absl::FromCivil(since, absl::UTCTimeZone()),
-                             absl::UTCTimeZone()));
+        SetTs(absl::ToUnixMicros(absl::FromCivil(since, absl::UTCTimeZone())),
+              req.mutable_start_time());
       }
-      StartEvent(t, kAuditor, StaffOf(r, kAuditor),
-                 v1::AUDIT_ACTION_AUDIT_QUERIED,
-                 View(subjects_[static_cast<size_t>(subject)].number),
-                 "auditEvents", false);
-      event_.set_decision(v1::DECISION_ALLOW);
-      event_.set_detail(detail);
-      return AppendEvent(tx, subject);
+      v1::GetAccessExtractResponse resp;
+      return Call(tx, t, app::AuditMethods::kGetAccessExtract, kAuditor,
+                  StaffOf(r, kAuditor), req, &resp, subject);
     }
-    case kSearchAudit: {  // AuditApp::SearchAuditEvents by agency
+    case kSearchAudit: {  // by auditor-1, one agency's events
       const uint16_t agency =
           PoolAgency(r, static_cast<v1::Sector>(r.Range(1, 3)));
-      StartEvent(t, kAuditor, StaffOf(r, kAuditor),
-                 v1::AUDIT_ACTION_AUDIT_QUERIED, "", "auditEvents", false);
-      event_.set_decision(v1::DECISION_ALLOW);
-      event_.set_detail(
-          absl::StrCat("SearchAuditEvents agency=", agencies_[agency].id));
-      return AppendEvent(tx, -1);
+      v1::SearchAuditEventsRequest req;
+      req.mutable_filter()->set_agency(agencies_[agency].name);
+      v1::SearchAuditEventsResponse resp;
+      return Call(tx, t, app::AuditMethods::kSearchAuditEvents, kAuditor,
+                  StaffOf(r, kAuditor), req, &resp, -1);
     }
-    case kListExpiring: {  // AdminApp::ListExpiringGrants, 30 days
-      const Micros horizon = t + 30 * kDay;
-      int listed = 0;
-      for (uint32_t gi : recorded_grants_) {
-        const GrantInfo& g = grants_[gi];
-        if (!g.ended && g.valid_until >= t && g.valid_until < horizon &&
-            ++listed == 100) {
-          break;
-        }
-      }
-      StartEvent(t, kAdmin, StaffOf(r, kAdmin), v1::AUDIT_ACTION_CONSENT_READ,
-                 "", "grants", false);
-      event_.set_decision(v1::DECISION_ALLOW);
-      event_.set_detail(
-          absl::StrCat("grants expiring within 30 days: ", listed, " listed"));
-      return AppendEvent(tx, -1);
+    case kListExpiring: {  // by admin-1, 30 days ahead
+      v1::ListExpiringGrantsRequest req;
+      req.set_within_days(30);
+      v1::ListExpiringGrantsResponse resp;
+      return Call(tx, t, app::AdminMethods::kListExpiringGrants, kAdmin,
+                  StaffOf(r, kAdmin), req, &resp, -1);
     }
     default:
       break;
   }
-  // PlanApp::ListPlans: the first page (100) of the agency's plans.
+  // ListPlans: the first page (100) of the agency's plans.
   const uint16_t agency = PoolAgency(r, static_cast<v1::Sector>(r.Range(1, 3)));
-  StartEvent(t, agency, StaffOf(r, agency), v1::AUDIT_ACTION_PLANS_LISTED, "",
-             "", false);
-  event_.set_decision(v1::DECISION_ALLOW);
-  event_.set_detail(absl::StrCat(
-      std::min<int64_t>(agencies_[agency].visible, 100), " plans listed"));
-  return AppendEvent(tx, -1);
+  v1::ListPlansRequest req;
+  req.set_page_size(100);
+  v1::ListPlansResponse resp;
+  return Call(tx, t, app::PlanMethods::kListPlans, agency, StaffOf(r, agency),
+              req, &resp, -1);
 }
 
 absl::Status Datagen::EmitRead(storage::Transaction& tx, Micros t) {
-  const int64_t room = read_budget_ - read_events_;
   ++counts_.read_requests;
   const int kind = reads_.Pick(kReadWeights);
   if (kind == kReadPlan) {
-    ASSIGN_OR_RETURN(const bool done, ReadPlan(tx, t, room));
-    if (done) return absl::OkStatus();
+    ASSIGN_OR_RETURN(const bool done, ReadPlan(tx, t));
+    if (done) {
+      ++read_events_;
+      return absl::OkStatus();
+    }
   }
   RETURN_IF_ERROR(ReadOne(tx, t, kind == kReadPlan ? kListPlans : kind));
   ++read_events_;
@@ -2841,6 +2677,7 @@ absl::Status Datagen::EmitRead(storage::Transaction& tx, Micros t) {
 absl::Status Datagen::RegisterAgencies(storage::Store& store) {
   Rng r(Mix(root_, kStreamAgencies + 100));
   return store.Write([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(log_size_, tx.audit().Size());
     // Registered in the window's first hour, before anything else.
     const Micros spacing = std::min<Micros>(
         2 * kSecond, kHour / static_cast<Micros>(agencies_.size() + 2));
@@ -2868,39 +2705,39 @@ absl::Status Datagen::RegisterAgencies(storage::Store& store) {
       }
       if (!absl::IsNotFound(existing.status())) return existing.status();
       t += spacing;
-      // NewAgency (app/admin_app.cc).
-      v1::Agency agency;
-      agency.set_name(a.name);
-      agency.set_display_name(a.display_name);
-      agency.set_sector(a.sector);
-      agency.set_role(a.role);
-      agency.set_certificate_identity(
-          absl::StrCat("urn:samplan:agency:", a.id));
-      agency.set_state(v1::AGENCY_STATE_ACTIVE);
-      SetTs(t, agency.mutable_create_time());
-      RETURN_IF_ERROR(tx.agencies().Create(agency));
-      // RegisterAgency: the load generator's six as `samplan-server
-      // register-agency` does (the agency itself, actor local-operator, no
-      // certificate or request id); the pool by admin-1's CreateAgency.
-      event_.Clear();
-      SetTs(t, event_.mutable_time());
+      v1::Agency in;
+      in.set_display_name(a.display_name);
+      in.set_sector(a.sector);
+      in.set_role(a.role);
       if (a.load) {
-        event_.set_agency(a.name);
-        event_.set_actor("local-operator");
+        // As `samplan-server register-agency` does: the operator with the
+        // database in hand, as the agency itself.
+        ASSIGN_OR_RETURN(const v1::Agency agency,
+                         app::NewAgency(a.id, in, AbslTime(t)));
+        app::Caller operator_caller;
+        operator_caller.agency_id = a.id;
+        operator_caller.actor = "local-operator";
+        operator_caller.role = app::Role::kAdministrator;
+        RETURN_IF_ERROR(
+            app::RegisterAgency(tx, operator_caller, agency, AbslTime(t)));
+        ASSIGN_OR_RETURN(const int64_t records, Counted(tx, -1));
+        if (records != 1) {
+          return absl::InternalError("registering an agency left no record");
+        }
       } else {
-        const AgencyInfo& admin = agencies_[kAdmin];
-        event_.set_agency(admin.name);
-        event_.set_actor(admin.staff[r.Below(admin.staff.size())].actor);
-        event_.set_certificate(admin.certificate);
-        NewRequestId(r, &request_id_);
-        event_.set_request_id(request_id_);
+        // The rest of the pool: CreateAgency by admin-1.
+        v1::CreateAgencyRequest req;
+        req.set_agency_id(a.id);
+        *req.mutable_agency() = in;
+        NewRequestId(r, req.mutable_request_id());
+        v1::CreateAgencyResponse resp;
+        absl::Status answer;
+        RETURN_IF_ERROR(
+            Call(tx, t, app::AdminMethods::kCreateAgency, kAdmin,
+                 static_cast<uint16_t>(r.Below(agencies_[kAdmin].staff.size())),
+                 req, &resp, -1, &answer));
+        RETURN_IF_ERROR(answer);
       }
-      event_.set_action(v1::AUDIT_ACTION_AGENCY_REGISTERED);
-      event_.set_resource(a.name);
-      event_.set_decision(v1::DECISION_ALLOW);
-      event_.set_detail(absl::StrCat("role ", v1::AgencyRole_Name(a.role),
-                                     ", sector ", v1::Sector_Name(a.sector)));
-      RETURN_IF_ERROR(AppendEvent(tx, -1));
       ++counts_.agencies;
     }
     return absl::OkStatus();
@@ -2959,6 +2796,7 @@ absl::Status Datagen::Replay(storage::Store& store) {
 // --------------------------------------------------------------- manifest
 
 absl::Status Datagen::WriteManifest(const std::string& path, int64_t tree_size,
+                                    absl::string_view root_hash,
                                     absl::Duration elapsed) const {
   auto time_text = [](Micros t) {
     return absl::FormatTime(absl::RFC3339_sec, AbslTime(t),
@@ -2992,6 +2830,7 @@ absl::Status Datagen::WriteManifest(const std::string& path, int64_t tree_size,
       "    \"audit_events\": ", c.events, ",\n",
       "    \"audit_tree_size_before\": ", base_size_, ",\n",
       "    \"audit_tree_size\": ", tree_size, ",\n",
+      "    \"audit_root_hash\": ", JsonString(root_hash), ",\n",
       "    \"read_requests\": ", c.read_requests, ",\n",
       "    \"audit_events_by_action\": {");
   bool first = true;
@@ -3160,7 +2999,8 @@ int Main(int argc, char** argv) {
     return UsageError("--db " + config.db + " exists and is not a file");
   }
   absl::StatusOr<std::unique_ptr<storage::Store>> opened =
-      storage::OpenSqliteStore(storage::SqliteOptions{config.db});
+      storage::OpenSqliteStore(
+          storage::SqliteOptions{.path = config.db, .cache_mib = 2048});
   if (!opened.ok()) return Fail("--db " + config.db, opened.status());
   std::unique_ptr<storage::Store> store = *std::move(opened);
 
@@ -3209,18 +3049,21 @@ int Main(int argc, char** argv) {
   if (absl::Status s = gen.Replay(*store); !s.ok()) return Fail("replay", s);
 
   int64_t tree_size = 0;
-  absl::Status sized = store->Read([&](storage::Transaction& tx) {
-    absl::StatusOr<int64_t> size = tx.audit().Size();
-    if (!size.ok()) return size.status();
-    tree_size = *size;
-    return absl::OkStatus();
-  });
+  std::string root_hash;
+  absl::Status sized =
+      store->Read([&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(tree_size, tx.audit().Size());
+        ASSIGN_OR_RETURN(const audit::Hash root, tx.audit().RootAt(tree_size));
+        root_hash = audit::ToHex(root);
+        return absl::OkStatus();
+      });
   if (!sized.ok()) return Fail("reading the log size", sized);
   store.reset();  // closes the database and folds the WAL into it
 
   const absl::Duration elapsed = progress.Elapsed();
   if (!config.manifest.empty()) {
-    if (absl::Status s = gen.WriteManifest(config.manifest, tree_size, elapsed);
+    if (absl::Status s =
+            gen.WriteManifest(config.manifest, tree_size, root_hash, elapsed);
         !s.ok()) {
       return Fail("manifest", s);
     }

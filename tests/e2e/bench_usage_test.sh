@@ -44,6 +44,20 @@ expect 2 "--db FILE is required" "$B/samplan-datagen" --scale 0.001
 "$B/samplan-datagen" --db "$tmp/d.db" --scale 0.0001 >/dev/null 2>&1
 expect 2 "already holds data" "$B/samplan-datagen" --db "$tmp/d.db" --scale 0.0001
 
+# The data depends on the seed only: two runs write the same audit log (the
+# same root hash) and the same manifest, apart from the time they took.
+for run in a b; do
+  "$B/samplan-datagen" --db "$tmp/$run.db" --scale 0.0003 --seed 7 \
+    --now 2026-01-01 --manifest "$tmp/$run.json" >/dev/null 2>&1
+done
+if ! diff <(grep -v elapsed_seconds "$tmp/a.json") \
+    <(grep -v elapsed_seconds "$tmp/b.json") >"$tmp/diff" ||
+    ! grep -q '"audit_root_hash": "[0-9a-f]\{64\}"' "$tmp/a.json"; then
+  echo "FAIL: two samplan-datagen runs with the same seed differ:" >&2
+  cat "$tmp/diff" >&2
+  fails=$((fails + 1))
+fi
+
 expect 2 "unknown option '--fast'" bench/run.sh --fast
 expect 2 "--parts: unknown part 'foo'" bench/run.sh --parts foo
 expect 2 "--runs must be a positive number" bench/run.sh --runs 0
