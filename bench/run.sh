@@ -6,7 +6,7 @@
 #                             samplan-echo (runs interleaved), latency at
 #                             half load, micro-benchmarks, and the data set
 #                             (at --scale 1: 1M subjects, 10M audit events,
-#                             about 40 minutes in all on 2 cores; --scale 0.1
+#                             about 80 minutes in all on 2 cores; --scale 0.1
 #                             about 10 minutes)
 #   bench/run.sh --quick      a smoke run of every part, under 3 minutes
 #
