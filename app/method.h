@@ -174,6 +174,20 @@ inline constexpr bool kCanWrite = requires(const Request& r) {
 }
 &&std::is_base_of_v<google::protobuf::Message, Response>;
 
+// For a write (spec.write): sets `caller->request_id` from the request and
+// returns Fingerprint(request); "" for anything else.
+template <typename Request, typename Response>
+std::string StartWrite(const MethodSpec<Request, Response>& spec,
+                       const Request& request, Caller* caller) {
+  if constexpr (kCanWrite<Request, Response>) {
+    if (spec.write) {
+      caller->request_id = request.request_id();
+      return Fingerprint(request);
+    }
+  }
+  return "";
+}
+
 // The write phase of one call, in the writer's transaction `tx`: for a
 // write, the answer of a retry from the request log; when `decided` (the
 // read phase filled `*effects`) and every version it read still holds,
@@ -292,13 +306,8 @@ void Runner::Run(const MethodSpec<Request, Response>& spec,
   };
   auto call = std::make_shared<Call>();
   call->caller = caller;
+  call->fingerprint = internal::StartWrite(spec, request, &call->caller);
   constexpr bool kCanWrite = internal::kCanWrite<Request, Response>;
-  if constexpr (kCanWrite) {
-    if (spec.write) {
-      call->caller.request_id = request.request_id();
-      call->fingerprint = Fingerprint(request);
-    }
-  }
   const AppContext& ctx = ctx_;
 
   // 2. The read phase.
@@ -345,13 +354,7 @@ absl::Status RunInTransaction(const AppContext& ctx,
                               const Request& request, Response* response) {
   RETURN_IF_ERROR(spec.validate(ctx, caller, request));
   Caller c = caller;
-  std::string fingerprint;
-  if constexpr (internal::kCanWrite<Request, Response>) {
-    if (spec.write) {
-      c.request_id = request.request_id();
-      fingerprint = Fingerprint(request);
-    }
-  }
+  const std::string fingerprint = internal::StartWrite(spec, request, &c);
   Effects effects;
   RETURN_IF_ERROR(internal::WritePhase(ctx, spec, tx, c, fingerprint, request,
                                        response, /*decided=*/false, &effects));

@@ -536,7 +536,7 @@ TEST_F(PlanAppTest, RunInTransactionRunsCallsInTheCallersTransaction) {
       Audit("bup-1", v1::AUDIT_ACTION_PLAN_READ);
   ASSERT_THAT(reads, SizeIs(1));
   EXPECT_EQ(reads[0].decision(), v1::DECISION_DENY);
-  EXPECT_THAT(PlanCount("school-1"), 1u);
+  EXPECT_EQ(PlanCount("school-1"), 1u);
 }
 
 TEST_F(PlanAppTest, CreatePlanIsIdempotent) {

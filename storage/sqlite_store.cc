@@ -544,17 +544,24 @@ class SqlitePlans final : public PlanRepository {
                                                       absl::string_view after,
                                                       int limit) override {
     return Guard("list plans", [&]() -> absl::StatusOr<std::vector<v1::Plan>> {
-      // Drafts are visible to their lead agency only; the filter is part of
-      // the query so that pages are never cut short by hidden plans. Each
-      // form walks an index in id order and stops at the limit: by subject
-      // (plans_by_subject: a subject has few plans), or, for all of the
-      // agency's plans, the plans it leads (plans_by_lead) merged in id
-      // order with those it takes part in (participants_by_agency). A scan
-      // of every plan in id order, testing each, took a second per page at
-      // 200,000 plans. (The participants arm tests the plan's state in a
-      // subquery: a join would make SQLite sort the arm instead of reading
-      // it in index order.) The page's newest headers come in the same
-      // query (a Get per plan cost two more statements per plan).
+    // Drafts are visible to their lead agency only; the filter is part of
+    // the query so that pages are never cut short by hidden plans. Each
+    // form walks an index in id order and stops at the limit: by subject
+    // (plans_by_subject: a subject has few plans), or, for all of the
+    // agency's plans, the plans it leads (plans_by_lead) merged in id
+    // order with those it takes part in (participants_by_agency). A scan
+    // of every plan in id order, testing each, took a second per page at
+    // 200,000 plans. (The participants arm tests the plan's state in a
+    // subquery: a join would make SQLite sort the arm instead of reading
+    // it in index order.) The page's newest headers come in the same
+    // query (a Get per plan cost two more statements per plan).
+    // The page's ids are `page`; its newest headers, in id order. (The
+    // statements are cached by the address of their literal text, so the
+    // shared part is spliced in by the preprocessor.)
+#define SAMPLAN_PAGE_HEADERS                                      \
+  "SELECT p.id, p.state, p.effective_revision, r.data FROM page " \
+  "JOIN plans p ON p.id = page.id JOIN plan_revisions r "         \
+  "ON r.plan_id = p.id AND r.revision = p.revision ORDER BY p.id"
       auto& s =
           subject.empty()
               ? c_.Prepare(
@@ -566,12 +573,7 @@ class SqlitePlans final : public PlanRepository {
                     "x.agency = ?1 AND x.plan_id > ?3 AND x.removed = 0 AND "
                     "EXISTS (SELECT 1 FROM plans q WHERE q.id = x.plan_id "
                     "AND q.state != ?6 AND (?5 = 0 OR q.state = ?5)) "
-                    "ORDER BY 1 LIMIT ?4) "
-                    "SELECT p.id, p.state, p.effective_revision, r.data FROM "
-                    "page "
-                    "JOIN plans p ON p.id = page.id JOIN plan_revisions r "
-                    "ON r.plan_id = p.id AND r.revision = p.revision "
-                    "ORDER BY p.id")
+                    "ORDER BY 1 LIMIT ?4) " SAMPLAN_PAGE_HEADERS)
               : c_.Prepare(
                     "WITH page(id) AS ("
                     "SELECT p.id FROM plans p WHERE p.subject = ?2 AND "
@@ -579,12 +581,8 @@ class SqlitePlans final : public PlanRepository {
                     "(p.lead_agency = ?1 OR (p.state != ?6 AND EXISTS "
                     "(SELECT 1 FROM participants x WHERE x.plan_id = p.id "
                     "AND x.agency = ?1 AND x.removed = 0))) "
-                    "ORDER BY p.id LIMIT ?4) "
-                    "SELECT p.id, p.state, p.effective_revision, r.data FROM "
-                    "page "
-                    "JOIN plans p ON p.id = page.id JOIN plan_revisions r "
-                    "ON r.plan_id = p.id AND r.revision = p.revision "
-                    "ORDER BY p.id");
+                    "ORDER BY p.id LIMIT ?4) " SAMPLAN_PAGE_HEADERS);
+#undef SAMPLAN_PAGE_HEADERS
       BindText(s, 1, agency);
       if (!subject.empty()) BindText(s, 2, subject);
       BindText(s, 3, after);
