@@ -10,12 +10,13 @@ PACKAGES=(
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev libssl-dev
+  libboost-dev
   # protos from outside: google/api/*.proto, google/rpc/*.proto; grpc health
   golang-github-gogo-googleapis-dev grpc-proto
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # tools used by scripts
-  openssl sqlite3 tzdata python3
+  openssl sqlite3 tzdata python3 curl
 )
 
 missing=()

@@ -97,6 +97,9 @@ absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
   if (!c.admin().address().empty() && !ValidAddress(c.admin().address())) {
     return InvalidField("admin.address", "must be host:port");
   }
+  if (!c.rest().address().empty() && !ValidAddress(c.rest().address())) {
+    return InvalidField("rest.address", "must be host:port");
+  }
   RETURN_IF_ERROR(CheckFile(c.tls().ca_file(), "tls.ca_file", check_files));
   RETURN_IF_ERROR(CheckFile(c.tls().cert_file(), "tls.cert_file", check_files));
   RETURN_IF_ERROR(CheckFile(c.tls().key_file(), "tls.key_file", check_files));
@@ -142,6 +145,42 @@ absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
   if (l->shutdown_grace_seconds() < 0) {
     return InvalidField("limits.shutdown_grace_seconds",
                         "must not be negative");
+  }
+  if (l->agency_calls_per_second() < 0) {
+    return InvalidField("limits.agency_calls_per_second",
+                        "must not be negative (0: no limit)");
+  }
+  if (l->agency_burst() == 0) {
+    l->set_agency_burst(2 * l->agency_calls_per_second());
+  }
+  if (l->agency_burst() < 0 ||
+      (l->agency_calls_per_second() > 0 && l->agency_burst() < 1)) {
+    return InvalidField("limits.agency_burst", "must be positive");
+  }
+  if (l->max_header_bytes() == 0) l->set_max_header_bytes(16384);
+  if (l->max_url_bytes() == 0) l->set_max_url_bytes(4096);
+  if (l->max_connections() == 0) l->set_max_connections(1024);
+  if (l->read_timeout_ms() == 0) l->set_read_timeout_ms(10000);
+  if (l->write_timeout_ms() == 0) l->set_write_timeout_ms(30000);
+  if (l->rest_threads() == 0) l->set_rest_threads(4);
+  if (l->max_header_bytes() < 1024 || l->max_header_bytes() > (1 << 20)) {
+    return InvalidField("limits.max_header_bytes", "must be 1024-1048576");
+  }
+  if (l->max_url_bytes() < 256 || l->max_url_bytes() > l->max_header_bytes()) {
+    return InvalidField("limits.max_url_bytes",
+                        "must be 256 to limits.max_header_bytes");
+  }
+  if (l->max_connections() < 1 || l->max_connections() > 100000) {
+    return InvalidField("limits.max_connections", "must be 1-100000");
+  }
+  if (l->read_timeout_ms() < 10 || l->read_timeout_ms() > 600000) {
+    return InvalidField("limits.read_timeout_ms", "must be 10-600000");
+  }
+  if (l->write_timeout_ms() < 10 || l->write_timeout_ms() > 600000) {
+    return InvalidField("limits.write_timeout_ms", "must be 10-600000");
+  }
+  if (l->rest_threads() < 1 || l->rest_threads() > 256) {
+    return InvalidField("limits.rest_threads", "must be 1-256");
   }
 
   auto* log = c.mutable_log();

@@ -1,6 +1,5 @@
-// The one place where absl::Status becomes grpc::Status. The machine reason
-// and metadata carried by the status (common/errors.h) become a
-// google.rpc.ErrorInfo (domain "samplan.se") in the status details.
+// The one place where absl::Status becomes grpc::Status: the
+// google.rpc.Status of rpc_status.h, sent as the status details.
 
 #ifndef SAMPLAN_SERVER_GRPC_STATUS_H_
 #define SAMPLAN_SERVER_GRPC_STATUS_H_
@@ -9,8 +8,6 @@
 #include "grpcpp/support/status.h"
 
 namespace samplan::server {
-
-inline constexpr char kErrorDomain[] = "samplan.se";
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

@@ -336,8 +336,11 @@ int Serve(const Args& a, bool check_only) {
     spdlog::error("cannot start: {}", std::string(server.status().message()));
     return 1;
   }
-  spdlog::info("samplan-server listening: api {} (port {}){}",
+  spdlog::info("samplan-server listening: api {} (port {}){}{}",
                cfg->api().address(), (*server)->api_port(),
+               (*server)->rest_port() != 0
+                   ? absl::StrCat(", rest port ", (*server)->rest_port())
+                   : std::string(),
                (*server)->admin_port() != 0
                    ? absl::StrCat(", admin port ", (*server)->admin_port())
                    : std::string());

@@ -16,7 +16,9 @@
 #include "app/audit_app.h"
 #include "app/checkpointer.h"
 #include "app/consent_app.h"
+#include "app/method_table.h"
 #include "app/plan_app.h"
+#include "app/rate_limiter.h"
 #include "app/read_cache.h"
 #include "audit/note.h"
 #include "common/errors.h"
@@ -27,8 +29,9 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/grpc_adapter.h"
 #include "server/grpc_status.h"
-#include "server/services.h"
+#include "server/rest_server.h"
 #include "spdlog/spdlog.h"
 #include "storage/sqlite_store.h"
 
@@ -127,12 +130,12 @@ class Server::Impl {
   std::unique_ptr<app::AdminApp> admins;
   std::unique_ptr<app::AgencyDirectory> agencies;
   std::unique_ptr<Authenticator> auth;
-  std::unique_ptr<grpc::Service> plan_service;
-  std::unique_ptr<grpc::Service> consent_service;
-  std::unique_ptr<grpc::Service> audit_service;
-  std::unique_ptr<grpc::Service> admin_service;
+  std::unique_ptr<app::RateLimiter> limiter;
+  std::unique_ptr<app::MethodTable> methods;
+  std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> api;
   std::unique_ptr<grpc::Server> admin;
+  std::unique_ptr<RestServer> rest;
   int api_port = 0;
   int admin_port = 0;
 
@@ -185,6 +188,9 @@ Server::~Server() { Shutdown(); }
 
 int Server::api_port() const { return impl_->api_port; }
 int Server::admin_port() const { return impl_->admin_port; }
+int Server::rest_port() const {
+  return impl_->rest != nullptr ? impl_->rest->port() : 0;
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auto impl = std::make_unique<Impl>();
@@ -246,10 +252,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl->consents = std::make_unique<app::ConsentApp>(ctx);
   impl->audits = std::make_unique<app::AuditApp>(ctx);
   impl->admins = std::make_unique<app::AdminApp>(ctx);
-  impl->plan_service = NewPlanService(*impl->auth, *impl->plans);
-  impl->consent_service = NewConsentService(*impl->auth, *impl->consents);
-  impl->audit_service = NewAuditService(*impl->auth, *impl->audits);
-  impl->admin_service = NewAdminService(*impl->auth, *impl->admins);
+  if (cfg.limits().agency_calls_per_second() > 0) {
+    impl->limiter = std::make_unique<app::RateLimiter>(
+        *clock, cfg.limits().agency_calls_per_second(),
+        cfg.limits().agency_burst());
+  }
+  impl->methods = std::make_unique<app::MethodTable>(
+      *impl->plans, *impl->consents, *impl->audits, *impl->admins,
+      impl->limiter.get());
+  for (const std::string& name : app::MethodTable::ServiceNames()) {
+    impl->services.push_back(
+        NewRawService(name.c_str(), *impl->methods, *impl->auth));
+  }
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_creds,
                    MutualTlsCredentials(cfg));
@@ -258,10 +272,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     grpc::ServerBuilder b;
     b.SetOption(std::make_unique<WithoutAdminPlugins>());
     b.AddListeningPort(cfg.api().address(), api_creds, &impl->api_port);
-    b.RegisterService(impl->plan_service.get());
-    b.RegisterService(impl->consent_service.get());
-    b.RegisterService(impl->audit_service.get());
-    b.RegisterService(impl->admin_service.get());
+    for (auto& service : impl->services) b.RegisterService(service.get());
     ApplyLimits(b, cfg.limits());
     impl->api = b.BuildAndStart();
     if (impl->api == nullptr || impl->api_port == 0) {
@@ -287,6 +298,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       return InvalidField("admin.address", absl::StrCat("cannot listen on ",
                                                         cfg.admin().address()));
     }
+  }
+  if (!cfg.rest().address().empty()) {
+    auto rest = RestServer::Start(cfg, *impl->methods, *impl->agencies);
+    if (!rest.ok()) {
+      if (impl->admin != nullptr) impl->admin->Shutdown();
+      impl->api->Shutdown();
+      return rest.status();
+    }
+    impl->rest = *std::move(rest);
   }
   Impl* raw = impl.get();
   impl->maintenance = std::thread([raw] { raw->MaintenanceLoop(); });
@@ -316,9 +336,13 @@ void Server::Shutdown() {
           impl_->options.config.limits().shutdown_grace_seconds());
   impl_->stop_maintenance.Notify();
   if (impl_->maintenance.joinable()) impl_->maintenance.join();
+  if (impl_->rest != nullptr) {
+    impl_->rest->Shutdown(absl::FromChrono(grace));
+  }
   if (impl_->admin != nullptr) impl_->admin->Shutdown(grace);
   impl_->api->Shutdown(grace);  // in-flight calls finish through the queue
   impl_->queue->Shutdown();     // commits what is left
+  impl_->rest.reset();          // after every call it started has reported
   impl_->api.reset();
   impl_->admin.reset();
   impl_->queue.reset();

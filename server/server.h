@@ -5,9 +5,10 @@
 // The API listener serves PlanService, ConsentService, AuditService,
 // AdminService and health checking;
 // the optional admin listener serves health checking, reflection and
-// channelz to administrator certificates. Both require and verify client
-// certificates against the configured CA bundle (gRPC's TLS floor: 1.2).
-// There is no plaintext listener.
+// channelz to administrator certificates; the optional REST listener serves
+// the same four services as HTTP/1.1 + JSON (rest_server.h). Both require and
+// verify client certificates against the configured CA bundle (gRPC's TLS
+// floor: 1.2). There is no plaintext listener.
 
 #ifndef SAMPLAN_SERVER_SERVER_H_
 #define SAMPLAN_SERVER_SERVER_H_
@@ -48,6 +49,7 @@ class Server {
   // The bound ports (useful with port 0).
   int api_port() const;
   int admin_port() const;  // 0 when there is no admin listener
+  int rest_port() const;   // 0 when there is no REST listener
 
   // Graceful: stops accepting calls, lets in-flight calls finish for up to
   // limits.shutdown_grace_seconds, commits what is queued, closes the
