@@ -226,10 +226,12 @@ class Session : public std::enable_shared_from_this<Session> {
     auto match =
         server_.router.Find(absl::string_view(verb.data(), verb.size()), path);
     if (!match.ok()) {
-      return ReplyError(match.status(), match.status().code() ==
-                                                absl::StatusCode::kUnimplemented
-                                            ? http::status::method_not_allowed
-                                            : http::status::not_found);
+      if (match.status().code() != absl::StatusCode::kUnimplemented) {
+        return ReplyError(match.status(), http::status::not_found);
+      }
+      // RFC 9110 15.5.6: a 405 names the methods the path takes.
+      allow_ = MetadataOf(match.status(), "allow").value_or("");
+      return ReplyError(match.status(), http::status::method_not_allowed);
     }
     const app::MethodHandler* handler =
         server_.handlers.at(match->route->method);
@@ -295,6 +297,10 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(code);
     response_.set(http::field::content_type, "application/json");
     response_.set(http::field::cache_control, "no-store");
+    if (!allow_.empty()) {
+      response_.set(http::field::allow, allow_);
+      allow_.clear();
+    }
     response_.keep_alive(keep_alive_);
     response_.body() = std::move(body);
     response_.prepare_payload();
@@ -410,6 +416,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
+  std::string allow_;  // the Allow header of the next reply (405 only)
   std::unique_ptr<Message> call_request_;
   std::unique_ptr<Message> call_response_;
   std::unique_ptr<app::MessageSource> source_;

@@ -15,11 +15,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "app/rate_limiter.h"
 #include "google/protobuf/descriptor.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "samplan/v1/errors.pb.h"
-#include "tests/integration/fixture.h"
+#include "tests/integration/rest_client.h"
 
 namespace samplan::server {
 namespace {
@@ -480,6 +481,31 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
          return Raw(*school_, &v1::PlanService::Stub::UpdatePlan, r);
        },
        {}},
+      // REST only: the same ErrorInfo, carried in the JSON body.
+      {"UNKNOWN_ROUTE",
+       [&] {
+         RestClient rest(server_->rest_port(), dir_);
+         return GrpcStatusOf(rest.Call({"school-1", "DELETE", "/v1/plans"}));
+       },
+       {{"allow", "GET, POST"}},
+       "DELETE"},
+      {"REQUEST_TOO_LARGE",
+       [&] {
+         RestClient rest(server_->rest_port(), dir_);
+         return GrpcStatusOf(
+             rest.Call({"school-1", "GET",
+                        "/v1/plans?pageToken=" + std::string(9000, 'a')}));
+       },
+       {{"limit", "limits.max_url_bytes"}}},
+      // The limiter every transport calls first, with its own budget here
+      // so the test needs no thousand calls.
+      {"RATE_LIMITED",
+       [&] {
+         app::RateLimiter limiter(clock_, 2, 1);
+         EXPECT_TRUE(limiter.Take("school-1").ok());
+         return ToGrpcStatus(limiter.Take("school-1"));
+       },
+       {{"retry_after_ms", "500"}}},
       // No request can cause these three; the code paths that make them
       // are driven directly and mapped by the one gRPC mapping.
       {"SCHEMA_TOO_NEW",

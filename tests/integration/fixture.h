@@ -90,6 +90,7 @@ class ServerTest : public ::testing::Test {
 
     config::v1::ServerConfig cfg;
     cfg.mutable_api()->set_address("127.0.0.1:0");
+    cfg.mutable_rest()->set_address("127.0.0.1:0");
     cfg.mutable_tls()->set_ca_file((PkiDir() / "main" / "ca.pem").string());
     cfg.mutable_tls()->set_cert_file(
         (PkiDir() / "main" / "server.pem").string());

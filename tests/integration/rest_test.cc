@@ -1,0 +1,254 @@
+// REST/JSON over mutual TLS, driven with curl (a real HTTP client): the
+// story's reads and writes, an audit stream as NDJSON, the error classes,
+// and the TLS rules (no certificate, a certificate of another CA).
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "tests/integration/rest_client.h"
+
+namespace samplan::server {
+namespace {
+
+using ::testing::Not;
+
+class RestTest : public StoryTest {
+ protected:
+  // One request with curl; `agency` empty sends no client certificate.
+  Http Curl(const std::string& agency, const std::string& method,
+            const std::string& target, const std::string& body = "",
+            const std::string& actor = "staff-1",
+            const std::string& pki = "main") {
+    return Client().Call({agency, method, target, body, actor, pki});
+  }
+
+  RestClient& Client() {
+    if (client_ == nullptr) {
+      client_ = std::make_unique<RestClient>(server_->rest_port(), dir_);
+    }
+    return *client_;
+  }
+
+  template <typename M>
+  M Parse(const std::string& json) {
+    M m;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &m).ok())
+        << json;
+    return m;
+  }
+
+  // The ErrorInfo of an error body: "REASON field".
+  std::string ReasonOf(const Http& http) {
+    google::rpc::Status status = Parse<google::rpc::Status>(http.body);
+    for (const auto& any : status.details()) {
+      google::rpc::ErrorInfo info;
+      if (any.UnpackTo(&info)) {
+        auto field = info.metadata().find("field");
+        return field == info.metadata().end()
+                   ? info.reason()
+                   : absl::StrCat(info.reason(), " ", field->second);
+      }
+    }
+    return "(no ErrorInfo)";
+  }
+
+  std::string PlanPath() { return "/v1/" + plan_; }
+
+  std::unique_ptr<RestClient> client_;
+};
+
+TEST_F(RestTest, CreatePlanAndReadItBack) {
+  const std::string body =
+      absl::StrCat(R"({"requestId":"rest-create-1","plan":{"subject":")",
+                   child_, R"(","coordinator":{"displayName":"Berit"}}})");
+  Http created = Curl("school-1", "POST", "/v1/plans", body);
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_THAT(created.head, HasSubstr("application/json"));
+  auto plan = Parse<v1::CreatePlanResponse>(created.body).plan();
+  EXPECT_EQ(plan.coordinator().display_name(), "Berit");
+  // int64 as a string, enums as names: the protobuf JSON mapping.
+  EXPECT_THAT(created.body, HasSubstr(R"("state":"PLAN_STATE_DRAFT")"));
+
+  Http read =
+      Curl("school-1", "GET", "/v1/" + plan.name() + "?view=PLAN_VIEW_LATEST");
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(Parse<v1::GetPlanResponse>(read.body).plan().name(), plan.name());
+
+  // A retry with the same request id returns the first answer.
+  Http again = Curl("school-1", "POST", "/v1/plans", body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Parse<v1::CreatePlanResponse>(again.body).plan().name(),
+            plan.name());
+}
+
+TEST_F(RestTest, ConsentDecidesTheReadAndWithdrawalEndsIt) {
+  // Without consent the school sees no BUP entry.
+  Http before = Curl("school-1", "GET", PlanPath());
+  ASSERT_EQ(before.status, 200) << before.body;
+  auto withheld = Parse<v1::GetPlanResponse>(before.body);
+  EXPECT_GE(withheld.withheld_entries_size(), 2);
+  EXPECT_THAT(before.body, Not(HasSubstr("weekly sessions")));
+
+  // Joint custody: each guardian's grant, over REST. The route's body is
+  // the grant; the request id is a query parameter.
+  std::string grant;
+  for (const std::string* guardian : {&g1_, &g2_}) {
+    const std::string grant_body = absl::StrCat(
+        R"({"subject":")", child_,
+        R"(","grantorRole":"GRANTOR_ROLE_GUARDIAN","grantorIdentityNumber":")",
+        *guardian,
+        R"(","scope":{"disclosingSectors":["SECTOR_HEALTHCARE"],)"
+        R"("receivingSectors":["SECTOR_SCHOOL"],)"
+        R"("categories":["INFORMATION_CATEGORY_INTERVENTIONS"]},)"
+        R"("validFrom":"2026-06-01T00:00:00Z",)"
+        R"("validUntil":"2027-03-01T00:00:00Z",)"
+        R"("evidence":{"kind":"EVIDENCE_KIND_SIGNED_FORM"}})");
+    Http granted =
+        Curl("school-1", "POST", "/v1/grants?requestId=rest-grant-" + *guardian,
+             grant_body);
+    ASSERT_EQ(granted.status, 200) << granted.body;
+    if (grant.empty()) {
+      grant = Parse<v1::CreateGrantResponse>(granted.body).grant().name();
+    }
+    // With one guardian's grant of two, the entry stays withheld.
+    if (guardian == &g1_) {
+      EXPECT_THAT(Curl("school-1", "GET", PlanPath()).body,
+                  Not(HasSubstr("weekly sessions")));
+    }
+  }
+
+  Http allowed = Curl("school-1", "GET", PlanPath());
+  ASSERT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_THAT(allowed.body, HasSubstr("BUP: weekly sessions"));
+  EXPECT_THAT(allowed.body, Not(HasSubstr("BUP: diagnosis")));
+
+  Http withdrawn =
+      Curl("school-1", "POST", "/v1/" + grant + ":withdraw",
+           absl::StrCat(
+               R"({"requestId":"rest-withdraw-1",)"
+               R"("withdrawerRole":"GRANTOR_ROLE_GUARDIAN",)"
+               R"("withdrawerIdentityNumber":")",
+               g1_, R"(","evidence":{"kind":"EVIDENCE_KIND_SIGNED_FORM"}})"));
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn.body;
+
+  Http after = Curl("school-1", "GET", PlanPath());
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_THAT(after.body, Not(HasSubstr("weekly sessions")));
+}
+
+TEST_F(RestTest, AuditStreamArrivesAsNdjson) {
+  SchoolReads();
+  const int64_t size = AuditSize();
+  Http stream =
+      Curl("auditor-1", "POST", "/v1/auditEvents:stream",
+           absl::StrCat(R"({"filter":{"subject":")", child_, R"("}})"));
+  ASSERT_EQ(stream.status, 200) << stream.body;
+  EXPECT_THAT(stream.head, HasSubstr("application/x-ndjson"));
+  EXPECT_THAT(stream.head, HasSubstr("chunked"));
+  int events = 0;
+  for (absl::string_view line : absl::StrSplit(stream.body, '\n')) {
+    if (line.empty()) continue;
+    auto m = Parse<v1::StreamAuditEventsResponse>(std::string(line));
+    for (const v1::AuditEvent& event : m.audit_events()) {
+      ++events;
+      EXPECT_NE(event.action(), v1::AUDIT_ACTION_UNSPECIFIED) << line;
+    }
+  }
+  EXPECT_GT(events, 5);
+  EXPECT_LE(events, size);
+}
+
+TEST_F(RestTest, ErrorsMapToHttpStatusesWithErrorInfo) {
+  // 400: an unknown field, named.
+  Http unknown = Curl("school-1", "POST", "/v1/plans",
+                      R"({"requestId":"x-1","plan":{"colour":"red"}})");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(ReasonOf(unknown), "INVALID_FIELD plan.colour");
+  // 400: no actor.
+  Http no_actor = Curl("school-1", "GET", "/v1/plans", "", "");
+  EXPECT_EQ(no_actor.status, 400);
+  EXPECT_EQ(ReasonOf(no_actor), "MISSING_ACTOR");
+  // 401: a disabled agency.
+  Http disabled = Curl("disabled-1", "GET", "/v1/plans");
+  EXPECT_EQ(disabled.status, 401) << disabled.body;
+  // 403: the wrong role.
+  Http role = Curl("auditor-1", "GET", PlanPath());
+  EXPECT_EQ(role.status, 403);
+  EXPECT_EQ(ReasonOf(role), "WRONG_ROLE");
+  // 404: a plan the caller may not see answers as one that does not exist.
+  Http hidden = Curl("social-1", "GET", PlanPath());
+  Http missing = Curl("social-1", "GET", "/v1/plans/does-not-exist");
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(missing.status, 404);
+  std::string normalized = hidden.body;
+  const std::string id = std::string(absl::StripPrefix(plan_, "plans/"));
+  normalized.replace(normalized.find(id), id.size(), "does-not-exist");
+  EXPECT_EQ(normalized, missing.body);
+  // 409: an etag that is not current.
+  Http stale =
+      Curl("bup-1", "PATCH",
+           "/v1/" + interventions_ + "?updateMask=text&requestId=etag-1",
+           R"({"etag":"stale","text":"BUP: fortnightly"})");
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(ReasonOf(stale).substr(0, 13), "ETAG_MISMATCH");
+  // 404 and 405: no such route, or not with this method.
+  Http route = Curl("school-1", "GET", "/v1/nothing");
+  EXPECT_EQ(route.status, 404);
+  EXPECT_EQ(ReasonOf(route), "UNKNOWN_ROUTE");
+  Http verb = Curl("school-1", "DELETE", "/v1/plans");
+  EXPECT_EQ(verb.status, 405);
+  EXPECT_EQ(ReasonOf(verb), "UNKNOWN_ROUTE");
+  EXPECT_THAT(verb.head, HasSubstr("Allow: GET, POST"));
+  // 414: a target longer than limits.max_url_bytes.
+  Http long_url =
+      Curl("school-1", "GET", "/v1/plans?pageToken=" + std::string(5000, 'a'));
+  EXPECT_EQ(long_url.status, 414);
+  EXPECT_EQ(ReasonOf(long_url), "REQUEST_TOO_LARGE");
+}
+
+TEST_F(RestTest, TlsRefusesMissingAndForeignCertificates) {
+  Http none = Curl("", "GET", "/v1/plans");
+  EXPECT_NE(none.curl_exit, 0);
+  EXPECT_EQ(none.status, 0);
+  Http foreign = Curl("school-1", "GET", "/v1/plans", "", "staff-1", "other");
+  EXPECT_NE(foreign.curl_exit, 0);
+  EXPECT_EQ(foreign.status, 0);
+}
+
+class RestRateLimitTest : public RestTest {
+ protected:
+  void Configure(config::v1::ServerConfig& cfg) override {
+    cfg.mutable_limits()->set_agency_calls_per_second(1);
+    cfg.mutable_limits()->set_agency_burst(1000);
+  }
+};
+
+TEST_F(RestRateLimitTest, AnAgencyOverItsRateGets429) {
+  // The story used some of the burst; spend the rest, on one connection.
+  const std::vector<int> codes =
+      Client().Repeat({"school-1", "GET", "/v1/plans"}, 1100);
+  ASSERT_EQ(codes.size(), 1100u);
+  EXPECT_EQ(codes.front(), 200);
+  EXPECT_EQ(codes.back(), 429);
+  // Once refused, refused until time passes: no 200 after the first 429.
+  const auto first = std::find(codes.begin(), codes.end(), 429);
+  EXPECT_EQ(std::count(first, codes.end(), 200), 0);
+  Http limited = Curl("school-1", "GET", "/v1/plans");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(ReasonOf(limited), "RATE_LIMITED");
+  // Another agency has its own bucket.
+  EXPECT_EQ(Curl("bup-1", "GET", "/v1/plans").status, 200);
+  // Tokens come back with (fake) time.
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(Curl("school-1", "GET", "/v1/plans").status, 200);
+}
+
+}  // namespace
+}  // namespace samplan::server
