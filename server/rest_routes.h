@@ -5,7 +5,7 @@
 // needs no REST code. JSON follows the protobuf JSON mapping.
 //
 // No HTTP library here: server/rest_server.h serves these routes over
-// HTTP/1.1, and tools/openapi describes them.
+// HTTP/1.1, and server/openapi.h describes them.
 
 #ifndef SAMPLAN_SERVER_REST_ROUTES_H_
 #define SAMPLAN_SERVER_REST_ROUTES_H_
