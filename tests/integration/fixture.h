@@ -114,6 +114,7 @@ class ServerTest : public ::testing::Test {
         (dir_ / "audit-key.pem").string());
     Configure(cfg);
     ASSERT_THAT(FinishConfig(cfg), IsOk());
+    config_ = cfg;
     ServerOptions options;
     options.config = cfg;
     options.clock = &clock_;
@@ -223,9 +224,10 @@ class ServerTest : public ::testing::Test {
     return size;
   }
 
-  std::vector<v1::AuditEvent> AuditEvents() {
-    auto store = storage::OpenSqliteStore(
-        storage::SqliteOptions{(dir_ / "samplan.db").string()});
+  // Every audit event of the database at `db` (default: the server's).
+  std::vector<v1::AuditEvent> AuditEvents(std::string db = "") {
+    if (db.empty()) db = (dir_ / "samplan.db").string();
+    auto store = storage::OpenSqliteStore(storage::SqliteOptions{db});
     std::vector<v1::AuditEvent> out;
     EXPECT_THAT((*store)->Read([&](storage::Transaction& tx) -> absl::Status {
       storage::AuditQuery q;
@@ -256,6 +258,7 @@ class ServerTest : public ::testing::Test {
   }
 
   FakeClock clock_{Utc(2026, 6, 1, 10)};
+  config::v1::ServerConfig config_;  // the server's, as started
   std::filesystem::path dir_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<audit::NoteVerifier> verifier_;
