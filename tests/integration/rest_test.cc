@@ -2,6 +2,14 @@
 // story's reads and writes, an audit stream as NDJSON, the error classes,
 // and the TLS rules (no certificate, a certificate of another CA).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -248,6 +256,112 @@ TEST_F(RestRateLimitTest, AnAgencyOverItsRateGets429) {
   // Tokens come back with (fake) time.
   clock_.Advance(absl::Seconds(5));
   EXPECT_EQ(Curl("school-1", "GET", "/v1/plans").status, 200);
+}
+
+// A slowloris: connections that stall in the TLS handshake, or send half a
+// request head and then trickle, never hold up other clients, and each is
+// closed by the server once limits.read_timeout_ms has passed.
+class RestSlowClientTest : public RestTest {
+ protected:
+  void Configure(config::v1::ServerConfig& cfg) override {
+    cfg.mutable_limits()->set_rest_threads(1);
+    cfg.mutable_limits()->set_read_timeout_ms(300);
+  }
+
+  // A TCP connection to the REST port; -1 on failure. Reads give up after
+  // 10 s, a bound far above the server's timeout, so a server that never
+  // closes fails the test rather than hanging it.
+  int Connect() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->rest_port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval bound{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  // True when the server closes `fd` (EOF or reset) before the bound.
+  static bool ClosedByServer(int fd) {
+    char buf[256];
+    for (;;) {
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+    }
+  }
+};
+
+TEST_F(RestSlowClientTest, StalledConnectionsDoNotHoldUpOthers) {
+  // Three connections that never start TLS.
+  std::vector<int> silent;
+  for (int i = 0; i < 3; ++i) {
+    silent.push_back(Connect());
+    ASSERT_GE(silent.back(), 0);
+  }
+  // One that completes the handshake and sends half a request head.
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(ctx, nullptr);
+  const std::string pem = (PkiDir() / "main" / "school-1.pem").string();
+  const std::string key = (PkiDir() / "main" / "school-1.key").string();
+  ASSERT_EQ(SSL_CTX_use_certificate_chain_file(ctx, pem.c_str()), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM), 1);
+  const int trickle = Connect();
+  ASSERT_GE(trickle, 0);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, trickle);
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  const std::string half = "GET /v1/plans HTTP/1.1\r\nHost: localhost\r\nx-sam";
+  ASSERT_EQ(SSL_write(ssl, half.data(), static_cast<int>(half.size())),
+            static_cast<int>(half.size()));
+
+  // Meanwhile, with one REST thread, other clients are served.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Curl("school-1", "GET", "/v1/plans").status, 200);
+  }
+
+  // And the server closes every stalled connection on its own.
+  for (int fd : silent) {
+    EXPECT_TRUE(ClosedByServer(fd));
+    ::close(fd);
+  }
+  char buf[256];
+  const int n = SSL_read(ssl, buf, sizeof(buf));
+  EXPECT_LE(n, 0) << "the server answered half a request";
+  SSL_free(ssl);
+  ::close(trickle);
+  SSL_CTX_free(ctx);
+  EXPECT_EQ(Curl("school-1", "GET", "/v1/plans").status, 200);
+}
+
+class RestConnectionCapTest : public RestSlowClientTest {
+ protected:
+  void Configure(config::v1::ServerConfig& cfg) override {
+    RestSlowClientTest::Configure(cfg);
+    cfg.mutable_limits()->set_max_connections(2);
+    cfg.mutable_limits()->set_read_timeout_ms(60000);
+  }
+};
+
+TEST_F(RestConnectionCapTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
+  const int a = Connect();
+  const int b = Connect();
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  // The server accepts in order, so both are counted before the third,
+  // which is closed as soon as it is accepted, long before any timeout.
+  const int c = Connect();
+  ASSERT_GE(c, 0);
+  const bool refused = ClosedByServer(c);
+  ::close(c);
+  EXPECT_TRUE(refused);
+  ::close(a);
+  ::close(b);
 }
 
 }  // namespace
