@@ -1,5 +1,6 @@
 #include "server/rest_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -287,6 +288,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReplyError(const absl::Status& status,
                   std::optional<http::status> code = std::nullopt) {
+    // RFC 9110 10.2.3: a 429 says when to come back, in whole seconds.
+    if (auto ms = MetadataOf(status, "retry_after_ms"); ms.has_value()) {
+      int64_t wait = 0;
+      if (absl::SimpleAtoi(*ms, &wait)) {
+        retry_after_ = absl::StrCat(std::max<int64_t>(1, (wait + 999) / 1000));
+      }
+    }
     Reply(code.value_or(static_cast<http::status>(HttpStatusOf(status.code()))),
           rest::StatusJson(status));
   }
@@ -300,6 +308,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!allow_.empty()) {
       response_.set(http::field::allow, allow_);
       allow_.clear();
+    }
+    if (!retry_after_.empty()) {
+      response_.set(http::field::retry_after, retry_after_);
+      retry_after_.clear();
     }
     response_.keep_alive(keep_alive_);
     response_.body() = std::move(body);
@@ -416,7 +428,8 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
-  std::string allow_;  // the Allow header of the next reply (405 only)
+  std::string allow_;        // the Allow header of the next reply (405 only)
+  std::string retry_after_;  // the Retry-After header of the next (429)
   std::unique_ptr<Message> call_request_;
   std::unique_ptr<Message> call_response_;
   std::unique_ptr<app::MessageSource> source_;

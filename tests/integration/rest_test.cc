@@ -251,6 +251,7 @@ TEST_F(RestRateLimitTest, AnAgencyOverItsRateGets429) {
   Http limited = Curl("school-1", "GET", "/v1/plans");
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(ReasonOf(limited), "RATE_LIMITED");
+  EXPECT_THAT(limited.head, HasSubstr("Retry-After: 1"));
   // Another agency has its own bucket.
   EXPECT_EQ(Curl("bup-1", "GET", "/v1/plans").status, 200);
   // Tokens come back with (fake) time.
