@@ -18,6 +18,10 @@ PACKAGES=(
   # tools used by scripts
   openssl sqlite3 tzdata python3 curl
 )
+# node and npm: the tests fetch the OpenAPI validator and buf from npm. A
+# node already installed (with the npm it bundles) is used as it is.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
