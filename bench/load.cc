@@ -15,19 +15,31 @@
 // and that the records hold exactly the decisions the responses report (a
 // plan read: one for the plan and one per entry shown or withheld, all in its
 // one record; a refused read or a grant: one).
+//
+// With --transport rest the measured calls are GetPlan over REST/JSON instead
+// (GET /v1/<plan>, HTTP/1.1 keep-alive over the same mutual TLS, with
+// Boost.Beast): channels x inflight connections, one request in flight on
+// each (no pipelining), driven by as many threads as gRPC's callback API
+// uses for its completion queue, and each reply's JSON decoded into a
+// GetPlanResponse as a client would. The fixture and the audit check still
+// go over gRPC (--target).
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -38,9 +50,23 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/bench_support.h"
+#include "boost/asio/executor_work_guard.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/address.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/ssl.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
 #include "client/client.h"
 #include "common/proto_time.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "openssl/ssl.h"
 
 namespace samplan::bench {
 namespace {
@@ -50,6 +76,9 @@ constexpr char kUsage[] =
 
 Usage:
   samplan-load --target HOST:PORT --pki DIR --scenario NAME [options]
+  samplan-load --target HOST:PORT --transport rest --rest-target HOST:PORT
+               --pki DIR --scenario plan-read|plan-withheld|plan-denied
+               [options]
 
 Scenarios (each builds its own fixture first, except echo):
   plan-read      school-1 reads a plan of 12 entries from 3 agencies that 4
@@ -67,13 +96,38 @@ Scenarios (each builds its own fixture first, except echo):
                  each search is itself audited (1 decision); no fixture
   echo           GetPlan against samplan-echo: no fixture, no audit check
 
+Transports:
+  grpc  (default) the calls above over gRPC, --channels channels (each its
+        own connection) with --inflight calls in flight on each
+  rest  GetPlan only (plan-read, plan-withheld, plan-denied) as
+        GET /v1/<plan>?view=PLAN_VIEW_EFFECTIVE with header x-samplan-actor,
+        over HTTP/1.1 keep-alive and the same mutual TLS (the same CA,
+        agency certificate and key), to --rest-target: --channels x
+        --inflight connections, one request in flight on each (no
+        pipelining); a 200 reply's JSON is decoded into a GetPlanResponse
+        (a reply byte-identical to the connection's last decoded one is
+        not decoded again: protobuf's JSON parser would otherwise spend
+        the shared cores on the client), an error reply's google.rpc.Status counted by its code as the gRPC
+        mode counts a status. The fixture and the audit check still use
+        gRPC on --target
+
 Options:
-  --target HOST:PORT    the server (required)
+  --target HOST:PORT    the server's gRPC listener (required, also with
+                        --transport rest)
   --pki DIR             ca.pem and <agency>.pem/.key, as deploy/dev-pki.sh
                         makes them for school-1 social-1 bup-1 other-1
                         auditor-1 (required)
   --scenario NAME       see above (required)
-  --channels N          independent connections (default 4)
+  --transport T         grpc (default) or rest; see above
+  --rest-target HOST:PORT
+                        rest: the server's REST listener (rest.address in
+                        its configuration; samplan-server logs "rest port
+                        N"); required with --transport rest
+  --rest-threads N      rest: client threads driving the connections, 1-64
+                        (default: as many as gRPC's callback API uses for
+                        its completion queue, half the cores, 2 to 16)
+  --channels N          independent connections (default 4); rest:
+                        N x M connections in all
   --inflight M          calls in flight per channel, closed loop (default 8)
   --rate R              open loop instead: start R calls per second in all;
                         latency counts from each call's intended start
@@ -91,9 +145,12 @@ Exit codes: 0 done (and the audit count matched: one record per call, the
 decisions inside them those the responses report), 1 setup or load failed,
 2 usage error, 3 the audit log and the calls disagree.
 
-Example:
+Examples:
   samplan-load --target localhost:7443 --pki var/pki --scenario plan-read \
     --channels 4 --inflight 16 --duration 10 --json result.json
+  samplan-load --target localhost:7443 --transport rest \
+    --rest-target localhost:8443 --pki var/pki --scenario plan-read \
+    --channels 4 --inflight 16 --duration 10 --json rest.json
 )usage";
 
 enum class Scenario {
@@ -106,8 +163,20 @@ enum class Scenario {
   kEcho
 };
 
+// gRPC's callback API on this platform runs its completions on a shared
+// completion queue with this many threads (CallbackAlternativeCQ, gRPC
+// 1.51: half the cores, clamped to 2-16); the REST mode drives its
+// connections with as many by default.
+int DefaultRestThreads() {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(cores / 2, 2, 16);
+}
+
 struct Options {
   std::string target;
+  bool rest = false;  // --transport rest
+  std::string rest_target;
+  int rest_threads = 0;  // after ParseArgs: > 0 with --transport rest
   std::string pki;
   std::string scenario_name;
   Scenario scenario = Scenario::kPlanRead;
@@ -159,6 +228,17 @@ std::optional<int> ParseArgs(int argc, char** argv, Options& o) {
       o.target = value;
     } else if (flag == "--pki") {
       o.pki = value;
+    } else if (flag == "--transport") {
+      if (value != "grpc" && value != "rest") {
+        return Usage(absl::StrCat("--transport must be grpc or rest, not '",
+                                  value, "'"));
+      }
+      o.rest = value == "rest";
+    } else if (flag == "--rest-target") {
+      o.rest_target = value;
+    } else if (flag == "--rest-threads") {
+      if (!number(1, 64, d)) return Usage("--rest-threads must be 1-64");
+      o.rest_threads = static_cast<int>(d);
     } else if (flag == "--scenario") {
       auto it = scenarios.find(value);
       if (it == scenarios.end()) {
@@ -202,6 +282,33 @@ std::optional<int> ParseArgs(int argc, char** argv, Options& o) {
   if (o.target.empty()) return Usage("--target is required");
   if (o.pki.empty()) return Usage("--pki is required");
   if (o.scenario_name.empty()) return Usage("--scenario is required");
+  if (o.rest) {
+    if (o.rest_target.empty()) {
+      return Usage(
+          "--transport rest needs --rest-target HOST:PORT (the server's REST "
+          "listener)");
+    }
+    const size_t colon = o.rest_target.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(absl::string_view(o.rest_target).substr(colon + 1),
+                          &port) ||
+        port < 1 || port > 65535) {
+      return Usage(absl::StrCat("--rest-target must be HOST:PORT, not '",
+                                o.rest_target, "'"));
+    }
+    if (o.scenario != Scenario::kPlanRead &&
+        o.scenario != Scenario::kPlanWithheld &&
+        o.scenario != Scenario::kPlanDenied) {
+      return Usage(absl::StrCat(
+          "--transport rest takes --scenario plan-read, plan-withheld or "
+          "plan-denied (GetPlan), not ",
+          o.scenario_name));
+    }
+    if (o.rest_threads == 0) o.rest_threads = DefaultRestThreads();
+  } else if (!o.rest_target.empty() || o.rest_threads != 0) {
+    return Usage("--rest-target and --rest-threads need --transport rest");
+  }
   if (o.scenario == Scenario::kAuditHistory) {
     if (o.subjects_file.empty()) {
       return Usage("--scenario audit-history needs --subjects FILE");
@@ -452,18 +559,78 @@ struct Result {
   int64_t shed = 0;         // open loop: calls not started (too many queued)
   std::vector<int64_t> latency_us;  // measured calls only
   double seconds = 0;
-  int64_t response_bytes = 0;
+  int64_t response_bytes = 0;  // a GetPlanResponse, binary
+  int64_t body_bytes = 0;      // rest: the same response as JSON
 };
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+// The status an HTTP error reply carries: its JSON google.rpc.Status, or,
+// for a body that is not one, the code google/rpc/code.proto maps the HTTP
+// status from.
+grpc::Status StatusOfHttpError(unsigned http_status, const std::string& body) {
+  google::rpc::Status status;
+  if (google::protobuf::util::JsonStringToMessage(body, &status).ok() &&
+      status.code() != 0) {
+    return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                        status.message());
+  }
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  switch (http_status) {
+    case 400:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case 401:
+      code = grpc::StatusCode::UNAUTHENTICATED;
+      break;
+    case 403:
+      code = grpc::StatusCode::PERMISSION_DENIED;
+      break;
+    case 404:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case 409:
+      code = grpc::StatusCode::ABORTED;
+      break;
+    case 429:
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+      break;
+    case 499:
+      code = grpc::StatusCode::CANCELLED;
+      break;
+    case 500:
+      code = grpc::StatusCode::INTERNAL;
+      break;
+    case 501:
+      code = grpc::StatusCode::UNIMPLEMENTED;
+      break;
+    case 503:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case 504:
+      code = grpc::StatusCode::DEADLINE_EXCEEDED;
+      break;
+    default:
+      break;
+  }
+  return grpc::Status(code, body.substr(0, 200));
+}
 
 class Load {
  public:
   Load(const Options& o, const Fixture& f) : o_(o), fixture_(f) {}
+  ~Load() { StopRest(); }
 
   absl::Status Connect() {
     const std::string agency = o_.scenario == Scenario::kPlanDenied ? "other-1"
                                : o_.scenario == Scenario::kAuditHistory
                                    ? "auditor-1"
                                    : "school-1";
+    if (o_.rest) return ConnectRest(agency);
     for (int i = 0; i < o_.channels; ++i) {
       grpc::ChannelArguments args;
       // A connection of its own for each channel.
@@ -493,6 +660,11 @@ class Load {
     measure_until_ = measure_from_ + absl::Seconds(o_.duration_s);
     if (o_.rate > 0) {
       RunOpenLoop();
+    } else if (o_.rest) {
+      // Every connection busy, each with one request at a time.
+      for (size_t i = 0; i < rest_conns_.size(); ++i) StartRest(absl::Now());
+      absl::SleepFor(measure_until_ - absl::Now());
+      stopping_.store(true);
     } else {
       for (int c = 0; c < o_.channels; ++c) {
         for (int m = 0; m < o_.inflight; ++m) Start(c, absl::Now());
@@ -500,9 +672,13 @@ class Load {
       absl::SleepFor(measure_until_ - absl::Now());
       stopping_.store(true);
     }
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](int64_t* n) { return *n == 0; }, &outstanding_));
+    }
+    StopRest();
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](int64_t* n) { return *n == 0; }, &outstanding_));
     result_.seconds = o_.duration_s;
     return result_;
   }
@@ -522,7 +698,14 @@ class Load {
         shed = outstanding_ >= max_outstanding;
         if (shed && next >= measure_from_) ++result_.shed;
       }
-      if (!shed) Start(static_cast<int>(k % o_.channels), next);
+      if (shed) continue;
+      if (!o_.rest) {
+        Start(static_cast<int>(k % o_.channels), next);
+      } else if (!StartRest(next)) {
+        // Every connection that is left is busy (one failed to reconnect).
+        absl::MutexLock lock(&mu_);
+        if (next >= measure_from_) ++result_.shed;
+      }
     }
     stopping_.store(true);
   }
@@ -615,48 +798,399 @@ class Load {
     g->mutable_evidence()->set_reference("consent-form");
   }
 
-  // `plan_read`: a GetPlan, whose decisions are counted from its response;
-  // any other call made one decision when it succeeded.
   void Finish(const Call& call, const grpc::Status& s, bool plan_read) {
+    if (Record(call.intended, s, plan_read, &call.plan_response, 0, "")) {
+      Start(call.channel, absl::Now());
+    }
+  }
+
+  // Counts one finished call, its latency from `intended`; returns whether
+  // the closed loop goes on. `plan_read`: a GetPlan, whose decisions are
+  // counted from `plan_response` (read only when `s` is OK); any other call
+  // made one decision when it succeeded. `body_bytes`: rest, the JSON body
+  // of a successful read. `what` prefixes the error's text (rest: the HTTP
+  // status).
+  bool Record(absl::Time intended, const grpc::Status& s, bool plan_read,
+              const v1::GetPlanResponse* plan_response, int64_t body_bytes,
+              absl::string_view what) {
     const absl::Time done = absl::Now();
     int64_t decisions = -1;
     if (s.ok()) {
       decisions = !plan_read ? 1
-                             : 1 + call.plan_response.entries_size() +
-                                   call.plan_response.withheld_entries_size();
+                             : 1 + plan_response->entries_size() +
+                                   plan_response->withheld_entries_size();
     } else if (plan_read && s.error_code() == grpc::StatusCode::NOT_FOUND) {
       decisions = 1;  // a refused read is audited as a deny
     }
     const bool expected_failure = o_.scenario == Scenario::kPlanDenied &&
                                   s.error_code() == grpc::StatusCode::NOT_FOUND;
-    bool again = false;
+    absl::MutexLock lock(&mu_);
+    if (decisions >= 0) {
+      ++result_.records;
+      result_.decisions += decisions;
+    } else {
+      ++result_.unaccounted;
+    }
+    if (done >= measure_from_ && done < measure_until_) {
+      if (s.ok() || expected_failure) {
+        ++result_.ok;
+        result_.latency_us.push_back(
+            absl::ToInt64Microseconds(done - intended));
+      } else {
+        ++result_.errors;
+        ++result_.error_codes[absl::StrCat(what, "code ",
+                                           static_cast<int>(s.error_code()),
+                                           ": ", s.error_message())];
+      }
+    }
+    if (s.ok() && plan_read && result_.response_bytes == 0) {
+      result_.response_bytes =
+          static_cast<int64_t>(plan_response->ByteSizeLong());
+      result_.body_bytes = body_bytes;
+    }
+    return o_.rate <= 0 && !stopping_.load();
+  }
+
+  // --- REST (--transport rest) ----------------------------------------------
+
+  // One HTTP/1.1 keep-alive connection over mutual TLS with one request in
+  // flight at a time. It is busy (counted in outstanding_) from StartRest
+  // until it hands itself back with ReleaseRest; in the closed loop it
+  // sends its next request itself. Every step runs on its strand.
+  class RestConnection {
+   public:
+    RestConnection(Load& load, net::io_context& ioc)
+        : load_(load),
+          strand_(net::make_strand(ioc)),
+          request_(load.rest_request_) {}
+    RestConnection(const RestConnection&) = delete;
+    RestConnection& operator=(const RestConnection&) = delete;
+
+    // Connects (TCP, then the TLS handshake; 10 s for both) and reports.
+    void Open(std::function<void(absl::Status)> done) {
+      net::post(strand_, [this, done = std::move(done)]() mutable {
+        Connect(std::move(done));
+      });
+    }
+
+    // One GetPlan, its latency counted from `intended`.
+    void Send(absl::Time intended) {
+      net::post(strand_, [this, intended] { Begin(intended); });
+    }
+
+   private:
+    void Connect(std::function<void(absl::Status)> done) {
+      Close();
+      on_connected_ = std::move(done);
+      stream_.emplace(strand_, *load_.rest_tls_);
+      if (!load_.rest_host_is_address_) {
+        // SNI (SSL_set_tlsext_host_name, without its cast); never for an
+        // address (RFC 6066).
+        SSL_ctrl(stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                 TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(load_.rest_host_.c_str()));
+      }
+      // The server certificate must name the host (DNS or IP SAN), as gRPC
+      // checks it against --target's host.
+      stream_->set_verify_callback(
+          ssl::host_name_verification(load_.rest_host_));
+      buffer_.clear();
+      used_ = false;
+      beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(10));
+      beast::get_lowest_layer(*stream_).async_connect(
+          load_.rest_endpoints_,
+          [this](beast::error_code connect_ec, const tcp::endpoint&) {
+            OnConnect(connect_ec);
+          });
+    }
+
+    void OnConnect(beast::error_code ec) {
+      if (ec) {
+        return Connected(absl::UnavailableError(absl::StrCat(
+            "cannot connect to ", load_.o_.rest_target, ": ", ec.message())));
+      }
+      stream_->async_handshake(ssl::stream_base::client,
+                               [this](beast::error_code handshake_ec) {
+                                 OnHandshake(handshake_ec);
+                               });
+    }
+
+    void OnHandshake(beast::error_code ec) {
+      if (ec) {
+        return Connected(absl::UnavailableError(absl::StrCat(
+            "TLS handshake with ", load_.o_.rest_target, ": ", ec.message())));
+      }
+      beast::get_lowest_layer(*stream_).expires_never();
+      Connected(absl::OkStatus());
+    }
+
+    void Connected(absl::Status s) {
+      if (!s.ok()) Close();
+      std::function<void(absl::Status)> done = std::move(on_connected_);
+      on_connected_ = nullptr;
+      done(std::move(s));
+    }
+
+    void Begin(absl::Time intended) {
+      intended_ = intended;
+      retried_ = false;
+      deadline_ = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(load_.o_.deadline_ms);
+      Write();
+    }
+
+    // The request; the deadline covers writing it and reading the reply.
+    void Write() {
+      beast::get_lowest_layer(*stream_).expires_at(deadline_);
+      http::async_write(*stream_, request_,
+                        [this](beast::error_code write_ec, std::size_t) {
+                          OnWrite(write_ec);
+                        });
+    }
+
+    void OnWrite(beast::error_code ec) {
+      if (ec) return Failed(ec, /*reply_started=*/false);
+      response_ = {};
+      http::async_read(*stream_, buffer_, response_,
+                       [this](beast::error_code read_ec, std::size_t bytes) {
+                         OnRead(read_ec, bytes);
+                       });
+    }
+
+    void OnRead(beast::error_code ec, std::size_t bytes) {
+      if (ec) return Failed(ec, bytes > 0 || buffer_.size() > 0);
+      used_ = true;
+      const unsigned status = response_.result_int();
+      const bool reusable = response_.keep_alive();
+      if (status != 200) {
+        return Finish(StatusOfHttpError(status, response_.body()), reusable, 0,
+                      absl::StrCat("HTTP ", status, ", "));
+      }
+      // Every reply is checked whole, but a body byte-identical to the last
+      // one this connection decoded is not decoded again: it decodes to the
+      // same message. The client shares the cores with the server, and
+      // protobuf's JSON parser costs several times the server's whole call,
+      // so decoding each reply would measure the client. The JSON mapping's
+      // cost on each side is reported apart, from the micro-benchmarks.
+      if (!decoded_body_.empty() && response_.body() == decoded_body_) {
+        return Finish(grpc::Status::OK, reusable,
+                      static_cast<int64_t>(response_.body().size()), "");
+      }
+      decoded_body_.clear();
+      const auto parsed = google::protobuf::util::JsonStringToMessage(
+          response_.body(), &plan_response_);
+      if (parsed.ok()) decoded_body_ = response_.body();
+      if (!parsed.ok()) {
+        return Finish(
+            grpc::Status(grpc::StatusCode::INTERNAL,
+                         absl::StrCat("the reply is not a GetPlanResponse: ",
+                                      parsed.ToString())),
+            reusable, 0, "HTTP 200, ");
+      }
+      Finish(grpc::Status::OK, reusable,
+             static_cast<int64_t>(response_.body().size()), "");
+    }
+
+    // A failed write or read. When a connection that has answered before
+    // fails before any of the reply came, the server closed it while it was
+    // idle (limits.read_timeout_ms) and never read the request: like HTTP
+    // clients with an idempotent GET, it sends it once more on a new
+    // connection, within the same deadline.
+    void Failed(beast::error_code ec, bool reply_started) {
+      const bool closed_while_idle =
+          used_ && !retried_ && !reply_started &&
+          (ec == net::error::eof || ec == http::error::end_of_stream ||
+           ec == ssl::error::stream_truncated ||
+           ec == net::error::connection_reset || ec == net::error::broken_pipe);
+      Close();
+      if (closed_while_idle) {
+        retried_ = true;
+        return Connect([this](absl::Status connected) {
+          if (connected.ok()) return Write();
+          load_.Record(intended_,
+                       grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    std::string(connected.message())),
+                       true, nullptr, 0, "");
+          load_.ReleaseRest(this, /*usable=*/false);
+        });
+      }
+      Finish(grpc::Status(ec == beast::error::timeout
+                              ? grpc::StatusCode::DEADLINE_EXCEEDED
+                              : grpc::StatusCode::UNAVAILABLE,
+                          ec.message()),
+             /*reusable=*/false, 0, "");
+    }
+
+    // Counts the call; then the next one, or back to the idle connections,
+    // on this connection or (when the server closes it or it broke) a new
+    // one. A connection that cannot be made again retires; in the closed
+    // loop its next call counts as failed.
+    void Finish(const grpc::Status& s, bool reusable, int64_t body_bytes,
+                const std::string& what) {
+      const bool again = load_.Record(intended_, s, /*plan_read=*/true,
+                                      &plan_response_, body_bytes, what);
+      if (reusable) return Next(again);
+      Close();
+      Connect([this, again](absl::Status connected) {
+        if (connected.ok()) return Next(again);
+        if (again) {
+          load_.Record(absl::Now(),
+                       grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    std::string(connected.message())),
+                       true, nullptr, 0, "");
+        }
+        load_.ReleaseRest(this, /*usable=*/false);
+      });
+    }
+
+    void Next(bool again) {
+      if (again) return Begin(absl::Now());
+      load_.ReleaseRest(this, /*usable=*/true);
+    }
+
+    void Close() {
+      if (stream_.has_value()) beast::get_lowest_layer(*stream_).close();
+    }
+
+    Load& load_;
+    net::strand<net::io_context::executor_type> strand_;
+    http::request<http::empty_body> request_;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
+    beast::flat_buffer buffer_;
+    http::response<http::string_body> response_;
+    v1::GetPlanResponse plan_response_;
+    std::string decoded_body_;  // the last body decoded into plan_response_
+    std::function<void(absl::Status)> on_connected_;
+    absl::Time intended_;
+    std::chrono::steady_clock::time_point deadline_;
+    bool used_ = false;     // has answered a request since it connected
+    bool retried_ = false;  // the current request is sent a second time
+  };
+
+  // The TLS context (the agency's certificate and key, the CA), the REST
+  // target, the request, the client threads, and channels x inflight
+  // connections, each connected before the load starts.
+  absl::Status ConnectRest(const std::string& agency) {
+    const client::ConnectionOptions files = As(o_, agency);
+    rest_tls_ = std::make_unique<ssl::context>(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(rest_tls_->native_handle(), TLS1_2_VERSION);
+    beast::error_code ec;
+    rest_tls_->load_verify_file(files.ca_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot use the CA file ", files.ca_file, ": ", ec.message()));
+    }
+    rest_tls_->use_certificate_chain_file(files.cert_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot use the certificate ", files.cert_file, ": ", ec.message()));
+    }
+    rest_tls_->use_private_key_file(files.key_file, ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot use the key ", files.key_file, ": ", ec.message()));
+    }
+    rest_tls_->set_verify_mode(ssl::verify_peer);
+    // Linked in, so that the ErrorInfo in an error reply's details decodes.
+    static_cast<void>(google::rpc::ErrorInfo::descriptor());
+
+    // HOST:PORT, checked by ParseArgs; "[::1]:8443" too.
+    const size_t colon = o_.rest_target.rfind(':');
+    rest_host_ = o_.rest_target.substr(0, colon);
+    if (rest_host_.size() >= 2 && rest_host_.front() == '[' &&
+        rest_host_.back() == ']') {
+      rest_host_ = rest_host_.substr(1, rest_host_.size() - 2);
+    }
+    const std::string port = o_.rest_target.substr(colon + 1);
+    static_cast<void>(net::ip::make_address(rest_host_, ec));
+    rest_host_is_address_ = !ec;
+
+    rest_ioc_ = std::make_unique<net::io_context>(o_.rest_threads);
+    tcp::resolver resolver(*rest_ioc_);
+    rest_endpoints_ = resolver.resolve(rest_host_, port, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot resolve ", o_.rest_target, ": ", ec.message()));
+    }
+
+    // GetPlan is GET /v1/{name=plans/*}; the view as the gRPC mode asks.
+    rest_request_ = http::request<http::empty_body>(
+        http::verb::get,
+        absl::StrCat("/v1/", fixture_.plan,
+                     "?view=", v1::PlanView_Name(v1::PLAN_VIEW_EFFECTIVE)),
+        11);
+    rest_request_.set(http::field::host, o_.rest_target);
+    rest_request_.set(http::field::user_agent, "samplan-load");
+    rest_request_.set(http::field::accept, "application/json");
+    rest_request_.set(client::kActorMetadataKey, "bench.load");
+    rest_request_.keep_alive(true);
+
+    rest_work_.emplace(net::make_work_guard(*rest_ioc_));
+    for (int i = 0; i < o_.rest_threads; ++i) {
+      rest_threads_.emplace_back([this] { rest_ioc_->run(); });
+    }
+    const int n = o_.channels * o_.inflight;
+    for (int i = 0; i < n; ++i) {
+      rest_conns_.push_back(
+          std::make_unique<RestConnection>(*this, *rest_ioc_));
+    }
     {
       absl::MutexLock lock(&mu_);
-      if (decisions >= 0) {
-        ++result_.records;
-        result_.decisions += decisions;
-      } else {
-        ++result_.unaccounted;
-      }
-      if (done >= measure_from_ && done < measure_until_) {
-        if (s.ok() || expected_failure) {
-          ++result_.ok;
-          result_.latency_us.push_back(
-              absl::ToInt64Microseconds(done - call.intended));
-        } else {
-          ++result_.errors;
-          ++result_.error_codes[absl::StrCat("code ",
-                                             static_cast<int>(s.error_code()),
-                                             ": ", s.error_message())];
-        }
-      }
-      if (s.ok() && plan_read && result_.response_bytes == 0) {
-        result_.response_bytes =
-            static_cast<int64_t>(call.plan_response.ByteSizeLong());
-      }
-      again = o_.rate <= 0 && !stopping_.load();
+      rest_connecting_ = n;
     }
-    if (again) Start(call.channel, absl::Now());
+    for (const std::unique_ptr<RestConnection>& conn : rest_conns_) {
+      RestConnection* raw = conn.get();
+      raw->Open([this, raw](absl::Status s) {
+        absl::MutexLock lock(&mu_);
+        if (s.ok()) {
+          rest_idle_.push_back(raw);
+        } else if (rest_connect_error_.ok()) {
+          rest_connect_error_ = std::move(s);
+        }
+        --rest_connecting_;
+      });
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* n_left) { return *n_left == 0; }, &rest_connecting_));
+    return rest_connect_error_;
+  }
+
+  // Sends one GetPlan on an idle connection; false when none is idle.
+  bool StartRest(absl::Time intended) {
+    RestConnection* conn = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (rest_idle_.empty()) return false;
+      conn = rest_idle_.front();
+      rest_idle_.pop_front();
+      ++outstanding_;
+    }
+    conn->Send(intended);
+    return true;
+  }
+
+  // A connection's call is over: back among the idle ones, unless it could
+  // not connect again.
+  void ReleaseRest(RestConnection* conn, bool usable) {
+    absl::MutexLock lock(&mu_);
+    if (usable) rest_idle_.push_back(conn);
+    --outstanding_;
+  }
+
+  // Stops the client threads and closes the connections; every call has
+  // reported (or none started). Idempotent.
+  void StopRest() {
+    if (rest_ioc_ == nullptr) return;
+    rest_work_.reset();
+    rest_ioc_->stop();
+    for (std::thread& t : rest_threads_) t.join();
+    rest_threads_.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      rest_idle_.clear();
+    }
+    rest_conns_.clear();
   }
 
   const Options& o_;
@@ -670,9 +1204,25 @@ class Load {
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> sequence_{0};
 
+  // REST. The connections go before the context, the io_context and the
+  // TLS context they use (members are destroyed in reverse order).
+  std::unique_ptr<ssl::context> rest_tls_;
+  std::string rest_host_;
+  bool rest_host_is_address_ = false;
+  tcp::resolver::results_type rest_endpoints_;
+  http::request<http::empty_body> rest_request_;
+  std::unique_ptr<net::io_context> rest_ioc_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>>
+      rest_work_;
+  std::vector<std::thread> rest_threads_;
+  std::vector<std::unique_ptr<RestConnection>> rest_conns_;
+
   absl::Mutex mu_;
   int64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   Result result_ ABSL_GUARDED_BY(mu_);
+  std::deque<RestConnection*> rest_idle_ ABSL_GUARDED_BY(mu_);
+  int rest_connecting_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status rest_connect_error_ ABSL_GUARDED_BY(mu_);
 };
 
 double Percentile(const std::vector<int64_t>& sorted, double p) {
@@ -733,8 +1283,10 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "samplan-load: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "samplan-load: %s, %.0f s warm-up, %.1f s measured\n",
-               o.scenario_name.c_str(), o.warmup_s, o.duration_s);
+  const std::string transport = o.rest ? "rest" : "grpc";
+  std::fprintf(
+      stderr, "samplan-load: %s over %s, %.0f s warm-up, %.1f s measured\n",
+      o.scenario_name.c_str(), transport.c_str(), o.warmup_s, o.duration_s);
   Result r = load.Run();
   std::sort(r.latency_us.begin(), r.latency_us.end());
 
@@ -782,21 +1334,37 @@ int Main(int argc, char** argv) {
   }
 
   const double throughput = static_cast<double>(r.ok) / r.seconds;
-  const std::string mode = o.rate > 0
-                               ? absl::StrFormat("open loop %.0f/s", o.rate)
-                               : absl::StrFormat("%d channels x %d in flight",
-                                                 o.channels, o.inflight);
+  std::string mode;
+  if (!o.rest) {
+    mode = o.rate > 0 ? absl::StrFormat("grpc, open loop %.0f/s", o.rate)
+                      : absl::StrFormat("grpc, %d channels x %d in flight",
+                                        o.channels, o.inflight);
+  } else {
+    const int connections = o.channels * o.inflight;
+    mode = o.rate > 0
+               ? absl::StrFormat("rest, open loop %.0f/s over %d connections",
+                                 o.rate, connections)
+               : absl::StrFormat(
+                     "rest, %d connections (%d x %d), one request in flight "
+                     "on each",
+                     connections, o.channels, o.inflight);
+    absl::StrAppend(&mode, ", ", o.rest_threads, " client threads");
+  }
+  const std::string response =
+      o.rest ? absl::StrFormat("response %d bytes (%d bytes of JSON)",
+                               r.response_bytes, r.body_bytes)
+             : absl::StrFormat("response %d bytes", r.response_bytes);
   std::printf(
       "%s  %s\n"
       "  calls %" PRId64 " ok, %" PRId64 " errors, %" PRId64
       " shed; %.1f calls/s\n"
       "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n"
-      "  response %" PRId64 " bytes; %s\n",
+      "  %s; %s\n",
       o.scenario_name.c_str(), mode.c_str(), r.ok, r.errors, r.shed, throughput,
       Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
       Percentile(r.latency_us, 99), Percentile(r.latency_us, 99.9),
       r.latency_us.empty() ? 0.0 : r.latency_us.back() / 1000.0,
-      r.response_bytes, audit_line.c_str());
+      response.c_str(), audit_line.c_str());
   for (const auto& [what, n] : r.error_codes) {
     std::printf("  error x%" PRId64 ": %s\n", n, what.c_str());
   }
@@ -804,18 +1372,21 @@ int Main(int argc, char** argv) {
 
   if (!o.json.empty()) {
     const std::string json = absl::StrFormat(
-        "{\"scenario\": \"%s\", \"channels\": %d, \"inflight\": %d, "
+        "{\"scenario\": \"%s\", \"transport\": \"%s\", \"channels\": %d, "
+        "\"inflight\": %d, \"rest_threads\": %d, "
         "\"rate\": %.0f, \"warmup_s\": %.1f, \"duration_s\": %.1f, "
         "\"ok\": %d, \"errors\": %d, \"shed\": %d, \"throughput\": %.1f, "
         "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
-        "\"p999_ms\": %.3f, \"response_bytes\": %d, \"calls_audited\": %d, "
+        "\"p999_ms\": %.3f, \"response_bytes\": %d, \"body_bytes\": %d, "
+        "\"calls_audited\": %d, "
         "\"decisions\": %d, \"audit_records\": %d, \"audit_check\": "
         "\"%s\"}\n",
-        o.scenario_name, o.channels, o.inflight, o.rate, o.warmup_s,
-        o.duration_s, r.ok, r.errors, r.shed, throughput,
+        o.scenario_name, transport, o.channels, o.inflight, o.rest_threads,
+        o.rate, o.warmup_s, o.duration_s, r.ok, r.errors, r.shed, throughput,
         Percentile(r.latency_us, 50), Percentile(r.latency_us, 90),
         Percentile(r.latency_us, 99), Percentile(r.latency_us, 99.9),
-        r.response_bytes, r.records, r.decisions, audit_delta, audit_state);
+        r.response_bytes, r.body_bytes, r.records, r.decisions, audit_delta,
+        audit_state);
     if (o.json == "-") {
       std::fputs(json.c_str(), stdout);
     } else {

@@ -38,7 +38,8 @@ def vs_echo(runs, echo_runs, key="throughput", invert=False):
 
     bench/run.sh runs each samplan scenario next to an echo run, so pairing by
     run number cancels most of the drift of a shared machine between runs.
-    Falls back to the ratio of medians when no run numbers pair up.
+    Falls back to the ratio of medians when no run numbers pair up. Any other
+    baseline pairs the same way (plan-read-rest against plan-read).
     """
     echo = {r["run"]: r[key] for r in echo_runs}
     ratios = [(echo[r["run"]] / r[key] if invert else r[key] / echo[r["run"]])
@@ -110,8 +111,8 @@ def main():
     add(f"Machine: {machine()}. Load generator on the same machine.")
     add("")
 
-    scenarios = ["plan-read", "plan-withheld", "plan-denied", "grant-write",
-                 "mix", "echo", "plan-read-serial", "echo-serial"]
+    scenarios = ["plan-read", "plan-read-rest", "plan-withheld", "plan-denied",
+                 "grant-write", "mix", "echo", "plan-read-serial", "echo-serial"]
     rows = {s: load_runs(out, s) for s in scenarios}
     audit_ok = True
     add("## Load (samplan-load, mutual TLS, medians)")
@@ -142,6 +143,18 @@ def main():
             f"(the -serial rows: 1 x 1), {first.get('warmup_s')} s warm-up, "
             f"{first.get('duration_s')} s measured per run. \"vs echo\" is the median over runs of "
             f"the ratio to the echo run made right after it.")
+    rest = rows["plan-read-rest"]
+    if rest:
+        r0 = rest[0]
+        line = (f"plan-read-rest is plan-read's GetPlan over REST (HTTP/1.1 keep-alive, mutual TLS, "
+                f"{r0.get('channels', 0) * r0.get('inflight', 0)} connections with one request in flight each, "
+                f"{r0.get('rest_threads')} client threads; each reply checked byte for byte, and decoded into a GetPlanResponse when it differs from the connection's last): "
+                f"{r0.get('body_bytes', 0)} bytes of JSON for {r0['response_bytes']} bytes of protobuf")
+        if rows["plan-read"]:
+            line += f"; REST/gRPC {vs_echo(rest, rows['plan-read']):.2f}"
+        if rows["echo"]:
+            line += f", REST/echo {vs_echo(rest, rows['echo']):.2f}"
+        add(line + " (medians of the rounds' ratios).")
     half = load_runs(out, "plan-read-half")
     half_p99 = median([r["p99_ms"] for r in half])
     if half:
@@ -166,6 +179,14 @@ def main():
         rate = b.get("items_per_second")
         add(f"| {name} | {ns(b):,.0f} ns | {rate:,.0f} |" if rate else f"| {name} | {ns(b):,.0f} ns | |")
     add("")
+    mapping = [micro.get(n) for n in ("BM_PlanToJson", "BM_PlanFromJson", "BM_PlanToBinary", "BM_PlanFromBinary")]
+    if all(m and "error" not in m for m in mapping):
+        to_json, from_json, to_bin, from_bin = (ns(m) / 1000 for m in mapping)
+        add(f"JSON mapping per GetPlan call (the micro-benchmarks above): the server prints JSON in "
+            f"{to_json:.1f} us and a REST client parses it in {from_json:.1f} us, against {to_bin:.1f} us "
+            f"and {from_bin:.1f} us for binary protobuf: {to_json - to_bin:.1f} us more on the server "
+            f"and {from_json - from_bin:.1f} us more on the client per call.")
+        add("")
 
     data_path = os.path.join(out, "data.json")
     data = {}
@@ -207,6 +228,10 @@ def main():
     if pr and rows["echo"]:
         ratio = vs_echo(pr, rows["echo"])
         target("GetPlan allowed >= 0.5 x echo", f"{ratio:.2f}", ratio >= 0.5)
+    rest = rows["plan-read-rest"]
+    if rest and pr:
+        ratio = vs_echo(rest, pr)
+        target("GetPlan over REST >= 0.5 x GetPlan over gRPC (same run)", f"{ratio:.2f}", ratio >= 0.5)
     ps = rows["plan-read-serial"]
     if ps and rows["echo-serial"]:
         times = vs_echo(ps, rows["echo-serial"], key="p50_ms")

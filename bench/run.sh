@@ -3,8 +3,10 @@
 # explains every figure and the targets).
 #
 #   bench/run.sh              every part: load against samplan-server and
-#                             samplan-echo (runs interleaved), latency at
-#                             half load, micro-benchmarks, and the data set
+#                             samplan-echo (runs interleaved; GetPlan over
+#                             gRPC, over REST and on echo in every round),
+#                             latency at half load, micro-benchmarks, and
+#                             the data set
 #                             (at --scale 1: 1M subjects, 10M audit events,
 #                             about 80 minutes in all on 2 cores; --scale 0.1
 #                             about 10 minutes)
@@ -37,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --no-datagen) parts=load,micro ;;
     --no-build) build=0 ;;
     --out) out=${2:?--out needs a directory}; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -83,9 +85,13 @@ trap cleanup EXIT
 step "PKI, signing key, configuration ($out)"
 ./deploy/dev-pki.sh "$out/pki" school-1 social-1 bup-1 other-1 auditor-1 admin-1 >/dev/null
 "$SERVER" keygen --out "$out/audit-key.pem" --origin samplan.bench/audit >/dev/null 2>&1 || true
-config() {  # config DB: a server configuration for database DB
+config() {  # config DB [rest]: a server configuration for database DB,
+            # with a REST listener when the second argument is "rest"
+  local rest_listener=""
+  if [[ ${2:-} == rest ]]; then rest_listener='rest { address: "127.0.0.1:0" }'; fi
   cat <<CONF
 api { address: "127.0.0.1:0" }
+$rest_listener
 tls { ca_file: "$out/pki/ca.pem" cert_file: "$out/pki/server.pem" key_file: "$out/pki/server.key" }
 storage { sqlite_path: "$1" }
 audit { origin: "samplan.bench/audit" signing_key_file: "$out/audit-key.pem" }
@@ -123,6 +129,10 @@ start() {
 }
 stop() { kill -TERM "$1"; wait "$1" || true; }
 rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+# rest_port_of NAME: the REST port samplan-server logged ("rest port N").
+rest_port_of() {
+  grep -o 'rest port [0-9]*' "$out/$1.log" | head -1 | tr -dc 0-9 || true
+}
 # load NAME RUN ARGS...: one samplan-load run, JSON in $out/NAME-RUN.json.
 load() {
   local name=$1 run=$2; shift 2
@@ -133,14 +143,23 @@ load() {
 if has load; then
 step "load: samplan-server and samplan-echo side by side ($runs run(s) each, $channels channels x $inflight in flight)"
 # The echo baseline varies between runs on a shared machine by as much as a
-# fifth, so each plan-read run is followed at once by an echo run, and the
-# table's ratio is the median of those pairs' ratios.
+# fifth, so each plan-read run is followed at once by an echo run and by a
+# plan-read over REST (GetPlan as GET /v1/plans/ID on the server's REST
+# listener, $channels x $inflight keep-alive connections), and the table's
+# ratios are the medians of those rounds' ratios.
 db=$out/load.db
-config "$db" >"$out/load.textproto"
+config "$db" rest >"$out/load.textproto"
 register "$db"
 start server "$SERVER" --config "$out/load.textproto"
 server_pid=$pid server_port=$port
+rest_port=$(rest_port_of server)
+if [[ -z $rest_port ]]; then
+  echo "bench/run.sh: samplan-server logged no REST port:" >&2
+  cat "$out/server.log" >&2
+  exit 1
+fi
 closed=(--channels "$channels" --inflight "$inflight")
+rest=(--transport rest --rest-target "127.0.0.1:$rest_port")
 serial=(--channels 1 --inflight 1)
 echo_pid="" echo_port=""
 echo_run() {  # echo_run NAME RUN ARGS...: one run against samplan-echo
@@ -156,6 +175,7 @@ for run in $(seq 1 "$runs"); do
     echo_pid=$pid echo_port=$port port=$server_port
   fi
   echo_run echo "$run" --scenario echo "${closed[@]}"
+  load plan-read-rest "$run" --scenario plan-read "${closed[@]}" "${rest[@]}"
   load plan-read-serial "$run" --scenario plan-read "${serial[@]}"
   echo_run echo-serial "$run" --scenario echo "${serial[@]}"
   load plan-withheld "$run" --scenario plan-withheld "${closed[@]}"

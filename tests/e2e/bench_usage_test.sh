@@ -39,6 +39,24 @@ expect 2 "--scenario audit-history needs --subjects FILE" \
   "$B/samplan-load" --target t --pki p --scenario audit-history
 expect 2 "--save-response needs a plan scenario" \
   "$B/samplan-load" --target t --pki p --scenario echo --save-response f
+expect 2 "--transport must be grpc or rest, not 'http'" \
+  "$B/samplan-load" --target t --pki p --scenario plan-read --transport http
+expect 2 "--transport rest needs --rest-target HOST:PORT" \
+  "$B/samplan-load" --target t --pki p --scenario plan-read --transport rest
+expect 2 "--rest-target must be HOST:PORT, not 'localhost'" \
+  "$B/samplan-load" --target t --pki p --scenario plan-read --transport rest \
+  --rest-target localhost
+expect 2 "--transport rest takes --scenario plan-read, plan-withheld or plan-denied (GetPlan), not grant-write" \
+  "$B/samplan-load" --target t --pki p --scenario grant-write --transport rest \
+  --rest-target t:1
+expect 2 "--transport rest takes --scenario plan-read, plan-withheld or plan-denied (GetPlan), not echo" \
+  "$B/samplan-load" --target t --pki p --scenario echo --transport rest \
+  --rest-target t:1
+expect 2 "--rest-target and --rest-threads need --transport rest" \
+  "$B/samplan-load" --target t --pki p --scenario plan-read --rest-target t:1
+expect 2 "--rest-threads must be 1-64" \
+  "$B/samplan-load" --target t --pki p --scenario plan-read --transport rest \
+  --rest-target t:1 --rest-threads 0
 
 expect 2 "--db FILE is required" "$B/samplan-datagen" --scale 0.001
 "$B/samplan-datagen" --db "$tmp/d.db" --scale 0.0001 >/dev/null 2>&1
