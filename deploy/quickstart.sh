@@ -11,6 +11,7 @@
 #   --demo        run the demo and exit
 #   --var DIR     where the PKI, config, database and logs go (default: var)
 #   --port N      the API port (default 7443; with --demo, a free port)
+#   --rest-port N the REST/JSON port (default 7445; with --demo, a free port)
 #   --no-build    use the binaries already in build/default
 #   -h, --help    this text
 set -euo pipefail
@@ -20,14 +21,16 @@ ROOT=$PWD
 demo_only=0
 var=var
 port=""
+rest_port=""
 build=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --demo) demo_only=1 ;;
     --var) var=${2:?--var needs a directory}; shift ;;
     --port) port=${2:?--port needs a number}; shift ;;
+    --rest-port) rest_port=${2:?--rest-port needs a number}; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quickstart: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,6 +40,13 @@ if [[ -z $port ]]; then
 fi
 if ! [[ $port =~ ^[0-9]+$ ]] || (( port > 65535 )); then
   echo "quickstart: --port must be 0-65535" >&2
+  exit 2
+fi
+if [[ -z $rest_port ]]; then
+  if [[ $demo_only -eq 1 ]]; then rest_port=0; else rest_port=7445; fi
+fi
+if ! [[ $rest_port =~ ^[0-9]+$ ]] || (( rest_port > 65535 )); then
+  echo "quickstart: --rest-port must be 0-65535" >&2
   exit 2
 fi
 
@@ -68,6 +78,7 @@ config=$var/samplan.textproto
 cat >"$config" <<CONF
 # Written by deploy/quickstart.sh; see deploy/samplan.textproto for every field.
 api { address: "127.0.0.1:$port" }
+rest { address: "127.0.0.1:$rest_port" }
 tls {
   ca_file: "$var/pki/ca.pem"
   cert_file: "$var/pki/server.pem"
@@ -120,7 +131,8 @@ if [[ -z $listening ]]; then
   cat "$var/server.log" >&2
   exit 1
 fi
-note "listening on localhost:$listening (mutual TLS)"
+rest_listening=$(grep -o 'rest port [0-9]*' "$var/server.log" | head -1 | tr -dc 0-9 || true)
+note "listening on localhost:$listening (gRPC) and localhost:$rest_listening (REST/JSON), mutual TLS"
 
 export SAMPLAN_SERVER=localhost:$listening SAMPLAN_PKI=$var/pki
 ctl() {  # ctl AGENCY ACTOR args...: samplanctl as that agency and staff member
@@ -188,6 +200,16 @@ ctl school-1 anna.lind plan approve --plan "$plan" --guardian "$mother" \
 
 say "6. The school reads the plan: the intervention is covered by consent, the health note is not"
 ctl school-1 anna.lind plan get --plan "$plan" | indent
+note "The same read over REST/JSON with curl (GET /v1/$plan), the same decisions:"
+curl -sS --fail-with-body --cacert "$var/pki/ca.pem" --cert "$var/pki/school-1.pem" \
+  --key "$var/pki/school-1.key" -H 'x-samplan-actor: anna.lind' \
+  "https://localhost:$rest_listening/v1/$plan" |
+  python3 -c 'import json, sys
+r = json.load(sys.stdin)
+for e in r.get("entries", []):
+    print("entry:", e["ownerAgency"], e["category"], json.dumps(e["text"]))
+for w in r.get("withheldEntries", []):
+    print("withheld:", w["ownerAgency"], w["category"], w["reason"])' | indent
 
 say "7. Social services, not invited, asks for the plan: refused, as if it did not exist"
 set +e
@@ -253,6 +275,8 @@ fi
 say "samplan-server keeps running on localhost:$listening. Try:"
 note "export SAMPLAN_SERVER=localhost:$listening SAMPLAN_PKI=$var/pki"
 note "$CTL_BIN --agency school-1 --actor anna.lind plan list"
+note "The same over REST/JSON:"
+note "curl --cacert $var/pki/ca.pem --cert $var/pki/school-1.pem --key $var/pki/school-1.key -H 'x-samplan-actor: anna.lind' https://localhost:$rest_listening/v1/plans"
 note "Ctrl-C stops the server (in-flight calls finish, the database closes)."
 trap 'stop_server; exit 0' INT TERM
 wait "$server_pid"

@@ -18,6 +18,8 @@ expect() {
   fi
 }
 expect "Weekly sessions with a BUP counsellor"          # allowed read
+expect "entry: agencies/bup-1 INFORMATION_CATEGORY_INTERVENTIONS"  # over REST
+expect "withheld: agencies/bup-1 INFORMATION_CATEGORY_HEALTH DECISION_REASON_CATEGORY_OUT_OF_SCOPE"
 expect "withheld: agencies/bup-1 health (CATEGORY_OUT_OF_SCOPE)"
 expect "samplanctl: NOT_FOUND: plan not found"  # not invited
 expect "(exit code 3: refused"
