@@ -459,7 +459,8 @@ Node Operation(const Route& route, const std::string& operation_id,
 
   if (!route.body.empty()) {
     Node body = Node::Map();
-    body.Set("required", Node::Plain("true"));
+    // An empty body is an empty message, as over gRPC.
+    body.Set("required", Node::Plain("false"));
     body.Set("content", JsonContent(route.body == "*"
                                         ? schemas->Message(*m.input_type())
                                         : schemas->Field(*route.body_field)));
@@ -470,8 +471,8 @@ Node Operation(const Route& route, const std::string& operation_id,
   if (m.server_streaming()) {
     ok.Set("description",
            Node::Str("One response message per line (newline-delimited "
-                     "JSON), sent as it is read, in chunks. An error after "
-                     "the first line arrives as a last line "
+                     "JSON), sent as it is read, in chunks. An error once "
+                     "the 200 has been sent arrives as a last line "
                      "{\"error\": google.rpc.Status}."));
     ok.Set("content", JsonContent(schemas->Message(*m.output_type()),
                                   "application/x-ndjson"));

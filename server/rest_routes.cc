@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -225,6 +226,8 @@ absl::Status SetFromText(Message* message,
   const Reflection* r = at->GetReflection();
   auto bad = [&](absl::string_view why) { return InvalidField(name, why); };
   if (f->is_map()) return bad("a map cannot be given as a query parameter");
+  // As gRPC's decoder does: proto3 strings are UTF-8.
+  if (!IsUtf8(value)) return bad("is not valid UTF-8");
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
       if (f->type() == FieldDescriptor::TYPE_STRING) {

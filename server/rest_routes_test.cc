@@ -185,6 +185,8 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
             "INVALID_FIELD state");
   EXPECT_EQ(Why(BuildRequest(*list, "pageToken=%4", "", &l)),
             "MALFORMED_REQUEST");
+  EXPECT_EQ(Why(BuildRequest(*list, "pageToken=%FF", "", &l)),
+            "INVALID_FIELD page_token");
   EXPECT_EQ(Why(BuildRequest(*list, "", R"({"pageSize":5})", &l)),
             "MALFORMED_REQUEST");
 

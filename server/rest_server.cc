@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +18,11 @@
 #include "app/authorize.h"
 #include "app/method_table.h"
 #include "boost/asio/dispatch.hpp"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/ssl.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -48,6 +51,9 @@ constexpr char kCiphers12[] =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Bytes a read may add to the buffer beyond a whole head.
+constexpr std::size_t kBodyReadBytes = 64 * 1024;
 
 const Message* Prototype(const google::protobuf::Descriptor* type) {
   return google::protobuf::MessageFactory::generated_factory()->GetPrototype(
@@ -111,7 +117,12 @@ class RestServer::Impl {
   // Destroyed before the counters above: its pending handlers own the
   // connections.
   net::io_context ioc;
+  // Keeps the threads in ioc.run() while calls are in the application with
+  // no I/O pending, so their answers are still written; reset at shutdown.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{
+      ioc.get_executor()};
   tcp::acceptor acceptor;
+  net::steady_timer accept_retry{ioc};
   std::vector<std::thread> threads;
 };
 
@@ -123,10 +134,19 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(RestServer::Impl& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket), server.tls) {
+      : server_(server),
+        stream_(std::move(socket), server.tls),
+        // The head whole, and then the body in pieces: a chunk-size line or
+        // a trailer that never ends (which the parser's own limits do not
+        // count) cannot grow the buffer past this.
+        buffer_(static_cast<std::size_t>(server.limits.max_header_bytes()) +
+                kBodyReadBytes) {
     server_.connections.fetch_add(1);
   }
-  ~Session() { server_.connections.fetch_sub(1); }
+  ~Session() {
+    if (call_open_) server_.EndCall();
+    server_.connections.fetch_sub(1);
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
@@ -178,7 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Drop();
     }
     keep_alive_ = false;
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       return ReplyError(TooLarge("head", server_.limits.max_header_bytes(),
                                  "limits.max_header_bytes"),
                         http::status::request_header_fields_too_large);
@@ -198,6 +218,16 @@ class Session : public std::enable_shared_from_this<Session> {
           http::status::bad_request);
     }
     request_ = parser_->release();
+    // RFC 9112 6.3: a transfer coding other than chunked last leaves the
+    // body's length unknown; the request is refused and the connection
+    // closed rather than the body read as the next request.
+    if (request_.count(http::field::transfer_encoding) != 0 &&
+        !request_.chunked()) {
+      return ReplyError(
+          Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST", "",
+                "the request's Transfer-Encoding does not end in chunked"),
+          http::status::bad_request);
+    }
     keep_alive_ = request_.keep_alive();
     Handle();
   }
@@ -254,15 +284,15 @@ class Session : public std::enable_shared_from_this<Session> {
       keep_alive_ = false;
       return ReplyError(absl::UnavailableError("the server is stopping"));
     }
+    // Counted until its answer is written (or the connection is gone), so
+    // that a graceful shutdown waits for the answer, not just the call.
+    call_open_ = true;
     auto self = shared_from_this();
     if (handler->unary) {
       handler->unary(*caller, *call_request_, call_response_.get(),
                      [self](absl::Status s) {
                        net::post(self->stream_.get_executor(),
-                                 [self, s = std::move(s)] {
-                                   self->server_.EndCall();
-                                   self->Answer(s);
-                                 });
+                                 [self, s = std::move(s)] { self->Answer(s); });
                      });
     } else {
       handler->stream(
@@ -270,7 +300,6 @@ class Session : public std::enable_shared_from_this<Session> {
           [self](absl::StatusOr<std::unique_ptr<app::MessageSource>> source) {
             net::post(self->stream_.get_executor(),
                       [self, source = std::move(source)]() mutable {
-                        self->server_.EndCall();
                         self->StartStream(std::move(source));
                       });
           });
@@ -325,8 +354,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void AfterWrite(beast::error_code ec) {
+    EndCallIfOpen();
     call_request_.reset();
     call_response_.reset();
+    // Nothing of this request stays with an idle connection.
+    request_ = {};
+    response_ = {};
+    std::string().swap(chunk_);
     if (ec) return Drop();
     if (!keep_alive_) return Close();
     Read();
@@ -356,7 +390,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void NextChunk() {
     call_response_->Clear();
-    absl::StatusOr<bool> more = source_->Next(call_response_.get());
+    absl::StatusOr<bool> more =
+        Stopping() ? absl::StatusOr<bool>(
+                         absl::UnavailableError("the server is stopping"))
+                   : source_->Next(call_response_.get());
     if (!more.ok()) {
       keep_alive_ = false;
       chunk_ =
@@ -413,7 +450,19 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this()](beast::error_code) { self->Drop(); });
   }
 
+  bool Stopping() {
+    absl::MutexLock lock(&server_.mu);
+    return server_.stopping;
+  }
+
+  void EndCallIfOpen() {
+    if (!call_open_) return;
+    call_open_ = false;
+    server_.EndCall();
+  }
+
   void Drop() {
+    EndCallIfOpen();
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().shutdown(
         tcp::socket::shutdown_both, ignored);
@@ -428,6 +477,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
+  bool call_open_ = false;   // BeginCall without its EndCall yet
   std::string allow_;        // the Allow header of the next reply (405 only)
   std::string retry_after_;  // the Retry-After header of the next (429)
   std::unique_ptr<Message> call_request_;
@@ -509,7 +559,16 @@ void RestServer::Impl::Accept() {
   acceptor.async_accept(
       net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-        if (!ec) {
+        if (ec) {
+          // Out of descriptors or buffers: try again shortly rather than
+          // spin on an error the next accept would repeat.
+          accept_retry.expires_after(std::chrono::milliseconds(50));
+          accept_retry.async_wait([this](beast::error_code wait_ec) {
+            if (!wait_ec && acceptor.is_open()) Accept();
+          });
+          return;
+        }
+        {
           if (connections.load() >= limits.max_connections()) {
             // Over the limit: closed before any TLS work is spent on it.
             beast::error_code ignored;
@@ -547,7 +606,17 @@ absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(
   RETURN_IF_ERROR(impl->Listen(config));
   impl->Accept();
   for (int i = 0; i < config.limits().rest_threads(); ++i) {
-    impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
+    impl->threads.emplace_back([raw = impl.get()] {
+      // A handler that throws (an allocation that fails) ends that
+      // connection's work, not the server.
+      for (;;) {
+        try {
+          raw->ioc.run();
+          return;
+        } catch (const std::exception&) {
+        }
+      }
+    });
   }
   return std::unique_ptr<RestServer>(new RestServer(std::move(impl)));
 }
@@ -580,6 +649,7 @@ void RestServer::Shutdown(absl::Time deadline) {
         deadline);
     impl_->stopped = true;
   }
+  impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

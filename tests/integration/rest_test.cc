@@ -340,6 +340,62 @@ TEST_F(RestSlowClientTest, StalledConnectionsDoNotHoldUpOthers) {
   EXPECT_EQ(Curl("school-1", "GET", "/v1/plans").status, 200);
 }
 
+// Raw requests over TLS, for what curl will not send: `bytes` as they are,
+// then everything the server answers until it closes.
+class RestRawTest : public RestSlowClientTest {
+ protected:
+  std::string Exchange(const std::string& bytes) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    const std::string pem = (PkiDir() / "main" / "school-1.pem").string();
+    const std::string key = (PkiDir() / "main" / "school-1.key").string();
+    SSL_CTX_use_certificate_chain_file(ctx, pem.c_str());
+    SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
+    const int fd = Connect();
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    std::string answer;
+    if (SSL_connect(ssl) == 1) {
+      // The server may answer and close before all is sent.
+      for (size_t at = 0; at < bytes.size();) {
+        const int n = SSL_write(
+            ssl, bytes.data() + at,
+            static_cast<int>(std::min<size_t>(bytes.size() - at, 16384)));
+        if (n <= 0) break;
+        at += static_cast<size_t>(n);
+      }
+      char buf[4096];
+      int n;
+      while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) answer.append(buf, n);
+    }
+    SSL_free(ssl);
+    ::close(fd);
+    SSL_CTX_free(ctx);
+    return answer;
+  }
+};
+
+TEST_F(RestRawTest, AnEndlessChunkLineIsCutOffAt431) {
+  // A chunk extension that never ends is not counted by the parser's head
+  // or body limits; the connection's buffer limit stops it.
+  const std::string answer = Exchange(
+      "POST /v1/plans HTTP/1.1\r\nHost: localhost\r\n"
+      "x-samplan-actor: staff-1\r\nTransfer-Encoding: chunked\r\n\r\n1;a=" +
+      std::string(200000, 'a'));
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 431"));
+  EXPECT_THAT(answer, HasSubstr("REQUEST_TOO_LARGE"));
+}
+
+TEST_F(RestRawTest, ATransferCodingOtherThanChunkedIsRefused) {
+  const std::string answer = Exchange(
+      "POST /v1/plans HTTP/1.1\r\nHost: localhost\r\n"
+      "x-samplan-actor: staff-1\r\nTransfer-Encoding: gzip\r\n\r\n"
+      "GET /v1/plans HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 400"));
+  EXPECT_THAT(answer, HasSubstr("Transfer-Encoding"));
+  // The would-be second request is never answered.
+  EXPECT_EQ(answer.find("HTTP/1.1", 5), std::string::npos);
+}
+
 class RestConnectionCapTest : public RestSlowClientTest {
  protected:
   void Configure(config::v1::ServerConfig& cfg) override {
