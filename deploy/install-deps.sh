@@ -11,6 +11,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev libssl-dev
   libboost-dev
+  # the PostgreSQL backend: libpq, and the server the tests start
+  libpq-dev postgresql
   # protos from outside: google/api/*.proto, google/rpc/*.proto; grpc health
   golang-github-gogo-googleapis-dev grpc-proto
   # tests and benchmarks
