@@ -24,6 +24,7 @@
 #include "boost/asio/ssl.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "boost/asio/thread_pool.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
@@ -117,6 +118,11 @@ class RestServer::Impl {
   // Destroyed before the counters above: its pending handlers own the
   // connections.
   net::io_context ioc;
+  // Reads of streamed messages from storage (Session::NextChunk), off the
+  // connection threads. Declared after ioc: destroyed first, with the
+  // sessions its queued reads hold.
+  net::thread_pool blocking{
+      static_cast<std::size_t>(std::max(1, limits.rest_threads()))};
   // Keeps the threads in ioc.run() while calls are in the application with
   // no I/O pending, so their answers are still written; reset at shutdown.
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work{
@@ -388,12 +394,25 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // The next message is read from storage on the blocking pool, never on
+  // the threads that serve connections: a long export must not hold up
+  // other clients' TLS and requests. The answer comes back to the strand.
   void NextChunk() {
-    call_response_->Clear();
-    absl::StatusOr<bool> more =
-        Stopping() ? absl::StatusOr<bool>(
-                         absl::UnavailableError("the server is stopping"))
-                   : source_->Next(call_response_.get());
+    if (Stopping()) {
+      return AfterNext(absl::UnavailableError("the server is stopping"));
+    }
+    net::post(server_.blocking, [self = shared_from_this()] {
+      self->call_response_->Clear();
+      absl::StatusOr<bool> more =
+          self->source_->Next(self->call_response_.get());
+      net::post(self->stream_.get_executor(),
+                [self, more = std::move(more)]() mutable {
+                  self->AfterNext(std::move(more));
+                });
+    });
+  }
+
+  void AfterNext(absl::StatusOr<bool> more) {
     if (!more.ok()) {
       keep_alive_ = false;
       chunk_ =
@@ -649,6 +668,8 @@ void RestServer::Shutdown(absl::Time deadline) {
         deadline);
     impl_->stopped = true;
   }
+  impl_->blocking.stop();
+  impl_->blocking.join();
   impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
