@@ -18,7 +18,8 @@ namespace {
 //
 // Conventions, as in the SQLite schema: times are microseconds since the
 // Unix epoch (UTC); `data` holds the serialized API message, the other
-// columns are indexes into it; enums are their numbers.
+// columns are indexes into it; enums are their numbers; flags are 0 or 1
+// (INTEGER, not BOOLEAN), so that both backends run the same statements.
 const std::vector<std::string>& Migrations() {
   static const auto* const kMigrations = new std::vector<std::string>{
       // 1: the schema of SQLite's version 5, in one step.
@@ -63,7 +64,7 @@ CREATE TABLE entries (
   revision      BIGINT NOT NULL,
   owner_agency  TEXT NOT NULL,
   category      INTEGER NOT NULL,
-  deleted       BOOLEAN NOT NULL DEFAULT FALSE,
+  deleted       INTEGER NOT NULL DEFAULT 0,
   data          BYTEA NOT NULL,
   PRIMARY KEY (plan_id, entry_id, revision),
   FOREIGN KEY (plan_id, revision) REFERENCES plan_revisions(plan_id, revision)
@@ -74,7 +75,7 @@ CREATE TABLE participants (
   participant_id  TEXT NOT NULL,
   kind            INTEGER NOT NULL,
   agency          TEXT,
-  removed         BOOLEAN NOT NULL DEFAULT FALSE,
+  removed         INTEGER NOT NULL DEFAULT 0,
   data            BYTEA NOT NULL,
   PRIMARY KEY (plan_id, participant_id)
 );

@@ -1,0 +1,264 @@
+#include "storage/postgres_connection.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace samplan::storage::postgres {
+namespace {
+
+constexpr unsigned kByteaOid = 17;
+
+// The connection's own words when no result says more.
+std::string ConnectionMessage(pg_conn* conn) {
+  std::string m = PQerrorMessage(conn);
+  while (!m.empty() && absl::ascii_isspace(m.back())) m.pop_back();
+  return m;
+}
+
+// Throws the error of a failed result (cleared here), or of the connection.
+[[noreturn]] void Throw(pg_conn* conn, pg_result* result) {
+  std::string state = "08006";  // connection_failure
+  std::string message = ConnectionMessage(conn);
+  if (result != nullptr) {
+    if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
+      state = s;
+    }
+    if (const char* m = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+      message = m;
+    }
+    PQclear(result);
+  }
+  if (PQstatus(conn) != CONNECTION_OK) state = "08006";
+  throw PgError(state, message);
+}
+
+bool Succeeded(pg_result* r) {
+  const ExecStatusType s = PQresultStatus(r);
+  return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+}  // namespace
+
+absl::Status FromPg(absl::string_view what, const PgError& e) {
+  const std::string message = absl::StrCat("storage: ", what, ": ", e.what());
+  const std::string& s = e.sqlstate();
+  if (s == "23505") {
+    return WithReason(absl::AlreadyExistsError(message), "ALREADY_EXISTS");
+  }
+  if (absl::StartsWith(s, "23")) return absl::FailedPreconditionError(message);
+  // Connection exceptions, operator intervention (shutdown), insufficient
+  // resources, serialization failure and deadlock: the operation may be
+  // tried again.
+  if (absl::StartsWith(s, "08") || absl::StartsWith(s, "57P") ||
+      absl::StartsWith(s, "53") || s == "40001" || s == "40P01") {
+    return WithMetadata(
+        WithReason(absl::UnavailableError(message), "STORAGE_UNAVAILABLE"),
+        "sqlstate", s);
+  }
+  return absl::InternalError(message);
+}
+
+// --- PgColumn ---
+
+bool PgColumn::isNull() const {
+  return PQgetisnull(result_, row_, column_) != 0;
+}
+
+int64_t PgColumn::getInt64() const {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(PQgetvalue(result_, row_, column_), &v)) {
+    const char* t = PQgetvalue(result_, row_, column_);
+    // Booleans as 0 and 1, as SQLite gives them.
+    if (t[0] == 't' && t[1] == 0) return 1;
+    if (t[0] == 'f' && t[1] == 0) return 0;
+    throw PgError("XX000", "a stored number does not parse");
+  }
+  return v;
+}
+
+std::string PgColumn::getString() const {
+  const char* text = PQgetvalue(result_, row_, column_);
+  if (PQftype(result_, column_) != kByteaOid) {
+    return std::string(text, PQgetlength(result_, row_, column_));
+  }
+  size_t n = 0;
+  unsigned char* bytes =
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &n);
+  if (bytes == nullptr) throw PgError("XX000", "a BYTEA value does not decode");
+  std::string out(reinterpret_cast<const char*>(bytes), n);
+  PQfreemem(bytes);
+  return out;
+}
+
+const void* PgColumn::getBlob() const {
+  *decoded_ = getString();
+  return decoded_->data();
+}
+
+int PgColumn::getBytes() const {
+  if (PQftype(result_, column_) == kByteaOid) {
+    return static_cast<int>(getString().size());
+  }
+  return PQgetlength(result_, row_, column_);
+}
+
+// --- PgStatement ---
+
+PgStatement::PgStatement(PgConnection& connection, std::string name,
+                         std::string sql)
+    : connection_(connection), name_(std::move(name)), sql_(std::move(sql)) {}
+
+PgStatement::~PgStatement() { tryReset(); }
+
+void PgStatement::bind(int index, int64_t value) {
+  if (static_cast<size_t>(index) > params_.size()) params_.resize(index);
+  params_[index - 1] = Param{absl::StrCat(value), false, false};
+}
+
+void PgStatement::bind(int index, const std::string& text) {
+  if (static_cast<size_t>(index) > params_.size()) params_.resize(index);
+  params_[index - 1] = Param{text, false, false};
+}
+
+void PgStatement::bind(int index, const void* data, int size) {
+  if (static_cast<size_t>(index) > params_.size()) params_.resize(index);
+  params_[index - 1] =
+      Param{std::string(static_cast<const char*>(data), size), true, false};
+}
+
+void PgStatement::bindNull(int index) {
+  if (static_cast<size_t>(index) > params_.size()) params_.resize(index);
+  params_[index - 1] = Param{};
+}
+
+void PgStatement::Run() {
+  pg_conn* conn = connection_.raw();
+  if (!prepared_) {
+    pg_result* r = PQprepare(conn, name_.c_str(), sql_.c_str(), 0, nullptr);
+    if (r == nullptr || !Succeeded(r)) Throw(conn, r);
+    PQclear(r);
+    prepared_ = true;
+  }
+  std::vector<const char*> values(params_.size());
+  std::vector<int> lengths(params_.size());
+  std::vector<int> formats(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    values[i] = params_[i].null ? nullptr : params_[i].value.data();
+    lengths[i] = static_cast<int>(params_[i].value.size());
+    formats[i] = params_[i].binary ? 1 : 0;
+  }
+  tryReset();
+  pg_result* r =
+      PQexecPrepared(conn, name_.c_str(), static_cast<int>(params_.size()),
+                     values.data(), lengths.data(), formats.data(),
+                     /*resultFormat=*/0);
+  if (r == nullptr || !Succeeded(r)) Throw(conn, r);
+  result_ = r;
+  row_ = -1;
+}
+
+bool PgStatement::executeStep() {
+  if (result_ == nullptr) Run();
+  ++row_;
+  return row_ < PQntuples(result_);
+}
+
+int PgStatement::exec() {
+  Run();
+  int n = 0;
+  if (!absl::SimpleAtoi(PQcmdTuples(result_), &n)) n = 0;
+  return n;
+}
+
+PgColumn PgStatement::getColumn(int index) {
+  return PgColumn(result_, row_, index, &decoded_);
+}
+
+void PgStatement::tryReset() {
+  if (result_ != nullptr) PQclear(result_);
+  result_ = nullptr;
+  row_ = -1;
+}
+
+void PgStatement::clearBindings() {
+  for (Param& p : params_) p = Param{};
+}
+
+// --- PgConnection ---
+
+absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
+    const std::string& conninfo) {
+  pg_conn* conn = PQconnectdb(conninfo.c_str());
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    const std::string why =
+        conn == nullptr ? "out of memory" : ConnectionMessage(conn);
+    if (conn != nullptr) PQfinish(conn);
+    // libpq's message names the host and port, not the password.
+    return WithReason(absl::UnavailableError(absl::StrCat(
+                          "storage: cannot connect to PostgreSQL: ", why)),
+                      "STORAGE_UNAVAILABLE");
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+}
+
+PgConnection::~PgConnection() {
+  cache_.clear();  // statements clear their results first
+  PQfinish(conn_);
+}
+
+PgStatement& PgConnection::Prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    it = cache_
+             .emplace(sql,
+                      std::make_unique<PgStatement>(
+                          *this, absl::StrCat("s", ++next_name_), Dollars(sql)))
+             .first;
+  }
+  PgStatement& s = *it->second;
+  s.tryReset();
+  s.clearBindings();
+  return s;
+}
+
+void PgConnection::Exec(const char* sql) {
+  pg_result* r = PQexec(conn_, sql);
+  if (r == nullptr || !Succeeded(r)) Throw(conn_, r);
+  PQclear(r);
+}
+
+bool PgConnection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+std::string PgConnection::Dollars(absl::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;  // inside '...' or "..."
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // '' re-enters at once: the same result
+      out.push_back(c);
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      out.push_back(c);
+    } else if (c == '?' && i + 1 < sql.size() &&
+               absl::ascii_isdigit(sql[i + 1])) {
+      out.push_back('$');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace samplan::storage::postgres
