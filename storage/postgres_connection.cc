@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -57,10 +58,11 @@ absl::Status FromPg(absl::string_view what, const PgError& e) {
   }
   if (absl::StartsWith(s, "23")) return absl::FailedPreconditionError(message);
   // Connection exceptions, operator intervention (shutdown), insufficient
-  // resources, serialization failure and deadlock: the operation may be
-  // tried again.
+  // resources, serialization failure, deadlock, a lock or statement timeout:
+  // the operation may be tried again.
   if (absl::StartsWith(s, "08") || absl::StartsWith(s, "57P") ||
-      absl::StartsWith(s, "53") || s == "40001" || s == "40P01") {
+      absl::StartsWith(s, "53") || s == "40001" || s == "40P01" ||
+      s == "55P03" || s == "57014") {
     return WithMetadata(
         WithReason(absl::UnavailableError(message), "STORAGE_UNAVAILABLE"),
         "sqlstate", s);
@@ -116,7 +118,20 @@ int PgColumn::getBytes() const {
 
 PgStatement::PgStatement(PgConnection& connection, std::string name,
                          std::string sql)
-    : connection_(connection), name_(std::move(name)), sql_(std::move(sql)) {}
+    : connection_(connection), name_(std::move(name)), sql_(std::move(sql)) {
+  for (size_t i = 0; i < sql_.size(); ++i) {
+    if (sql_[i] != '$') continue;
+    size_t n = 0;
+    size_t j = i + 1;
+    while (j < sql_.size() && absl::ascii_isdigit(sql_[j])) {
+      n = n * 10 + static_cast<size_t>(sql_[j] - '0');
+      ++j;
+    }
+    if (n == 0) continue;
+    if (named_.size() < n) named_.resize(n, false);
+    named_[n - 1] = true;
+  }
+}
 
 PgStatement::~PgStatement() { tryReset(); }
 
@@ -144,11 +159,21 @@ void PgStatement::bindNull(int index) {
 void PgStatement::Run() {
   pg_conn* conn = connection_.raw();
   if (!prepared_) {
-    pg_result* r = PQprepare(conn, name_.c_str(), sql_.c_str(), 0, nullptr);
+    constexpr unsigned kTextOid = 25;
+    std::vector<unsigned> types(std::max(named_.size(), params_.size()), 0);
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (i >= named_.size() || !named_[i]) types[i] = kTextOid;
+    }
+    pg_result* r = PQprepare(conn, name_.c_str(), sql_.c_str(),
+                             static_cast<int>(types.size()), types.data());
     if (r == nullptr || !Succeeded(r)) Throw(conn, r);
     PQclear(r);
     prepared_ = true;
+    param_count_ = types.size();
   }
+  // As many parameters as the statement was prepared with; unbound ones
+  // are NULL.
+  params_.resize(std::max(params_.size(), param_count_));
   std::vector<const char*> values(params_.size());
   std::vector<int> lengths(params_.size());
   std::vector<int> formats(params_.size());
@@ -213,6 +238,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
 
 PgConnection::~PgConnection() {
   cache_.clear();  // statements clear their results first
+  text_cache_.clear();
   PQfinish(conn_);
 }
 
@@ -220,6 +246,21 @@ PgStatement& PgConnection::Prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     it = cache_
+             .emplace(sql,
+                      std::make_unique<PgStatement>(
+                          *this, absl::StrCat("s", ++next_name_), Dollars(sql)))
+             .first;
+  }
+  PgStatement& s = *it->second;
+  s.tryReset();
+  s.clearBindings();
+  return s;
+}
+
+PgStatement& PgConnection::PrepareText(const std::string& sql) {
+  auto it = text_cache_.find(sql);
+  if (it == text_cache_.end()) {
+    it = text_cache_
              .emplace(sql,
                       std::make_unique<PgStatement>(
                           *this, absl::StrCat("s", ++next_name_), Dollars(sql)))

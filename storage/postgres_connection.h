@@ -86,6 +86,8 @@ class PgStatement {
   // Binary (BYTEA).
   void bind(int index, const void* data, int size);
   void bindNull(int index);
+  // NULL, as SQLiteCpp's bind(index) does.
+  void bind(int index) { bindNull(index); }
 
   // Runs the statement on the first call, then steps through its rows:
   // true while a row is current.
@@ -106,7 +108,12 @@ class PgStatement {
   PgConnection& connection_;
   const std::string name_;
   const std::string sql_;  // with $N parameters
+  // Which $N the SQL names; a parameter bound but not named (SQL shared
+  // with SQLite may skip one) is declared text, since PostgreSQL cannot
+  // infer its type.
+  std::vector<bool> named_;
   bool prepared_ = false;
+  size_t param_count_ = 0;
   struct Param {
     std::string value;
     bool binary = false;
@@ -133,6 +140,9 @@ class PgConnection {
   // by its address, as the SQLite store's are.
   PgStatement& Prepare(const char* sql);
 
+  // A statement for SQL built at run time, cached by its text.
+  PgStatement& PrepareText(const std::string& sql);
+
   // Runs statements without parameters or results ("BEGIN", "COMMIT").
   void Exec(const char* sql);
 
@@ -149,6 +159,7 @@ class PgConnection {
 
   pg_conn* conn_;
   absl::flat_hash_map<const char*, std::unique_ptr<PgStatement>> cache_;
+  absl::flat_hash_map<std::string, std::unique_ptr<PgStatement>> text_cache_;
   int next_name_ = 0;
 };
 

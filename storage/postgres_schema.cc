@@ -16,6 +16,10 @@ namespace {
 // Migration N (1-based) brings the schema from version N-1 to N. Never edit
 // a migration that has shipped: add a new one.
 //
+// Text columns compare byte by byte (COLLATE "C"), as SQLite's do, whatever
+// the database's locale: paging by id and the audit log's resource-prefix
+// search depend on that order.
+//
 // Conventions, as in the SQLite schema: times are microseconds since the
 // Unix epoch (UTC); `data` holds the serialized API message, the other
 // columns are indexes into it; enums are their numbers; flags are 0 or 1
@@ -25,7 +29,7 @@ const std::vector<std::string>& Migrations() {
       // 1: the schema of SQLite's version 5, in one step.
       R"sql(
 CREATE TABLE agencies (
-  id     TEXT PRIMARY KEY,
+  id     TEXT COLLATE "C" PRIMARY KEY,
   sector INTEGER NOT NULL,
   role   INTEGER NOT NULL,
   state  INTEGER NOT NULL,
@@ -33,9 +37,9 @@ CREATE TABLE agencies (
 );
 
 CREATE TABLE plans (
-  id                  TEXT PRIMARY KEY,
-  subject             TEXT NOT NULL,
-  lead_agency         TEXT NOT NULL REFERENCES agencies(id),
+  id                  TEXT COLLATE "C" PRIMARY KEY,
+  subject             TEXT COLLATE "C" NOT NULL,
+  lead_agency         TEXT COLLATE "C" NOT NULL REFERENCES agencies(id),
   state               INTEGER NOT NULL,
   revision            BIGINT NOT NULL,
   effective_revision  BIGINT NOT NULL DEFAULT 0,
@@ -47,22 +51,22 @@ CREATE INDEX plans_by_lead ON plans(lead_agency, id);
 
 -- One row per revision: the plan's header as it was at that revision.
 CREATE TABLE plan_revisions (
-  plan_id   TEXT NOT NULL REFERENCES plans(id),
+  plan_id   TEXT COLLATE "C" NOT NULL REFERENCES plans(id),
   revision  BIGINT NOT NULL,
   time      BIGINT NOT NULL,
-  agency    TEXT NOT NULL,
-  actor     TEXT NOT NULL,
-  change    TEXT NOT NULL,
+  agency    TEXT COLLATE "C" NOT NULL,
+  actor     TEXT COLLATE "C" NOT NULL,
+  change    TEXT COLLATE "C" NOT NULL,
   data      BYTEA NOT NULL,
   PRIMARY KEY (plan_id, revision)
 );
 
 -- One row per version of an entry: the version written in `revision`.
 CREATE TABLE entries (
-  plan_id       TEXT NOT NULL REFERENCES plans(id),
-  entry_id      TEXT NOT NULL,
+  plan_id       TEXT COLLATE "C" NOT NULL REFERENCES plans(id),
+  entry_id      TEXT COLLATE "C" NOT NULL,
   revision      BIGINT NOT NULL,
-  owner_agency  TEXT NOT NULL,
+  owner_agency  TEXT COLLATE "C" NOT NULL,
   category      INTEGER NOT NULL,
   deleted       INTEGER NOT NULL DEFAULT 0,
   data          BYTEA NOT NULL,
@@ -71,10 +75,10 @@ CREATE TABLE entries (
 );
 
 CREATE TABLE participants (
-  plan_id         TEXT NOT NULL REFERENCES plans(id),
-  participant_id  TEXT NOT NULL,
+  plan_id         TEXT COLLATE "C" NOT NULL REFERENCES plans(id),
+  participant_id  TEXT COLLATE "C" NOT NULL,
   kind            INTEGER NOT NULL,
-  agency          TEXT,
+  agency          TEXT COLLATE "C",
   removed         INTEGER NOT NULL DEFAULT 0,
   data            BYTEA NOT NULL,
   PRIMARY KEY (plan_id, participant_id)
@@ -83,7 +87,7 @@ CREATE INDEX participants_by_agency ON participants(agency, plan_id)
   WHERE agency IS NOT NULL;
 
 CREATE TABLE approvals (
-  plan_id   TEXT NOT NULL REFERENCES plans(id),
+  plan_id   TEXT COLLATE "C" NOT NULL REFERENCES plans(id),
   seq       BIGINT NOT NULL,
   revision  BIGINT NOT NULL,
   data      BYTEA NOT NULL,
@@ -92,9 +96,9 @@ CREATE TABLE approvals (
 );
 
 CREATE TABLE custody_facts (
-  id           TEXT PRIMARY KEY,
-  subject      TEXT NOT NULL,
-  guardian     TEXT NOT NULL,
+  id           TEXT COLLATE "C" PRIMARY KEY,
+  subject      TEXT COLLATE "C" NOT NULL,
+  guardian     TEXT COLLATE "C" NOT NULL,
   valid_from   BIGINT NOT NULL,
   valid_until  BIGINT,
   data         BYTEA NOT NULL
@@ -103,17 +107,17 @@ CREATE INDEX custody_by_subject ON custody_facts(subject);
 
 -- A custody fact is ended by a row of its own.
 CREATE TABLE custody_endings (
-  fact_id   TEXT PRIMARY KEY REFERENCES custody_facts(id),
+  fact_id   TEXT COLLATE "C" PRIMARY KEY REFERENCES custody_facts(id),
   end_time  BIGINT NOT NULL,
-  agency    TEXT NOT NULL,
-  actor     TEXT NOT NULL,
+  agency    TEXT COLLATE "C" NOT NULL,
+  actor     TEXT COLLATE "C" NOT NULL,
   time      BIGINT NOT NULL
 );
 
 CREATE TABLE representations (
-  id              TEXT PRIMARY KEY,
-  subject         TEXT NOT NULL,
-  representative  TEXT NOT NULL,
+  id              TEXT COLLATE "C" PRIMARY KEY,
+  subject         TEXT COLLATE "C" NOT NULL,
+  representative  TEXT COLLATE "C" NOT NULL,
   valid_from      BIGINT NOT NULL,
   valid_until     BIGINT,
   data            BYTEA NOT NULL
@@ -121,9 +125,9 @@ CREATE TABLE representations (
 CREATE INDEX representations_by_subject ON representations(subject);
 
 CREATE TABLE grants (
-  id           TEXT PRIMARY KEY,
-  subject      TEXT NOT NULL,
-  plan         TEXT,
+  id           TEXT COLLATE "C" PRIMARY KEY,
+  subject      TEXT COLLATE "C" NOT NULL,
+  plan         TEXT COLLATE "C",
   valid_from   BIGINT NOT NULL,
   valid_until  BIGINT NOT NULL,
   create_time  BIGINT NOT NULL,
@@ -134,23 +138,23 @@ CREATE INDEX grants_by_plan ON grants(plan) WHERE plan IS NOT NULL;
 CREATE INDEX grants_by_until ON grants(valid_until);
 
 CREATE TABLE grant_endings (
-  grant_id            TEXT NOT NULL REFERENCES grants(id),
+  grant_id            TEXT COLLATE "C" NOT NULL REFERENCES grants(id),
   seq                 BIGINT NOT NULL,
   state               INTEGER NOT NULL,
   time                BIGINT NOT NULL,
-  reason              TEXT NOT NULL,
-  agency              TEXT NOT NULL,
-  actor               TEXT NOT NULL,
-  withdrawer          TEXT NOT NULL DEFAULT '',
+  reason              TEXT COLLATE "C" NOT NULL,
+  agency              TEXT COLLATE "C" NOT NULL,
+  actor               TEXT COLLATE "C" NOT NULL,
+  withdrawer          TEXT COLLATE "C" NOT NULL DEFAULT '',
   evidence_kind       INTEGER NOT NULL DEFAULT 0,
-  evidence_reference  TEXT NOT NULL DEFAULT '',
+  evidence_reference  TEXT COLLATE "C" NOT NULL DEFAULT '',
   PRIMARY KEY (grant_id, seq)
 );
 
 -- The grants not yet ended, by the end of their period, for the expiry
 -- sweeper; a row leaves when its grant ends (not append-only).
 CREATE TABLE open_grants (
-  grant_id     TEXT PRIMARY KEY REFERENCES grants(id),
+  grant_id     TEXT COLLATE "C" PRIMARY KEY REFERENCES grants(id),
   valid_until  BIGINT NOT NULL
 );
 CREATE INDEX open_grants_by_until ON open_grants(valid_until, grant_id);
@@ -158,19 +162,19 @@ CREATE INDEX open_grants_by_until ON open_grants(valid_until, grant_id);
 -- A subject's consent version moves with every grant, custody fact or
 -- representation recorded or ended about the subject.
 CREATE TABLE consent_versions (
-  subject  TEXT PRIMARY KEY,
+  subject  TEXT COLLATE "C" PRIMARY KEY,
   version  BIGINT NOT NULL
 );
 
 CREATE TABLE audit_events (
   leaf_index  BIGINT PRIMARY KEY,
   time        BIGINT NOT NULL,
-  agency      TEXT NOT NULL,
-  actor       TEXT NOT NULL,
+  agency      TEXT COLLATE "C" NOT NULL,
+  actor       TEXT COLLATE "C" NOT NULL,
   action      INTEGER NOT NULL,
-  subject     TEXT NOT NULL,
+  subject     TEXT COLLATE "C" NOT NULL,
   decision    INTEGER NOT NULL,
-  resource    TEXT NOT NULL DEFAULT '',
+  resource    TEXT COLLATE "C" NOT NULL DEFAULT '',
   data        BYTEA NOT NULL
 );
 CREATE INDEX audit_by_subject ON audit_events(subject, leaf_index);
@@ -192,7 +196,7 @@ CREATE TABLE audit_checkpoints (
   tree_size    BIGINT PRIMARY KEY,
   time         BIGINT NOT NULL,
   root_hash    BYTEA NOT NULL,
-  signed_note  TEXT NOT NULL
+  signed_note  TEXT COLLATE "C" NOT NULL
 );
 
 -- The log's size: one row, which a batch of appends locks (FOR UPDATE)
@@ -205,9 +209,9 @@ CREATE TABLE audit_tree_state (
 INSERT INTO audit_tree_state(size) VALUES (0);
 
 CREATE TABLE requests (
-  agency       TEXT NOT NULL,
-  request_id   TEXT NOT NULL,
-  method       TEXT NOT NULL,
+  agency       TEXT COLLATE "C" NOT NULL,
+  request_id   TEXT COLLATE "C" NOT NULL,
+  method       TEXT COLLATE "C" NOT NULL,
   fingerprint  BYTEA NOT NULL,
   response     BYTEA NOT NULL,
   time         BIGINT NOT NULL,

@@ -83,9 +83,12 @@ void BindText(Statement& s, int index, absl::string_view text) {
 // custody facts and representations): PlanRepository/GrantStore versions.
 template <typename Db>
 void BumpConsentVersion(typename Db::Connection& c, absl::string_view subject) {
+  // (PostgreSQL wants the table named: `version` alone is ambiguous with
+  // the row proposed for insertion.)
   auto& s = c.Prepare(
       "INSERT INTO consent_versions(subject, version) VALUES(?1, 1) "
-      "ON CONFLICT(subject) DO UPDATE SET version = version + 1");
+      "ON CONFLICT(subject) DO UPDATE SET "
+      "version = consent_versions.version + 1");
   BindText(s, 1, subject);
   s.exec();
 }
@@ -698,9 +701,12 @@ class SqlGrants final : public GrantStore {
               "e.evidence_kind, e.evidence_reference FROM "
               "(SELECT id, data FROM grants WHERE id > ?1 "
               "  AND (?2 = '' OR subject = ?2) AND (?3 = '' OR plan = ?3) "
-              "  AND (?4 IS NULL OR valid_until >= ?4) "
-              "  AND (?5 IS NULL OR valid_until < ?5) "
-              "  AND ((?4 IS NULL AND ?5 IS NULL) OR NOT EXISTS "
+              // (The casts type the parameters for PostgreSQL, which
+              // cannot infer a type from IS NULL.)
+              "  AND (CAST(?4 AS BIGINT) IS NULL OR valid_until >= ?4) "
+              "  AND (CAST(?5 AS BIGINT) IS NULL OR valid_until < ?5) "
+              "  AND ((CAST(?4 AS BIGINT) IS NULL AND "
+              "        CAST(?5 AS BIGINT) IS NULL) OR NOT EXISTS "
               "       (SELECT 1 FROM grant_endings x WHERE x.grant_id = id)) "
               "  AND (?7 = 0 OR COALESCE((SELECT x.state FROM grant_endings x "
               "       WHERE x.grant_id = id ORDER BY x.seq DESC LIMIT 1), "

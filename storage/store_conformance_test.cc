@@ -3,6 +3,7 @@
 // each backend or this suite fails. Backend-specific behaviour (files,
 // connections, migrations) is tested beside each backend.
 
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -17,6 +18,8 @@
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "common/status_matchers.h"
+#include "storage/postgres_store.h"
+#include "storage/postgres_test_server.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
 #include "storage/store_test_util.h"
@@ -28,6 +31,40 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
+
+// PostgreSQL, started on first use by this test process (each test runs in
+// a process of its own under ctest) and stopped when the tests end.
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  static PostgresTestServer& Server() {
+    if (server_ == nullptr) server_ = new PostgresTestServer();
+    return *server_;
+  }
+  void TearDown() override {
+    delete server_;
+    server_ = nullptr;
+  }
+
+ private:
+  static PostgresTestServer* server_;
+};
+PostgresTestServer* PostgresEnvironment::server_ = nullptr;
+[[maybe_unused]] ::testing::Environment* const kPostgresEnvironment =
+    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+
+// A database of the current test's own on that server.
+absl::StatusOr<std::unique_ptr<Store>> OpenTestPostgres() {
+  PostgresTestServer& server = PostgresEnvironment::Server();
+  if (!server.ok()) return absl::UnavailableError("PostgreSQL did not start");
+  std::string name =
+      ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (char& c : name) {
+    c = std::isalnum(static_cast<unsigned char>(c))
+            ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+            : '_';
+  }
+  return OpenPostgresStore(PostgresOptions{server.CreateDatabase(name)});
+}
 
 // One backend: how to open a fresh, empty store in `dir`.
 struct Backend {
@@ -884,7 +921,11 @@ INSTANTIATE_TEST_SUITE_P(
                 [](const std::filesystem::path& dir) {
                   return OpenSqliteStore(
                       SqliteOptions{(dir / "samplan.db").string()});
-                }}),
+                }},
+        // PostgreSQL: a database of the test's own.
+        Backend{
+            "postgres",
+            [](const std::filesystem::path&) { return OpenTestPostgres(); }}),
     [](const ::testing::TestParamInfo<Backend>& backend) {
       return backend.param.name;
     });

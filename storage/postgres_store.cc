@@ -1,0 +1,203 @@
+#include "storage/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "storage/postgres_connection.h"
+#include "storage/postgres_schema.h"
+#include "storage/sql_repositories.h"
+
+namespace samplan::storage {
+namespace {
+
+using postgres::PgConnection;
+using postgres::PgError;
+
+// The PostgreSQL backend's traits for the shared repositories.
+struct PgDb {
+  using Connection = PgConnection;
+  using Error = PgError;
+  static absl::Status FromError(absl::string_view what, const Error& e) {
+    return postgres::FromPg(what, e);
+  }
+  static bool IsConstraint(const Error& e) {
+    return absl::StartsWith(e.sqlstate(), "23");
+  }
+  static constexpr bool kPostgres = true;
+};
+
+using PgTransaction = sql::SqlTransaction<PgDb>;
+
+// Every write transaction, on every replica, first locks the audit log's
+// tree state row: writers run one at a time across the cluster, as SQLite's
+// one writer does, so the versions a decision read cannot move before its
+// commit, and each batch appends from the size the last one left. Under READ
+// COMMITTED every later statement sees what the writers before committed.
+constexpr char kBeginWrite[] =
+    "BEGIN ISOLATION LEVEL READ COMMITTED; "
+    "SELECT size FROM audit_tree_state FOR UPDATE";
+
+absl::Status Exec(PgConnection& c, const char* sql) {
+  return sql::Guard<PgDb>(sql, [&]() -> absl::Status {
+    c.Exec(sql);
+    return absl::OkStatus();
+  });
+}
+
+void Rollback(PgConnection& c) {
+  if (PQtransactionStatus(c.raw()) != PQTRANS_IDLE) {
+    (void)Exec(c, "ROLLBACK");
+  }
+}
+
+class PgStore final : public Store {
+ public:
+  PgStore(std::string conninfo, std::unique_ptr<PgConnection> writer)
+      : conninfo_(std::move(conninfo)), writer_(std::move(writer)) {}
+
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(Transaction&)> fn) override {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(EnsureWriter());
+    return Run(*writer_, fn, kBeginWrite, /*committed=*/false);
+  }
+
+  std::vector<absl::Status> WriteBatch(
+      absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns)
+      override {
+    absl::MutexLock lock(&mu_);
+    std::vector<absl::Status> out(fns.size());
+    absl::Status begin = EnsureWriter();
+    if (begin.ok()) begin = Exec(*writer_, kBeginWrite);
+    if (!begin.ok()) {
+      for (auto& s : out) s = begin;
+      return out;
+    }
+    PgConnection& c = *writer_;
+    PgTransaction tx(c, /*committed=*/false);
+    for (size_t i = 0; i < fns.size(); ++i) {
+      absl::Status sp = Exec(c, "SAVEPOINT job");
+      if (sp.ok()) {
+        try {
+          out[i] = fns[i](tx);
+        } catch (const std::exception& e) {
+          out[i] = absl::InternalError(
+              absl::StrCat("storage: transaction failed: ", e.what()));
+        }
+        if (!out[i].ok()) {
+          sp = Exec(c, "ROLLBACK TO SAVEPOINT job");
+          tx.Forget();
+        }
+        if (sp.ok()) sp = Exec(c, "RELEASE SAVEPOINT job");
+      }
+      if (!sp.ok()) {
+        Rollback(c);
+        for (auto& s : out) s = sp;
+        return out;
+      }
+    }
+    absl::Status commit = Exec(c, "COMMIT");
+    if (!commit.ok()) {
+      Rollback(c);
+      for (auto& s : out) {
+        s = WithReason(absl::UnavailableError(absl::StrCat(
+                           "storage: commit failed: ", commit.message())),
+                       "STORAGE_UNAVAILABLE");
+      }
+    }
+    return out;
+  }
+
+  absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
+    ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> reader, TakeReader());
+    // One snapshot for all of fn's statements.
+    absl::Status status =
+        Run(*reader, fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            /*committed=*/true);
+    if (reader->ok() && PQtransactionStatus(reader->raw()) == PQTRANS_IDLE) {
+      absl::MutexLock lock(&readers_mu_);
+      readers_.push_back(std::move(reader));
+    }  // else: broken or in an unknown state; dropped.
+    return status;
+  }
+
+ private:
+  // Runs fn in a transaction on `c` that starts with `begin`, commits when
+  // fn succeeds and rolls back otherwise.
+  static absl::Status Run(PgConnection& c,
+                          absl::FunctionRef<absl::Status(Transaction&)> fn,
+                          const char* begin, bool committed) {
+    RETURN_IF_ERROR(Exec(c, begin));
+    absl::Status status;
+    try {
+      PgTransaction tx(c, committed);
+      status = fn(tx);
+    } catch (const std::exception& e) {
+      status = absl::InternalError(
+          absl::StrCat("storage: transaction failed: ", e.what()));
+    }
+    if (!status.ok()) {
+      Rollback(c);
+      return status;
+    }
+    absl::Status commit = Exec(c, "COMMIT");
+    if (!commit.ok()) {
+      Rollback(c);
+      return WithReason(absl::UnavailableError(absl::StrCat(
+                            "storage: commit failed: ", commit.message())),
+                        "STORAGE_UNAVAILABLE");
+    }
+    return absl::OkStatus();
+  }
+
+  // A writer that works: the one there is, or a new one after a lost
+  // connection.
+  absl::Status EnsureWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writer_ != nullptr && writer_->ok()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(writer_, PgConnection::Open(conninfo_));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<PgConnection>> TakeReader() {
+    {
+      absl::MutexLock lock(&readers_mu_);
+      while (!readers_.empty()) {
+        std::unique_ptr<PgConnection> c = std::move(readers_.back());
+        readers_.pop_back();
+        if (c->ok()) return c;
+      }
+    }
+    return PgConnection::Open(conninfo_);
+  }
+
+  const std::string conninfo_;
+  absl::Mutex mu_;
+  std::unique_ptr<PgConnection> writer_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex readers_mu_;
+  std::vector<std::unique_ptr<PgConnection>> readers_
+      ABSL_GUARDED_BY(readers_mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
+    const PostgresOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> writer,
+                   PgConnection::Open(options.conninfo));
+  RETURN_IF_ERROR(postgres::Migrate(writer->raw()));
+  return std::unique_ptr<Store>(
+      new PgStore(options.conninfo, std::move(writer)));
+}
+
+}  // namespace samplan::storage
