@@ -103,8 +103,13 @@ absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
   RETURN_IF_ERROR(CheckFile(c.tls().ca_file(), "tls.ca_file", check_files));
   RETURN_IF_ERROR(CheckFile(c.tls().cert_file(), "tls.cert_file", check_files));
   RETURN_IF_ERROR(CheckFile(c.tls().key_file(), "tls.key_file", check_files));
-  if (c.storage().sqlite_path().empty()) {
-    return InvalidField("storage.sqlite_path", "is required");
+  if (c.storage().has_postgres()) {
+    if (c.storage().postgres().conninfo().empty()) {
+      return InvalidField("storage.postgres.conninfo", "is required");
+    }
+  } else if (c.storage().sqlite_path().empty()) {
+    return InvalidField("storage.sqlite_path",
+                        "is required (or storage.postgres)");
   }
 
   auto* p = c.mutable_policy();

@@ -65,6 +65,8 @@ TEST(ConfigTest, EveryProblemNamesItsField) {
        "admin.address"},
       {"api { address: \"127.0.0.1:0\" }", "tls.ca_file"},
       {"api { address: \"127.0.0.1:0\" } " + tls, "storage.sqlite_path"},
+      {"api { address: \"127.0.0.1:0\" } " + tls + "storage { postgres {} }",
+       "storage.postgres.conninfo"},
       {base + "policy { consent_age: 30 }", "policy.consent_age"},
       {base + "policy { max_grant_months: 500 }", "policy.max_grant_months"},
       {base + "limits { max_message_bytes: 10 }", "limits.max_message_bytes"},

@@ -25,6 +25,7 @@
 #include "server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
+#include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
 
 namespace samplan::server {
@@ -37,16 +38,16 @@ Usage:
   samplan-server --config FILE [--listen ADDR] [--admin-listen ADDR]
                  [--db PATH] [--log-format text|json] [--log-level LEVEL]
   samplan-server check-config --config FILE
-  samplan-server register-agency --db PATH --id ID --sector SECTOR
-                 --role ROLE [--name TEXT]
+  samplan-server register-agency (--db PATH | --postgres CONNINFO)
+                 --id ID --sector SECTOR --role ROLE [--name TEXT]
   samplan-server keygen --out FILE --origin ORIGIN
   samplan-server --help
 
 Serving:
   Reads FILE (protobuf text format, samplan.config.v1.ServerConfig; see
   deploy/samplan.textproto for every field), applies the flags below over
-  it, validates everything, opens the SQLite database (creating and
-  migrating it), and serves PlanService, ConsentService, AuditService and
+  it, validates everything, opens the database (SQLite, creating it, or
+  PostgreSQL; migrating either), and serves PlanService, ConsentService, AuditService and
   AdminService over mutual TLS until SIGINT or SIGTERM. Then it stops accepting calls, lets in-flight
   calls finish, commits what is queued and closes the database.
 
@@ -65,8 +66,10 @@ check-config:
   prints the first problem, naming the field, and exits 2.
 
 register-agency:
-  Registers an agency directly in the database at PATH, for bootstrapping
-  a new installation (the first administrator) and for the quickstart.
+  Registers an agency directly in the SQLite database at PATH, or the
+  PostgreSQL database CONNINFO names (libpq's connection string), for
+  bootstrapping a new installation (the first administrator) and for the
+  quickstart.
   The agency's client certificate must carry the URI SAN
   urn:samplan:agency:ID (deploy/dev-pki.sh makes such certificates).
   --id ID          2-63 characters of a-z 0-9 -, e.g. school-1
@@ -98,7 +101,7 @@ Example:
 
 struct Args {
   std::string command;  // "", "check-config", "register-agency", "keygen"
-  std::string config, listen, admin_listen, db, log_format, log_level;
+  std::string config, listen, admin_listen, db, postgres, log_format, log_level;
   std::string out, origin;
   std::string id, sector, role, name;
   bool help = false;
@@ -140,6 +143,7 @@ bool Parse(int argc, char** argv, Args& a, std::string& error) {
     if (flag == "--listen") target = &a.listen;
     if (flag == "--admin-listen") target = &a.admin_listen;
     if (flag == "--db") target = &a.db;
+    if (flag == "--postgres") target = &a.postgres;
     if (flag == "--log-format") target = &a.log_format;
     if (flag == "--log-level") target = &a.log_level;
     if (flag == "--id") target = &a.id;
@@ -184,7 +188,10 @@ void SetUpLogging(const config::v1::LogConfig& log) {
 }
 
 int RegisterAgency(const Args& a) {
-  if (a.db.empty()) return UsageError("register-agency needs --db PATH");
+  if (a.db.empty() == a.postgres.empty()) {
+    return UsageError(
+        "register-agency needs --db PATH or --postgres CONNINFO (one of them)");
+  }
   if (!consent::IsValidAgencyId(a.id)) {
     return UsageError("--id must be 2-63 characters of a-z 0-9 -");
   }
@@ -198,7 +205,10 @@ int RegisterAgency(const Args& a) {
       role == v1::AGENCY_ROLE_UNSPECIFIED) {
     return UsageError("--role must be AGENCY_SYSTEM, AUDITOR or ADMINISTRATOR");
   }
-  auto store = storage::OpenSqliteStore(storage::SqliteOptions{a.db});
+  auto store =
+      a.postgres.empty()
+          ? storage::OpenSqliteStore(storage::SqliteOptions{a.db})
+          : storage::OpenPostgresStore(storage::PostgresOptions{a.postgres});
   if (!store.ok()) {
     std::fprintf(stderr, "samplan-server: %s\n",
                  std::string(store.status().message()).c_str());

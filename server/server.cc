@@ -33,6 +33,7 @@
 #include "server/grpc_status.h"
 #include "server/rest_server.h"
 #include "spdlog/spdlog.h"
+#include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
 
 namespace samplan::server {
@@ -216,8 +217,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       app::Checkpointer::Options{
           cfg.audit().checkpoint_every_events(),
           absl::Seconds(cfg.audit().checkpoint_every_seconds())});
-  ASSIGN_OR_RETURN(impl->store, storage::OpenSqliteStore(storage::SqliteOptions{
-                                    cfg.storage().sqlite_path()}));
+  if (cfg.storage().has_postgres()) {
+    ASSIGN_OR_RETURN(impl->store,
+                     storage::OpenPostgresStore(storage::PostgresOptions{
+                         cfg.storage().postgres().conninfo()}));
+  } else {
+    ASSIGN_OR_RETURN(impl->store,
+                     storage::OpenSqliteStore(
+                         storage::SqliteOptions{cfg.storage().sqlite_path()}));
+  }
   impl->queue = std::make_unique<app::CommitQueue>(*impl->store);
   impl->queue->SetBatchTail(
       [cp = impl->checkpointer.get(), clock](storage::Transaction& tx) {

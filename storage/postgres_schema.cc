@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/status_macros.h"
 
 namespace samplan::storage::postgres {
 namespace {
@@ -303,6 +304,8 @@ absl::Status Migrate(pg_conn* conn) {
         "STORAGE_UNAVAILABLE");
   }
   const auto& migrations = Migrations();
+  // "already exists, skipping" and the like are not news for a service log.
+  RETURN_IF_ERROR(Exec(conn, "SET client_min_messages TO warning"));
   for (;;) {
     // Each step: lock, read the version, apply the next migration, commit.
     // The lock makes replicas that start together take turns.
