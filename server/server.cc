@@ -318,6 +318,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   Impl* raw = impl.get();
   impl->maintenance = std::thread([raw] { raw->MaintenanceLoop(); });
+  // Other servers on the same database change the registry too. (Here,
+  // after the last failure Start can return: Shutdown stops the store, and
+  // with it the watch, before the directory goes.)
+  impl->store->WatchAgencies(
+      [agencies = impl->agencies.get()] { agencies->Invalidate(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -257,6 +257,18 @@ GRANT UPDATE ON agencies, plans, participants, representations,
   consent_versions, audit_tree_state TO samplan_app;
 GRANT DELETE ON open_grants TO samplan_app;
 REVOKE INSERT ON audit_tree_state FROM samplan_app;
+
+-- Every server caches the agency registry: a change, once committed, tells
+-- the others (storage::Store::WatchAgencies).
+CREATE FUNCTION samplan_agencies_changed() RETURNS trigger LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM pg_notify('samplan_agencies', '');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER agencies_changed AFTER INSERT OR UPDATE OR DELETE ON agencies
+  FOR EACH STATEMENT EXECUTE FUNCTION samplan_agencies_changed();
 )sql",
   };
   return *kMigrations;

@@ -1,10 +1,13 @@
 #include "storage/postgres_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -12,6 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "storage/postgres_connection.h"
@@ -65,6 +70,51 @@ class PgStore final : public Store {
  public:
   PgStore(std::string conninfo, std::unique_ptr<PgConnection> writer)
       : conninfo_(std::move(conninfo)), writer_(std::move(writer)) {}
+
+  ~PgStore() override {
+    stop_.Notify();
+    if (watch_.joinable()) watch_.join();
+  }
+
+  // LISTEN on a connection of its own for the registry trigger's
+  // notifications (postgres_schema.cc). Without a connection it cannot
+  // know what it missed, so a lost one counts as a change, and so does
+  // (re)listening.
+  void WatchAgencies(std::function<void()> on_change) override {
+    watch_ = std::thread([this, on_change = std::move(on_change)] {
+      std::unique_ptr<PgConnection> c;
+      while (!stop_.HasBeenNotified()) {
+        if (c == nullptr || !c->ok()) {
+          c.reset();
+          on_change();
+          auto opened = PgConnection::Open(conninfo_);
+          if (!opened.ok()) {
+            stop_.WaitForNotificationWithTimeout(absl::Seconds(1));
+            continue;
+          }
+          c = *std::move(opened);
+          if (!Exec(*c, "LISTEN samplan_agencies").ok()) {
+            c.reset();
+            continue;
+          }
+          on_change();
+        }
+        // Waits for a notification, or 200 ms to look at stop_ again.
+        pollfd p{PQsocket(c->raw()), POLLIN, 0};
+        ::poll(&p, 1, 200);
+        if (PQconsumeInput(c->raw()) == 0) {
+          c.reset();
+          continue;
+        }
+        bool changed = false;
+        while (PGnotify* n = PQnotifies(c->raw())) {
+          changed = true;
+          PQfreemem(n);
+        }
+        if (changed) on_change();
+      }
+    });
+  }
 
   absl::Status Write(
       absl::FunctionRef<absl::Status(Transaction&)> fn) override {
@@ -182,6 +232,8 @@ class PgStore final : public Store {
   }
 
   const std::string conninfo_;
+  absl::Notification stop_;
+  std::thread watch_;
   absl::Mutex mu_;
   std::unique_ptr<PgConnection> writer_ ABSL_GUARDED_BY(mu_);
   absl::Mutex readers_mu_;

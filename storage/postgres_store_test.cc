@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -147,6 +148,57 @@ TEST(PostgresReplicasTest, AWriteOnOneReplicaIsReadOnAnotherAtOnce) {
     return absl::OkStatus();
   }),
               IsOk());
+}
+
+TEST(PostgresReplicasTest, ARegistryChangeOnOneReplicaReachesTheOthers) {
+  PostgresTestServer server;
+  ASSERT_TRUE(server.ok());
+  const std::string conninfo = server.CreateDatabase("registry");
+  // Before the stores: their watch calls back until they are gone.
+  absl::Mutex mu;
+  int changes = 0;
+  auto a = OpenPostgresStore(PostgresOptions{conninfo});
+  auto b = OpenPostgresStore(PostgresOptions{conninfo});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  (*b)->WatchAgencies([&] {
+    absl::MutexLock lock(&mu);
+    ++changes;
+  });
+  // Waits (up to a bound far above any delivery) until `n` changes came.
+  auto at_least = [&](int n) {
+    std::pair<int*, int> want(&changes, n);
+    absl::MutexLock lock(&mu);
+    return mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::pair<int*, int>* c) { return *c->first >= c->second; },
+            &want),
+        absl::Seconds(30));
+  };
+  // Listening begins with a change (whatever came before is unknown).
+  ASSERT_TRUE(at_least(2));
+  int before;
+  {
+    absl::MutexLock lock(&mu);
+    before = changes;
+  }
+  ASSERT_THAT((*a)->Write([](Transaction& tx) {
+    return tx.agencies().Create(MakeAgency("school-9", v1::SECTOR_SCHOOL));
+  }),
+              IsOk());
+  EXPECT_TRUE(at_least(before + 1)) << "no notification of the new agency";
+  v1::Agency disabled = MakeAgency("school-9", v1::SECTOR_SCHOOL);
+  disabled.set_state(v1::AGENCY_STATE_DISABLED);
+  {
+    absl::MutexLock lock(&mu);
+    before = changes;
+  }
+  ASSERT_THAT((*a)->Write([&](Transaction& tx) {
+    return tx.agencies().Update(disabled);
+  }),
+              IsOk());
+  EXPECT_TRUE(at_least(before + 1)) << "no notification of the disabling";
+  b->reset();  // stops the watch
 }
 
 }  // namespace

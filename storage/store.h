@@ -19,6 +19,7 @@
 #define SAMPLAN_STORAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -370,6 +371,16 @@ class Store {
   // inside it fail.
   virtual absl::Status Read(
       absl::FunctionRef<absl::Status(Transaction&)> fn) = 0;
+
+  // Calls `on_change` (on a thread of the store's) whenever another
+  // process may have changed the agency registry, so that a cache of it can
+  // be dropped: a backend that several servers share tells each of them of
+  // the others' changes, and of any moment it cannot be sure (a lost
+  // connection). A backend only one server uses never calls it. Call once,
+  // before serving; `on_change` must outlive the store.
+  virtual void WatchAgencies(std::function<void()> on_change) {
+    (void)on_change;
+  }
 };
 
 }  // namespace samplan::storage

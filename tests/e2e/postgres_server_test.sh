@@ -3,9 +3,10 @@
 # started on loopback in a temporary directory (deploy/pg-local.sh), the
 # first agencies registered with `register-agency --postgres`, and two
 # samplan-server processes on the one database. A plan created through one
-# is read through the other over gRPC and over REST; a consent granted
-# through one is seen by the other at its next read; the whole audit log,
-# exported through the second, verifies offline.
+# is read through the other over gRPC and over REST; a custody fact
+# recorded through one is listed by the other; an agency disabled through
+# one is refused by the other; the whole audit log, exported through the
+# second, verifies offline.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$root/build/default
@@ -26,10 +27,10 @@ admin=$("$root/deploy/pg-local.sh" start "$work/pg" --no-fsync)
 psql "$admin" -qAt -c "CREATE DATABASE samplan" >/dev/null
 db="$admin dbname=samplan"
 
-"$root/deploy/dev-pki.sh" "$work/pki" school-1 bup-1 auditor-1 >/dev/null
+"$root/deploy/dev-pki.sh" "$work/pki" school-1 bup-1 auditor-1 admin-1 >/dev/null
 "$server_bin" keygen --out "$work/key.pem" --origin e2e.localhost/audit >/dev/null
 for a in "school-1 SCHOOL AGENCY_SYSTEM" "bup-1 HEALTHCARE AGENCY_SYSTEM" \
-         "auditor-1 HEALTHCARE AUDITOR"; do
+         "auditor-1 HEALTHCARE AUDITOR" "admin-1 SOCIAL_SERVICES ADMINISTRATOR"; do
   set -- $a
   "$server_bin" register-agency --postgres "$db" --id "$1" --sector "$2" \
     --role "$3" >/dev/null
@@ -105,6 +106,23 @@ ctl "$a_port" school-1 custody create --subject "$child" \
   --evidence register-extract:folkbokforing >/dev/null
 ctl "$b_port" school-1 custody search --subject "$child" | grep -q "custodyFacts/" ||
   fail "replica B does not list the custody fact recorded on A"
+
+# An agency disabled through A is refused by B: B's cache of the registry
+# hears of the change (LISTEN/NOTIFY), within moments.
+ctl "$b_port" bup-1 plan list >/dev/null || fail "bup-1 refused before it was disabled"
+ctl "$a_port" admin-1 admin agency disable --id bup-1 --reason "e2e" >/dev/null
+refused=0
+for _ in $(seq 1 100); do
+  if ctl "$b_port" bup-1 plan list >"$work/refused.txt" 2>&1; then
+    sleep 0.05
+  else
+    refused=1
+    break
+  fi
+done
+[[ $refused -eq 1 ]] || fail "replica B still serves an agency disabled through A"
+grep -q "AGENCY_DISABLED\|disabled" "$work/refused.txt" ||
+  { cat "$work/refused.txt" >&2; fail "B refused bup-1 for another reason"; }
 
 # One audit log: exported through B, verified offline.
 ctl "$b_port" auditor-1 audit export --out "$work/export.jsonl" >/dev/null
