@@ -168,6 +168,8 @@ class Server::Impl {
         std::min(absl::Seconds(a.checkpoint_every_seconds()), sweep_every);
     absl::Time next_sweep = absl::Now();
     while (!stop_maintenance.WaitForNotificationWithTimeout(tick)) {
+      // One server at a time, of those sharing the database.
+      if (!store->LeadsMaintenance()) continue;
       // A failure is logged and retried on the next tick; decisions never
       // depend on the sweeper. The sweep's batch also runs the tail, so a
       // tick that sweeps needs no second batch.

@@ -49,6 +49,11 @@ using PgTransaction = sql::SqlTransaction<PgDb>;
 // one writer does, so the versions a decision read cannot move before its
 // commit, and each batch appends from the size the last one left. Under READ
 // COMMITTED every later statement sees what the writers before committed.
+// The key of the maintenance lock ("samplan" in ASCII, plus one: the
+// migrations' key is the same number).
+constexpr char kMaintenanceLock[] =
+    "SELECT pg_try_advisory_lock(32476744987205999)";
+
 constexpr char kBeginWrite[] =
     "BEGIN ISOLATION LEVEL READ COMMITTED; "
     "SELECT size FROM audit_tree_state FOR UPDATE";
@@ -74,6 +79,26 @@ class PgStore final : public Store {
   ~PgStore() override {
     stop_.Notify();
     if (watch_.joinable()) watch_.join();
+  }
+
+  // A session-level advisory lock on a connection of its own: held while
+  // the connection lives, released by PostgreSQL when it closes or the
+  // process dies, so another server takes over at its next try.
+  bool LeadsMaintenance() override {
+    absl::MutexLock lock(&lead_mu_);
+    if (lead_ != nullptr && lead_->ok()) return true;
+    lead_.reset();
+    auto c = PgConnection::Open(conninfo_);
+    if (!c.ok()) return false;
+    bool held = false;
+    absl::Status s =
+        sql::Guard<PgDb>("maintenance lock", [&]() -> absl::Status {
+          auto& q = (*c)->Prepare(kMaintenanceLock);
+          held = q.executeStep() && q.getColumn(0).getString() == "t";
+          return absl::OkStatus();
+        });
+    if (s.ok() && held) lead_ = *std::move(c);
+    return lead_ != nullptr;
   }
 
   // LISTEN on a connection of its own for the registry trigger's
@@ -232,6 +257,9 @@ class PgStore final : public Store {
   }
 
   const std::string conninfo_;
+  // The session that holds the maintenance lock, while this process leads.
+  absl::Mutex lead_mu_;
+  std::unique_ptr<PgConnection> lead_ ABSL_GUARDED_BY(lead_mu_);
   absl::Notification stop_;
   std::thread watch_;
   absl::Mutex mu_;

@@ -201,5 +201,27 @@ TEST(PostgresReplicasTest, ARegistryChangeOnOneReplicaReachesTheOthers) {
   b->reset();  // stops the watch
 }
 
+TEST(PostgresReplicasTest, OneReplicaLeadsMaintenanceAndAnotherTakesOver) {
+  PostgresTestServer server;
+  ASSERT_TRUE(server.ok());
+  const std::string conninfo = server.CreateDatabase("leader");
+  auto a = OpenPostgresStore(PostgresOptions{conninfo});
+  auto b = OpenPostgresStore(PostgresOptions{conninfo});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_TRUE((*a)->LeadsMaintenance());
+  EXPECT_FALSE((*b)->LeadsMaintenance());
+  EXPECT_TRUE((*a)->LeadsMaintenance());  // it keeps the lead
+  EXPECT_FALSE((*b)->LeadsMaintenance());
+  a->reset();  // the leader goes; its session, and the lock, with it
+  // PostgreSQL ends the closed session asynchronously: B takes over at one
+  // of its next tries (bounded, far above the time that takes).
+  bool took_over = false;
+  for (int i = 0; i < 1000 && !took_over; ++i) {
+    took_over = (*b)->LeadsMaintenance();
+  }
+  EXPECT_TRUE(took_over);
+}
+
 }  // namespace
 }  // namespace samplan::storage

@@ -381,6 +381,12 @@ class Store {
   virtual void WatchAgencies(std::function<void()> on_change) {
     (void)on_change;
   }
+
+  // Whether this process should run the periodic jobs that one server at a
+  // time must run (the expiry sweep, time-based checkpoints). A backend
+  // several servers share elects one of them, and another takes over once
+  // it is gone; a backend only one server uses always says yes.
+  virtual bool LeadsMaintenance() { return true; }
 };
 
 }  // namespace samplan::storage
