@@ -1,7 +1,6 @@
 #include "server/openapi.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,7 +33,7 @@ class Node {
   static Node Map() { return Node(kMap); }
   static Node List() { return Node(kList); }
   // A string, always quoted (JSON escapes are YAML's too).
-  static Node Str(absl::string_view s) { return Node(kScalar, Quote(s)); }
+  static Node Str(absl::string_view s) { return Node(kScalar, JsonString(s)); }
   // A number or a boolean, as written.
   static Node Plain(absl::string_view s) {
     return Node(kScalar, std::string(s));
@@ -103,35 +102,6 @@ class Node {
     }
   }
 
-  static std::string Quote(absl::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out += buf;
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
-    }
-    return out + "\"";
-  }
-
   // Plain when it cannot be read as anything but a string key.
   static std::string Key(absl::string_view k) {
     bool plain = !k.empty() && (absl::ascii_isalpha(k[0]) || k[0] == '_');
@@ -139,7 +109,7 @@ class Node {
       plain = plain && (absl::ascii_isalnum(c) || c == '_' || c == '.' ||
                         c == '-' || c == '/');
     }
-    return plain ? std::string(k) : Quote(k);
+    return plain ? std::string(k) : JsonString(k);
   }
 
   Kind kind_;

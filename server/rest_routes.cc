@@ -98,30 +98,6 @@ absl::Status ParseSegments(absl::string_view text, absl::string_view segs,
   return absl::OkStatus();
 }
 
-// The JSON token for `value` (from a path or query) as the value of field
-// `f`, for JsonStringToMessage: strings and names quoted, booleans bare.
-std::string Quote(absl::string_view value) {
-  std::string out = "\"";
-  for (unsigned char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 google::protobuf::util::JsonParseOptions ParseOptions() {
   google::protobuf::util::JsonParseOptions o;
   o.ignore_unknown_fields = false;
@@ -261,10 +237,11 @@ absl::Status SetFromText(Message* message,
   // Numbers, enums, bytes and well-known types (Timestamp, Duration, ...)
   // through the JSON mapping, as a quoted string: {"field": "value"}.
   std::unique_ptr<Message> one(at->New());
-  const std::string json = absl::StrCat(
-      "{", Quote(f->json_name()), ":",
-      f->is_repeated() ? absl::StrCat("[", Quote(value), "]") : Quote(value),
-      "}");
+  const std::string json =
+      absl::StrCat("{", JsonString(f->json_name()), ":",
+                   f->is_repeated() ? absl::StrCat("[", JsonString(value), "]")
+                                    : JsonString(value),
+                   "}");
   if (!google::protobuf::util::JsonStringToMessage(json, one.get(),
                                                    ParseOptions())
            .ok()) {
@@ -624,6 +601,28 @@ std::string StatusJson(const absl::Status& status) {
   if (!ToJson(ToRpcStatus(status), &out).ok()) {
     out = absl::StrCat("{\"code\":", static_cast<int>(status.code()), "}");
   }
+  return out;
+}
+
+std::string JsonString(absl::string_view value) {
+  std::string out = "\"";
+  for (unsigned char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out += "\"";
   return out;
 }
 

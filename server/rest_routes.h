@@ -109,6 +109,9 @@ absl::Status ToJson(const google::protobuf::Message& message, std::string* out);
 // The error as the JSON form of its google.rpc.Status (rpc_status.h).
 std::string StatusJson(const absl::Status& status);
 
+// `value` as a JSON string, quotes included (also valid in YAML).
+std::string JsonString(absl::string_view value);
+
 // Decodes %XX escapes (and '+' as a space when `plus_is_space`). False for
 // a malformed escape.
 bool PercentDecode(absl::string_view in, bool plus_is_space, std::string* out);

@@ -242,11 +242,14 @@ PgConnection::~PgConnection() {
   PQfinish(conn_);
 }
 
-PgStatement& PgConnection::Prepare(const char* sql) {
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) {
-    it = cache_
-             .emplace(sql,
+template <typename Key>
+PgStatement& PgConnection::Cached(
+    absl::flat_hash_map<Key, std::unique_ptr<PgStatement>>& cache,
+    const Key& key, absl::string_view sql) {
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    it = cache
+             .emplace(key,
                       std::make_unique<PgStatement>(
                           *this, absl::StrCat("s", ++next_name_), Dollars(sql)))
              .first;
@@ -257,19 +260,12 @@ PgStatement& PgConnection::Prepare(const char* sql) {
   return s;
 }
 
+PgStatement& PgConnection::Prepare(const char* sql) {
+  return Cached(cache_, sql, sql);
+}
+
 PgStatement& PgConnection::PrepareText(const std::string& sql) {
-  auto it = text_cache_.find(sql);
-  if (it == text_cache_.end()) {
-    it = text_cache_
-             .emplace(sql,
-                      std::make_unique<PgStatement>(
-                          *this, absl::StrCat("s", ++next_name_), Dollars(sql)))
-             .first;
-  }
-  PgStatement& s = *it->second;
-  s.tryReset();
-  s.clearBindings();
-  return s;
+  return Cached(text_cache_, sql, sql);
 }
 
 void PgConnection::Exec(const char* sql) {

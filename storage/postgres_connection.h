@@ -157,6 +157,13 @@ class PgConnection {
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
 
+  // The statement `key` names in `cache`, made from `sql` on first use,
+  // reset and with bindings cleared.
+  template <typename Key>
+  PgStatement& Cached(
+      absl::flat_hash_map<Key, std::unique_ptr<PgStatement>>& cache,
+      const Key& key, absl::string_view sql);
+
   pg_conn* conn_;
   absl::flat_hash_map<const char*, std::unique_ptr<PgStatement>> cache_;
   absl::flat_hash_map<std::string, std::unique_ptr<PgStatement>> text_cache_;

@@ -5,7 +5,6 @@
 
 #include <libpq-fe.h>
 
-#include <cctype>
 #include <memory>
 #include <string>
 
@@ -36,10 +35,7 @@ class PgConnectionTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(server_->ok());
-    std::string name =
-        ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name) c = static_cast<char>(std::tolower(c));
-    auto conn = PgConnection::Open(server_->CreateDatabase(name));
+    auto conn = PgConnection::Open(server_->CreateDatabaseForCurrentTest());
     ASSERT_THAT(conn, IsOk());
     conn_ = *std::move(conn);
     conn_->Exec(

@@ -8,7 +8,6 @@
 
 #include <libpq-fe.h>
 
-#include <cctype>
 #include <memory>
 #include <string>
 #include <thread>
@@ -37,10 +36,7 @@ class PostgresSchemaTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(server_->ok());
-    std::string name =
-        ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name) c = static_cast<char>(std::tolower(c));
-    conninfo_ = server_->CreateDatabase(name);
+    conninfo_ = server_->CreateDatabaseForCurrentTest();
     conn_ = Connect();
     ASSERT_EQ(PQstatus(conn_.get()), CONNECTION_OK)
         << PQerrorMessage(conn_.get());

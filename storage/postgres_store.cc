@@ -40,9 +40,10 @@ struct PgDb {
     return absl::StartsWith(e.sqlstate(), "23");
   }
   static constexpr bool kPostgres = true;
+  static absl::Status Exec(Connection& c, const char* sql);
+  static void Rollback(Connection& c);
+  static void BeforeCommit(Connection&) {}
 };
-
-using PgTransaction = sql::SqlTransaction<PgDb>;
 
 // Every write transaction, on every replica, first locks the audit log's
 // tree state row: writers run one at a time across the cluster, as SQLite's
@@ -58,14 +59,14 @@ constexpr char kBeginWrite[] =
     "BEGIN ISOLATION LEVEL READ COMMITTED; "
     "SELECT size FROM audit_tree_state FOR UPDATE";
 
-absl::Status Exec(PgConnection& c, const char* sql) {
+absl::Status PgDb::Exec(PgConnection& c, const char* sql) {
   return sql::Guard<PgDb>(sql, [&]() -> absl::Status {
     c.Exec(sql);
     return absl::OkStatus();
   });
 }
 
-void Rollback(PgConnection& c) {
+void PgDb::Rollback(PgConnection& c) {
   if (PQtransactionStatus(c.raw()) != PQTRANS_IDLE) {
     (void)Exec(c, "ROLLBACK");
   }
@@ -118,7 +119,7 @@ class PgStore final : public Store {
             continue;
           }
           c = *std::move(opened);
-          if (!Exec(*c, "LISTEN samplan_agencies").ok()) {
+          if (!PgDb::Exec(*c, "LISTEN samplan_agencies").ok()) {
             c.reset();
             continue;
           }
@@ -152,46 +153,10 @@ class PgStore final : public Store {
       absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns)
       override {
     absl::MutexLock lock(&mu_);
-    std::vector<absl::Status> out(fns.size());
-    absl::Status begin = EnsureWriter();
-    if (begin.ok()) begin = Exec(*writer_, kBeginWrite);
-    if (!begin.ok()) {
-      for (auto& s : out) s = begin;
-      return out;
+    if (absl::Status s = EnsureWriter(); !s.ok()) {
+      return std::vector<absl::Status>(fns.size(), s);
     }
-    PgConnection& c = *writer_;
-    PgTransaction tx(c, /*committed=*/false);
-    for (size_t i = 0; i < fns.size(); ++i) {
-      absl::Status sp = Exec(c, "SAVEPOINT job");
-      if (sp.ok()) {
-        try {
-          out[i] = fns[i](tx);
-        } catch (const std::exception& e) {
-          out[i] = absl::InternalError(
-              absl::StrCat("storage: transaction failed: ", e.what()));
-        }
-        if (!out[i].ok()) {
-          sp = Exec(c, "ROLLBACK TO SAVEPOINT job");
-          tx.Forget();
-        }
-        if (sp.ok()) sp = Exec(c, "RELEASE SAVEPOINT job");
-      }
-      if (!sp.ok()) {
-        Rollback(c);
-        for (auto& s : out) s = sp;
-        return out;
-      }
-    }
-    absl::Status commit = Exec(c, "COMMIT");
-    if (!commit.ok()) {
-      Rollback(c);
-      for (auto& s : out) {
-        s = WithReason(absl::UnavailableError(absl::StrCat(
-                           "storage: commit failed: ", commit.message())),
-                       "STORAGE_UNAVAILABLE");
-      }
-    }
-    return out;
+    return sql::RunBatch<PgDb>(*writer_, fns, kBeginWrite);
   }
 
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
@@ -208,32 +173,10 @@ class PgStore final : public Store {
   }
 
  private:
-  // Runs fn in a transaction on `c` that starts with `begin`, commits when
-  // fn succeeds and rolls back otherwise.
   static absl::Status Run(PgConnection& c,
                           absl::FunctionRef<absl::Status(Transaction&)> fn,
                           const char* begin, bool committed) {
-    RETURN_IF_ERROR(Exec(c, begin));
-    absl::Status status;
-    try {
-      PgTransaction tx(c, committed);
-      status = fn(tx);
-    } catch (const std::exception& e) {
-      status = absl::InternalError(
-          absl::StrCat("storage: transaction failed: ", e.what()));
-    }
-    if (!status.ok()) {
-      Rollback(c);
-      return status;
-    }
-    absl::Status commit = Exec(c, "COMMIT");
-    if (!commit.ok()) {
-      Rollback(c);
-      return WithReason(absl::UnavailableError(absl::StrCat(
-                            "storage: commit failed: ", commit.message())),
-                        "STORAGE_UNAVAILABLE");
-    }
-    return absl::OkStatus();
+    return sql::RunTransaction<PgDb>(c, fn, begin, committed);
   }
 
   // A writer that works: the one there is, or a new one after a lost

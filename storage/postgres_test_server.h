@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -67,6 +68,19 @@ class PostgresTestServer {
         << PQerrorMessage(admin.get());
     PQclear(r);
     return absl::StrCat(conninfo_, " dbname=", name);
+  }
+
+  // A new, empty database named after the running test; its connection
+  // string.
+  std::string CreateDatabaseForCurrentTest() {
+    std::string name =
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) {
+      c = std::isalnum(static_cast<unsigned char>(c))
+              ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+              : '_';
+    }
+    return CreateDatabase(name);
   }
 
   const std::string& conninfo() const { return conninfo_; }

@@ -24,8 +24,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
 #include "common/errors.h"
@@ -1374,6 +1376,93 @@ class SqlTransaction final : public Transaction {
   SqlAudit<Db> audit_;
   SqlRequests<Db> requests_;
 };
+
+// --- Transactions, the same on every backend --------------------------------
+//
+// These also need of the traits:
+//   Db::Exec(connection, sql)  a statement without parameters, as a status;
+//   Db::Rollback(connection)   rolls back whatever transaction is open;
+//   Db::BeforeCommit(connection)  what the backend must do before COMMIT.
+
+// Runs `fn` in a transaction on `c` that starts with `begin`, commits when
+// fn succeeds and rolls back otherwise. `committed`: fn sees only committed
+// data (Transaction::committed()).
+template <typename Db>
+absl::Status RunTransaction(typename Db::Connection& c,
+                            absl::FunctionRef<absl::Status(Transaction&)> fn,
+                            const char* begin, bool committed) {
+  RETURN_IF_ERROR(Db::Exec(c, begin));
+  absl::Status status;
+  try {
+    SqlTransaction<Db> tx(c, committed);
+    status = fn(tx);
+  } catch (const std::exception& e) {
+    status = absl::InternalError(
+        absl::StrCat("storage: transaction failed: ", e.what()));
+  }
+  Db::BeforeCommit(c);
+  if (!status.ok()) {
+    Db::Rollback(c);
+    return status;
+  }
+  absl::Status commit = Db::Exec(c, "COMMIT");
+  if (!commit.ok()) {
+    Db::Rollback(c);
+    return WithReason(absl::UnavailableError(absl::StrCat(
+                          "storage: commit failed: ", commit.message())),
+                      "STORAGE_UNAVAILABLE");
+  }
+  return absl::OkStatus();
+}
+
+// Store::WriteBatch on `c`: each of `fns` in its own savepoint of ONE
+// transaction that starts with `begin`.
+template <typename Db>
+std::vector<absl::Status> RunBatch(
+    typename Db::Connection& c,
+    absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns,
+    const char* begin) {
+  std::vector<absl::Status> out(fns.size());
+  absl::Status started = Db::Exec(c, begin);
+  if (!started.ok()) {
+    for (auto& s : out) s = started;
+    return out;
+  }
+  SqlTransaction<Db> tx(c, /*committed=*/false);
+  for (size_t i = 0; i < fns.size(); ++i) {
+    absl::Status sp = Db::Exec(c, "SAVEPOINT job");
+    if (sp.ok()) {
+      try {
+        out[i] = fns[i](tx);
+      } catch (const std::exception& e) {
+        out[i] = absl::InternalError(
+            absl::StrCat("storage: transaction failed: ", e.what()));
+      }
+      if (!out[i].ok()) {
+        sp = Db::Exec(c, "ROLLBACK TO job");
+        tx.Forget();
+      }
+      if (sp.ok()) sp = Db::Exec(c, "RELEASE job");
+    }
+    if (!sp.ok()) {
+      // The transaction is in an unknown state: give up on all of it.
+      Db::Rollback(c);
+      for (auto& s : out) s = sp;
+      return out;
+    }
+  }
+  Db::BeforeCommit(c);
+  absl::Status commit = Db::Exec(c, "COMMIT");
+  if (!commit.ok()) {
+    Db::Rollback(c);
+    for (auto& s : out) {
+      s = WithReason(absl::UnavailableError(absl::StrCat(
+                         "storage: commit failed: ", commit.message())),
+                     "STORAGE_UNAVAILABLE");
+    }
+  }
+  return out;
+}
 
 }  // namespace samplan::storage::sql
 

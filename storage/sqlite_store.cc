@@ -128,10 +128,30 @@ struct SqliteDb {
     return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT;
   }
   static constexpr bool kPostgres = false;
+  // `sql` is a string literal (BEGIN, COMMIT, SAVEPOINT ...), prepared once
+  // per connection: every call runs several, and parsing them again each
+  // time was a measurable share of the writer's time.
+  static absl::Status Exec(Connection& c, const char* sql);
+  static void Rollback(Connection& c);
+  // A statement left mid-result would keep its read snapshot open.
+  static void BeforeCommit(Connection& c) { c.ResetAll(); }
 };
 
-using SqliteTransaction = sql::SqlTransaction<SqliteDb>;
 using sql::Guard;
+
+absl::Status SqliteDb::Exec(Connection& c, const char* sql) {
+  return Guard<SqliteDb>(sql, [&]() -> absl::Status {
+    c.Prepare(sql).exec();
+    return absl::OkStatus();
+  });
+}
+
+void SqliteDb::Rollback(Connection& c) {
+  c.ResetAll();
+  if (sqlite3_get_autocommit(c.db().getHandle()) == 0) {
+    (void)Exec(c, "ROLLBACK");
+  }
+}
 
 class SqliteStore final : public Store {
  public:
@@ -177,46 +197,7 @@ class SqliteStore final : public Store {
       absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns)
       override {
     absl::MutexLock lock(&mu_);
-    std::vector<absl::Status> out(fns.size());
-    absl::Status begin = Exec(conn_, "BEGIN IMMEDIATE");
-    if (!begin.ok()) {
-      for (auto& s : out) s = begin;
-      return out;
-    }
-    SqliteTransaction tx(conn_, /*committed=*/false);
-    for (size_t i = 0; i < fns.size(); ++i) {
-      absl::Status sp = Exec(conn_, "SAVEPOINT job");
-      if (sp.ok()) {
-        try {
-          out[i] = fns[i](tx);
-        } catch (const std::exception& e) {
-          out[i] = absl::InternalError(
-              absl::StrCat("storage: transaction failed: ", e.what()));
-        }
-        if (!out[i].ok()) {
-          sp = Exec(conn_, "ROLLBACK TO job");
-          tx.Forget();
-        }
-        if (sp.ok()) sp = Exec(conn_, "RELEASE job");
-      }
-      if (!sp.ok()) {
-        // The transaction is in an unknown state: give up on all of it.
-        Rollback(conn_);
-        for (auto& s : out) s = sp;
-        return out;
-      }
-    }
-    conn_.ResetAll();
-    absl::Status commit = Exec(conn_, "COMMIT");
-    if (!commit.ok()) {
-      Rollback(conn_);
-      for (auto& s : out) {
-        s = WithReason(absl::UnavailableError(absl::StrCat(
-                           "storage: commit failed: ", commit.message())),
-                       "STORAGE_UNAVAILABLE");
-      }
-    }
-    return out;
+    return sql::RunBatch<SqliteDb>(conn_, fns, "BEGIN IMMEDIATE");
   }
 
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
@@ -240,51 +221,13 @@ class SqliteStore final : public Store {
  private:
   // On the writer's connection (conn_), callers hold mu_; a read
   // connection belongs to the one Read() that took it.
-  // `sql` is a string literal (BEGIN, COMMIT, SAVEPOINT ...), prepared once
-  // per connection: every call runs several, and parsing them again each
-  // time was a measurable share of the writer's time.
   static absl::Status Exec(Connection& c, const char* sql) {
-    return Guard<SqliteDb>(sql, [&]() -> absl::Status {
-      c.Prepare(sql).exec();
-      return absl::OkStatus();
-    });
+    return SqliteDb::Exec(c, sql);
   }
-
-  // Runs fn in a transaction on `c` that starts with `begin`, commits when
-  // fn succeeds and rolls back otherwise. `committed`: fn sees only
-  // committed data (Transaction::committed()).
   static absl::Status Run(Connection& c,
                           absl::FunctionRef<absl::Status(Transaction&)> fn,
                           const char* begin, bool committed) {
-    RETURN_IF_ERROR(Exec(c, begin));
-    absl::Status status;
-    try {
-      SqliteTransaction tx(c, committed);
-      status = fn(tx);
-    } catch (const std::exception& e) {
-      status = absl::InternalError(
-          absl::StrCat("storage: transaction failed: ", e.what()));
-    }
-    c.ResetAll();
-    if (!status.ok()) {
-      Rollback(c);
-      return status;
-    }
-    absl::Status commit = Exec(c, "COMMIT");
-    if (!commit.ok()) {
-      Rollback(c);
-      return WithReason(absl::UnavailableError(absl::StrCat(
-                            "storage: commit failed: ", commit.message())),
-                        "STORAGE_UNAVAILABLE");
-    }
-    return absl::OkStatus();
-  }
-
-  static void Rollback(Connection& c) {
-    c.ResetAll();
-    if (sqlite3_get_autocommit(c.db().getHandle()) == 0) {
-      (void)Exec(c, "ROLLBACK");
-    }
+    return sql::RunTransaction<SqliteDb>(c, fn, begin, committed);
   }
 
   // An idle read-only connection, or a new one.

@@ -3,7 +3,6 @@
 // each backend or this suite fails. Backend-specific behaviour (files,
 // connections, migrations) is tested beside each backend.
 
-#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -56,14 +55,8 @@ PostgresTestServer* PostgresEnvironment::server_ = nullptr;
 absl::StatusOr<std::unique_ptr<Store>> OpenTestPostgres() {
   PostgresTestServer& server = PostgresEnvironment::Server();
   if (!server.ok()) return absl::UnavailableError("PostgreSQL did not start");
-  std::string name =
-      ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  for (char& c : name) {
-    c = std::isalnum(static_cast<unsigned char>(c))
-            ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-            : '_';
-  }
-  return OpenPostgresStore(PostgresOptions{server.CreateDatabase(name)});
+  return OpenPostgresStore(
+      PostgresOptions{server.CreateDatabaseForCurrentTest()});
 }
 
 // One backend: how to open a fresh, empty store in `dir`.
