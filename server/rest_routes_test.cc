@@ -187,6 +187,8 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
             "MALFORMED_REQUEST");
   EXPECT_EQ(Why(BuildRequest(*list, "pageToken=%FF", "", &l)),
             "INVALID_FIELD page_token");
+  EXPECT_THAT(BuildRequest(*list, "pageToken=%FF", "", &l),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Why(BuildRequest(*list, "", R"({"pageSize":5})", &l)),
             "MALFORMED_REQUEST");
 

@@ -128,8 +128,15 @@ TEST_F(PgConnectionTest, FailuresMapToTheStorageErrorModel) {
   } catch (const PgError& e) {
     EXPECT_THAT(FromPg("select", e), StatusIs(absl::StatusCode::kInternal));
   }
-  EXPECT_THAT(FromPg("commit", PgError("40001", "could not serialize access")),
-              StatusIs(absl::StatusCode::kUnavailable));
+  // Each class of failure, by its SQLSTATE.
+  EXPECT_THAT(FromPg("insert", PgError("23503", "foreign key")),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  for (const char* retry :
+       {"40001", "40P01", "55P03", "57014", "57P01", "08006", "53100"}) {
+    const absl::Status s = FromPg("commit", PgError(retry, "x"));
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << retry;
+    EXPECT_EQ(MetadataOf(s, "sqlstate"), retry);
+  }
   // Unreachable servers are UNAVAILABLE at once.
   EXPECT_THAT(PgConnection::Open("host=127.0.0.1 port=1 connect_timeout=2"),
               StatusIs(absl::StatusCode::kUnavailable));

@@ -29,6 +29,17 @@ db="$admin dbname=samplan"
 
 "$root/deploy/dev-pki.sh" "$work/pki" school-1 bup-1 auditor-1 admin-1 >/dev/null
 "$server_bin" keygen --out "$work/key.pem" --origin e2e.localhost/audit >/dev/null
+# register-agency takes one database: neither or both is a usage error (2).
+set +e
+"$server_bin" register-agency --id x-1 --sector SCHOOL --role AGENCY_SYSTEM \
+  2>/dev/null
+neither=$?
+"$server_bin" register-agency --db "$work/x.db" --postgres "$db" --id x-1 \
+  --sector SCHOOL --role AGENCY_SYSTEM 2>/dev/null
+both=$?
+set -e
+[[ $neither -eq 2 && $both -eq 2 ]] ||
+  fail "register-agency with neither or both databases: exit $neither and $both, not 2"
 for a in "school-1 SCHOOL AGENCY_SYSTEM" "bup-1 HEALTHCARE AGENCY_SYSTEM" \
          "auditor-1 HEALTHCARE AUDITOR" "admin-1 SOCIAL_SERVICES ADMINISTRATOR"; do
   set -- $a

@@ -215,6 +215,11 @@ TEST_F(RestTest, ErrorsMapToHttpStatusesWithErrorInfo) {
   EXPECT_EQ(verb.status, 405);
   EXPECT_EQ(ReasonOf(verb), "UNKNOWN_ROUTE");
   EXPECT_THAT(verb.head, HasSubstr("Allow: GET, POST"));
+  // 413: a body larger than limits.max_message_bytes (4 MiB by default).
+  Http big = Curl("school-1", "POST", "/v1/plans",
+                  "{\"requestId\":\"" + std::string(5 << 20, 'a') + "\"}");
+  EXPECT_EQ(big.status, 413) << big.body.substr(0, 200);
+  EXPECT_EQ(ReasonOf(big), "REQUEST_TOO_LARGE");
   // 414: a target longer than limits.max_url_bytes.
   Http long_url =
       Curl("school-1", "GET", "/v1/plans?pageToken=" + std::string(5000, 'a'));
