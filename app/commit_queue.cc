@@ -1,5 +1,6 @@
 #include "app/commit_queue.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -10,7 +11,7 @@ namespace samplan::app {
 
 CommitQueue::CommitQueue(storage::Store& store, int max_batch)
     : store_(store),
-      max_batch_(max_batch < 1 ? 1 : max_batch),
+      max_batch_(std::max(1, max_batch > 0 ? max_batch : store.MaxBatch() - 1)),
       completer_([this] { Complete(); }),
       thread_([this] { Loop(); }) {}
 

@@ -37,8 +37,10 @@ class CommitQueue {
   using Job = std::function<absl::Status(storage::Transaction&)>;
   using Done = std::function<void(absl::Status)>;
 
-  // Starts the writer thread. `store` must outlive the queue.
-  CommitQueue(storage::Store& store, int max_batch = 256);
+  // Starts the writer thread. `store` must outlive the queue. A batch holds
+  // up to `max_batch` jobs and the tail; 0: what the store allows, less one
+  // for the tail.
+  CommitQueue(storage::Store& store, int max_batch = 0);
   // Runs what is queued, then stops the thread.
   ~CommitQueue();
 

@@ -1,5 +1,6 @@
 #include "app/commit_queue.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -81,6 +82,64 @@ TEST_F(CommitQueueTest, BatchesWhatIsQueuedAndKeepsOrder) {
   // The held job was one batch; the 50 queued behind it fit in one more.
   EXPECT_EQ(queue->batches(), 2);
   EXPECT_EQ(queue->jobs(), 51);
+}
+
+// A store that allows `max` functions per batch and records what it got.
+class SmallBatchStore : public storage::Store {
+ public:
+  SmallBatchStore(storage::Store& inner, int max) : inner_(inner), max_(max) {}
+  absl::Status Read(
+      absl::FunctionRef<absl::Status(storage::Transaction&)> fn) override {
+    return inner_.Read(fn);
+  }
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(storage::Transaction&)> fn) override {
+    return inner_.Write(fn);
+  }
+  std::vector<absl::Status> WriteBatch(
+      absl::Span<const absl::FunctionRef<absl::Status(storage::Transaction&)>>
+          fns) override {
+    largest_ = std::max(largest_, static_cast<int>(fns.size()));
+    return inner_.WriteBatch(fns);
+  }
+  int MaxBatch() const override { return max_; }
+  int largest() const { return largest_; }  // read after the queue stops
+
+ private:
+  storage::Store& inner_;
+  const int max_;
+  int largest_ = 0;  // the writer thread's
+};
+
+TEST_F(CommitQueueTest, ABatchHoldsNoMoreThanTheStoreAllowsTailIncluded) {
+  SmallBatchStore store(*store_, 5);
+  auto queue = std::make_unique<CommitQueue>(store);
+  queue->SetBatchTail([](storage::Transaction&) { return absl::OkStatus(); });
+  absl::Notification release;
+  absl::Notification started;
+  queue->Submit(
+      [&](storage::Transaction&) {
+        started.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {});
+  started.WaitForNotification();
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i) {
+    queue->Submit(
+        [i](storage::Transaction& tx) {
+          return tx.grants().Insert(Grant("g" + std::to_string(i)));
+        },
+        [&](absl::Status s) {
+          if (s.ok()) ++ok;
+        });
+  }
+  release.Notify();
+  queue->Shutdown();
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(store.largest(), 5);   // 4 jobs and the tail
+  EXPECT_EQ(queue->batches(), 6);  // the held job, then 20 in fours
 }
 
 TEST_F(CommitQueueTest, AfterShutdownJobsAreRefused) {

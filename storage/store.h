@@ -387,6 +387,11 @@ class Store {
   // several servers share elects one of them, and another takes over once
   // it is gone; a backend only one server uses always says yes.
   virtual bool LeadsMaintenance() { return true; }
+
+  // The most functions one WriteBatch should be given. PostgreSQL gives
+  // each savepoint a subtransaction, and past 64 in one transaction every
+  // session's snapshots get slower.
+  virtual int MaxBatch() const { return 256; }
 };
 
 }  // namespace samplan::storage
