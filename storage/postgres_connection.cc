@@ -223,7 +223,37 @@ void PgStatement::clearBindings() {
 
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     const std::string& conninfo) {
-  pg_conn* conn = PQconnectdb(conninfo.c_str());
+  // Defaults first: what the operator's string names overrides them.
+  // Keepalives let a server notice within about two minutes that a peer
+  // holding a lock (the maintenance lead, a writer) vanished with its host.
+  const char* const keywords[] = {"connect_timeout",
+                                  "keepalives_idle",
+                                  "keepalives_interval",
+                                  "keepalives_count",
+                                  "application_name",
+                                  "dbname",
+                                  nullptr};
+  const char* const values[] = {
+      "5", "60", "10", "3", "samplan-server", conninfo.c_str(), nullptr};
+  pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn != nullptr && PQstatus(conn) == CONNECTION_OK) {
+    // A writer waits for the tree state lock while other servers' batches
+    // commit (milliseconds each); ten seconds means one is stuck. A
+    // transaction left open by a frozen server must not keep that lock.
+    pg_result* r = PQexec(conn,
+                          "SET lock_timeout = '10s'; "
+                          "SET idle_in_transaction_session_timeout = '30s'");
+    const bool set = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!set) {
+      const std::string why = ConnectionMessage(conn);
+      PQfinish(conn);
+      return WithReason(
+          absl::UnavailableError(absl::StrCat(
+              "storage: cannot set up a PostgreSQL session: ", why)),
+          "STORAGE_UNAVAILABLE");
+    }
+  }
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     const std::string why =
         conn == nullptr ? "out of memory" : ConnectionMessage(conn);

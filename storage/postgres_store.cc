@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -87,7 +88,9 @@ class PgStore final : public Store {
   // process dies, so another server takes over at its next try.
   bool LeadsMaintenance() override {
     absl::MutexLock lock(&lead_mu_);
-    if (lead_ != nullptr && lead_->ok()) return true;
+    // A connection looks fine until it is used: ask, so that a session
+    // PostgreSQL ended (and the lock with it) is noticed.
+    if (lead_ != nullptr && PgDb::Exec(*lead_, "SELECT 1").ok()) return true;
     lead_.reset();
     auto c = PgConnection::Open(conninfo_);
     if (!c.ok()) return false;
@@ -145,26 +148,28 @@ class PgStore final : public Store {
   absl::Status Write(
       absl::FunctionRef<absl::Status(Transaction&)> fn) override {
     absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(EnsureWriter());
-    return Run(*writer_, fn, kBeginWrite, /*committed=*/false);
+    RETURN_IF_ERROR(Begin(writer_, kBeginWrite));
+    return sql::RunTransaction<PgDb>(*writer_, fn, nullptr,
+                                     /*committed=*/false);
   }
 
   std::vector<absl::Status> WriteBatch(
       absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns)
       override {
     absl::MutexLock lock(&mu_);
-    if (absl::Status s = EnsureWriter(); !s.ok()) {
+    if (absl::Status s = Begin(writer_, kBeginWrite); !s.ok()) {
       return std::vector<absl::Status>(fns.size(), s);
     }
-    return sql::RunBatch<PgDb>(*writer_, fns, kBeginWrite);
+    return sql::RunBatch<PgDb>(*writer_, fns, nullptr);
   }
 
   absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> fn) override {
-    ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> reader, TakeReader());
+    std::unique_ptr<PgConnection> reader = TakeReader();
     // One snapshot for all of fn's statements.
-    absl::Status status =
-        Run(*reader, fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            /*committed=*/true);
+    RETURN_IF_ERROR(
+        Begin(reader, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    absl::Status status = sql::RunTransaction<PgDb>(*reader, fn, nullptr,
+                                                    /*committed=*/true);
     if (reader->ok() && PQtransactionStatus(reader->raw()) == PQTRANS_IDLE) {
       absl::MutexLock lock(&readers_mu_);
       readers_.push_back(std::move(reader));
@@ -172,31 +177,58 @@ class PgStore final : public Store {
     return status;
   }
 
+  int MaxBatch() const override { return kMaxBatch; }
+
  private:
-  static absl::Status Run(PgConnection& c,
-                          absl::FunctionRef<absl::Status(Transaction&)> fn,
-                          const char* begin, bool committed) {
-    return sql::RunTransaction<PgDb>(c, fn, begin, committed);
-  }
+  // 62 savepoints and the tail's: below the 64 subtransactions a session
+  // keeps in shared memory.
+  static constexpr int kMaxBatch = 63;
 
-  // A writer that works: the one there is, or a new one after a lost
-  // connection.
-  absl::Status EnsureWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writer_ != nullptr && writer_->ok()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(writer_, PgConnection::Open(conninfo_));
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<std::unique_ptr<PgConnection>> TakeReader() {
-    {
-      absl::MutexLock lock(&readers_mu_);
-      while (!readers_.empty()) {
-        std::unique_ptr<PgConnection> c = std::move(readers_.back());
-        readers_.pop_back();
-        if (c->ok()) return c;
+  // Begins a transaction with `begin` on `c`, opening `c` when there is
+  // none. Nothing of the caller's has run yet, so a start that fails for a
+  // reason that passes (a connection PostgreSQL closed when it restarted,
+  // which every pooled one is afterwards; a server still starting) is tried
+  // again on a new connection, for about three seconds. Then UNAVAILABLE:
+  // what follows the start cannot be repeated here, and the caller retries
+  // a write with its request id.
+  absl::Status Begin(std::unique_ptr<PgConnection>& c, const char* begin) {
+    absl::Duration pause = absl::Milliseconds(50);
+    absl::Status status;
+    for (int attempt = 0; attempt < 7; ++attempt) {
+      if (attempt > 0) {
+        absl::SleepFor(pause);
+        pause *= 2;
       }
+      if (c == nullptr || !c->ok()) {
+        c.reset();
+        absl::StatusOr<std::unique_ptr<PgConnection>> opened =
+            PgConnection::Open(conninfo_);
+        if (!opened.ok()) {
+          status = opened.status();
+          continue;
+        }
+        c = *std::move(opened);
+      }
+      status = PgDb::Exec(*c, begin);
+      if (status.ok()) return status;
+      const bool lost = !c->ok();
+      PgDb::Rollback(*c);
+      c.reset();
+      // A lock timeout, say, is not helped by another try.
+      if (!lost) return status;
     }
-    return PgConnection::Open(conninfo_);
+    return status;
+  }
+
+  // A pooled read connection, or none (Begin opens one).
+  std::unique_ptr<PgConnection> TakeReader() {
+    absl::MutexLock lock(&readers_mu_);
+    while (!readers_.empty()) {
+      std::unique_ptr<PgConnection> c = std::move(readers_.back());
+      readers_.pop_back();
+      if (c->ok()) return c;
+    }
+    return nullptr;
   }
 
   const std::string conninfo_;

@@ -7,7 +7,11 @@
 // tree state row, so batches from all replicas append one after another and
 // leaf indexes stay dense and unique. Each Read takes a read connection of
 // its own from a pool and runs in one REPEATABLE READ, READ ONLY snapshot.
-// A lost connection is UNAVAILABLE and is opened again on the next call.
+// A transaction whose start fails on a lost connection (every one is lost
+// when PostgreSQL restarts) starts again on a new one for a few seconds;
+// one lost later is UNAVAILABLE (the caller retries a write with its request
+// id), and the next call opens a new connection. Batches hold at most 63
+// savepoints (MaxBatch).
 
 #ifndef SAMPLAN_STORAGE_POSTGRES_STORE_H_
 #define SAMPLAN_STORAGE_POSTGRES_STORE_H_

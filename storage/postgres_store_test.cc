@@ -223,5 +223,58 @@ TEST(PostgresReplicasTest, OneReplicaLeadsMaintenanceAndAnotherTakesOver) {
   EXPECT_TRUE(took_over);
 }
 
+TEST(PostgresStoreTest, SurvivesARestartOfPostgresWithoutBeingReopened) {
+  PostgresTestServer server;
+  ASSERT_TRUE(server.ok());
+  const std::string conninfo = server.CreateDatabase("restart");
+  auto store = OpenPostgresStore(PostgresOptions{conninfo});
+  ASSERT_THAT(store, IsOk());
+  auto other = OpenPostgresStore(PostgresOptions{conninfo});
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT((*store)->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g1", 1000, 2000));
+  }),
+              IsOk());
+  // A pooled read connection, and the maintenance lead's session.
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) {
+    return tx.grants().Get("g1").status();
+  }),
+              IsOk());
+  ASSERT_TRUE((*store)->LeadsMaintenance());
+  ASSERT_FALSE((*other)->LeadsMaintenance());
+
+  // Every session the store holds is cut. The next transactions start on
+  // new connections, with no error for the caller.
+  ASSERT_TRUE(server.Restart());
+  ASSERT_THAT((*store)->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g2", 1000, 2000));
+  }),
+              IsOk());
+  ASSERT_THAT((*store)->Read([&](Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.grants().Get("g1").status());
+    return tx.grants().Get("g2").status();
+  }),
+              IsOk());
+  // The lead went with its session: whoever asks first leads now, once.
+  const bool a = (*store)->LeadsMaintenance();
+  const bool b = (*other)->LeadsMaintenance();
+  EXPECT_NE(a, b);
+
+  // While PostgreSQL is down, calls fail UNAVAILABLE after a few seconds of
+  // trying, and work again once it is back.
+  ASSERT_TRUE(server.Stop());
+  EXPECT_THAT((*store)->Read([&](Transaction&) { return absl::OkStatus(); }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT((*store)->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g3", 1000, 2000));
+  }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_TRUE(server.Start());
+  EXPECT_THAT((*store)->Write([&](Transaction& tx) {
+    return tx.grants().Insert(MakeGrant("g3", 1000, 2000));
+  }),
+              IsOk());
+}
+
 }  // namespace
 }  // namespace samplan::storage

@@ -85,7 +85,26 @@ class PostgresTestServer {
 
   const std::string& conninfo() const { return conninfo_; }
 
+  // Stops the server (fast shutdown: sessions are cut) and starts it again
+  // on the same port, as an operator's restart does. Returns once it
+  // accepts connections; false (with the reason in the test log) if not.
+  bool Restart() { return Script("restart"); }
+  // Stops it; Start() starts it again on the same port.
+  bool Stop() { return Script("stop"); }
+  bool Start() { return Script("start"); }
+
  private:
+  bool Script(const std::string& command) {
+    std::string out;
+    const int rc =
+        Run(absl::StrCat("'", SAMPLAN_SOURCE_DIR, "/deploy/pg-local.sh' ",
+                         command, " '", dir_.string(), "/pg'",
+                         command == "stop" ? "" : " --no-fsync"),
+            &out);
+    if (rc != 0) ADD_FAILURE() << "pg-local.sh " << command << ": " << out;
+    return rc == 0;
+  }
+
   static int Run(const std::string& cmd, std::string* out) {
     FILE* p = popen((cmd + " 2>&1").c_str(), "r");
     if (p == nullptr) return -1;

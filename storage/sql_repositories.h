@@ -1384,14 +1384,14 @@ class SqlTransaction final : public Transaction {
 //   Db::Rollback(connection)   rolls back whatever transaction is open;
 //   Db::BeforeCommit(connection)  what the backend must do before COMMIT.
 
-// Runs `fn` in a transaction on `c` that starts with `begin`, commits when
-// fn succeeds and rolls back otherwise. `committed`: fn sees only committed
-// data (Transaction::committed()).
+// Runs `fn` in a transaction on `c` that starts with `begin` (null: the
+// caller has begun it), commits when fn succeeds and rolls back otherwise.
+// `committed`: fn sees only committed data (Transaction::committed()).
 template <typename Db>
 absl::Status RunTransaction(typename Db::Connection& c,
                             absl::FunctionRef<absl::Status(Transaction&)> fn,
                             const char* begin, bool committed) {
-  RETURN_IF_ERROR(Db::Exec(c, begin));
+  if (begin != nullptr) RETURN_IF_ERROR(Db::Exec(c, begin));
   absl::Status status;
   try {
     SqlTransaction<Db> tx(c, committed);
@@ -1416,14 +1416,15 @@ absl::Status RunTransaction(typename Db::Connection& c,
 }
 
 // Store::WriteBatch on `c`: each of `fns` in its own savepoint of ONE
-// transaction that starts with `begin`.
+// transaction that starts with `begin` (null: the caller has begun it).
 template <typename Db>
 std::vector<absl::Status> RunBatch(
     typename Db::Connection& c,
     absl::Span<const absl::FunctionRef<absl::Status(Transaction&)>> fns,
     const char* begin) {
   std::vector<absl::Status> out(fns.size());
-  absl::Status started = Db::Exec(c, begin);
+  absl::Status started =
+      begin != nullptr ? Db::Exec(c, begin) : absl::OkStatus();
   if (!started.ok()) {
     for (auto& s : out) s = started;
     return out;
