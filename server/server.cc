@@ -161,13 +161,43 @@ class Server::Impl {
   absl::Status CheckpointIfDue() {
     return queue->Run([](storage::Transaction&) { return absl::OkStatus(); });
   }
+  // Health reports SERVING only while the database answers: a balancer or
+  // an orchestrator then sends calls to the servers that can decide them.
+  void ProbeStorage() {
+    absl::Status s =
+        store->Read([](storage::Transaction&) { return absl::OkStatus(); });
+    const bool serving = s.ok();
+    if (serving != serving_) {
+      if (serving) {
+        spdlog::info("storage reachable again: serving");
+      } else {
+        spdlog::error("storage unreachable, health NOT_SERVING: {}",
+                      std::string(s.message()));
+      }
+      serving_ = serving;
+    }
+    for (grpc::Server* g : {api.get(), admin.get()}) {
+      grpc::HealthCheckServiceInterface* health =
+          g != nullptr ? g->GetHealthCheckService() : nullptr;
+      if (health != nullptr) health->SetServingStatus(serving);
+    }
+  }
+  bool serving_ = true;  // the maintenance thread's
+
   void MaintenanceLoop() {
     const auto& a = options.config.audit();
     const absl::Duration sweep_every = absl::Seconds(a.sweep_every_seconds());
+    const absl::Duration checkpoint_every =
+        absl::Seconds(a.checkpoint_every_seconds());
     const absl::Duration tick =
-        std::min(absl::Seconds(a.checkpoint_every_seconds()), sweep_every);
+        std::min({absl::Seconds(1), checkpoint_every, sweep_every});
     absl::Time next_sweep = absl::Now();
+    absl::Time next_checkpoint = absl::Now() + checkpoint_every;
     while (!stop_maintenance.WaitForNotificationWithTimeout(tick)) {
+      ProbeStorage();
+      if (!serving_) continue;
+      if (absl::Now() < std::min(next_sweep, next_checkpoint)) continue;
+      next_checkpoint = absl::Now() + checkpoint_every;
       // One server at a time, of those sharing the database.
       if (!store->LeadsMaintenance()) continue;
       // A failure is logged and retried on the next tick; decisions never
