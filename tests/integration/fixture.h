@@ -135,6 +135,9 @@ class ServerTest : public ::testing::Test {
   static void RegisterAgencies(const std::string& db) {
     auto store = storage::OpenSqliteStore(storage::SqliteOptions{db});
     ASSERT_THAT(store, IsOk());
+    RegisterAgencies(**store);
+  }
+  static void RegisterAgencies(storage::Store& store) {
     struct A {
       const char* id;
       v1::Sector sector;
@@ -151,7 +154,7 @@ class ServerTest : public ::testing::Test {
          true},
         {"disabled-1", v1::SECTOR_SCHOOL, v1::AGENCY_ROLE_AGENCY_SYSTEM, false},
     };
-    ASSERT_THAT((*store)->Write([&](storage::Transaction& tx) -> absl::Status {
+    ASSERT_THAT(store.Write([&](storage::Transaction& tx) -> absl::Status {
       for (const A& a : agencies) {
         v1::Agency agency;
         agency.set_name(std::string("agencies/") + a.id);
