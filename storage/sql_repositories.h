@@ -760,6 +760,16 @@ class SqlGrants final : public GrantStore {
         });
   }
 
+  absl::StatusOr<int64_t> CountActiveEndingBefore(absl::Time before) override {
+    return Guard<Db>("count grants ending", [&]() -> absl::StatusOr<int64_t> {
+      auto& s =
+          c_.Prepare("SELECT COUNT(*) FROM open_grants WHERE valid_until < ?1");
+      s.bind(1, Micros(before));
+      s.executeStep();
+      return s.getColumn(0).getInt64();
+    });
+  }
+
  private:
   // Rows of (id, data, ending...) ordered by id then ending seq -> grants
   // with their state derived from the endings.

@@ -215,6 +215,10 @@ class GrantStore {
   // Active grants whose valid_until <= `now` (for the expiry sweeper).
   virtual absl::StatusOr<std::vector<v1::Grant>> ListLapsed(absl::Time now,
                                                             int limit) = 0;
+  // How many active grants have valid_until < `before` (for the operators'
+  // "ending soon" gauge).
+  virtual absl::StatusOr<int64_t> CountActiveEndingBefore(
+      absl::Time before) = 0;
 
   // A number that changes whenever a grant, custody fact or representation
   // about `subject` is recorded or ends (in GrantStore or CustodyStore); 0

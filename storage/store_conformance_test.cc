@@ -627,6 +627,11 @@ TEST_P(StoreTest, GrantQueriesAndLapsed) {
     EXPECT_EQ(tx.grants().List(active)->front().name(), "grants/g1");
     auto lapsed = tx.grants().ListLapsed(absl::FromUnixSeconds(4000), 10);
     EXPECT_THAT(*lapsed, SizeIs(2));  // g1 and g2; g0 is already ended
+    // Active ones ending before 5000: g1 (3000) and g2 (4000), not g0.
+    EXPECT_EQ(*tx.grants().CountActiveEndingBefore(absl::FromUnixSeconds(5000)),
+              2);
+    EXPECT_EQ(*tx.grants().CountActiveEndingBefore(absl::FromUnixSeconds(3000)),
+              0);
     return absl::OkStatus();
   }),
               IsOk());
