@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "app/metrics.h"
 #include "common/errors.h"
 
 namespace samplan::app {
@@ -59,6 +62,11 @@ void CommitQueue::SetBatchTail(Job tail) {
   tail_ = std::move(tail);
 }
 
+void CommitQueue::SetMetrics(Metrics* metrics) {
+  absl::MutexLock lock(&mu_);
+  metrics_ = metrics;
+}
+
 int64_t CommitQueue::batches() const {
   absl::MutexLock lock(&mu_);
   return batches_;
@@ -73,6 +81,7 @@ void CommitQueue::Loop() {
   std::vector<Item> batch;
   std::vector<absl::FunctionRef<absl::Status(storage::Transaction&)>> fns;
   Job tail;
+  Metrics* metrics = nullptr;
   for (;;) {
     batch.clear();
     fns.clear();
@@ -90,11 +99,16 @@ void CommitQueue::Loop() {
       ++batches_;
       jobs_ += static_cast<int64_t>(batch.size());
       tail = tail_;
+      metrics = metrics_;
     }
     for (Item& item : batch) fns.emplace_back(item.job);
     if (tail) fns.emplace_back(tail);
     Completion completion;
+    const absl::Time start = absl::Now();
     completion.results = store_.WriteBatch(fns);
+    if (metrics != nullptr) {
+      metrics->RecordBatch(static_cast<int>(batch.size()), absl::Now() - start);
+    }
     fns.clear();
     completion.items = std::move(batch);
     batch = std::vector<Item>();

@@ -32,6 +32,8 @@
 
 namespace samplan::app {
 
+class Metrics;
+
 class CommitQueue {
  public:
   using Job = std::function<absl::Status(storage::Transaction&)>;
@@ -65,6 +67,10 @@ class CommitQueue {
   // rolls back only itself. Call before the first Submit().
   void SetBatchTail(Job tail);
 
+  // Reports each batch's size (jobs, without the tail) and time in storage
+  // to `metrics` (not owned; null: none). Call before the first Submit().
+  void SetMetrics(Metrics* metrics);
+
   // Counters, for tests and benchmarks.
   int64_t batches() const;
   int64_t jobs() const;
@@ -88,6 +94,7 @@ class CommitQueue {
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Job tail_ ABSL_GUARDED_BY(mu_);
+  Metrics* metrics_ ABSL_GUARDED_BY(mu_) = nullptr;
   absl::Mutex join_mu_;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t jobs_ ABSL_GUARDED_BY(mu_) = 0;

@@ -8,9 +8,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "app/admin_app.h"
 #include "app/audit_app.h"
 #include "app/consent_app.h"
+#include "app/metrics.h"
 #include "app/plan_app.h"
 #include "app/rate_limiter.h"
 #include "audit/leaf.h"
@@ -180,8 +182,44 @@ const std::vector<std::string>& MethodTable::ServiceNames() {
   return *names;
 }
 
+namespace {
+
+// Wraps `h` so that each call's status code and time reach `metrics`. A
+// stream counts when it starts (its own audit record committed) or fails.
+void Measure(MethodHandler& h, Metrics& metrics) {
+  const int i = metrics.AddMethod(h.descriptor->full_name());
+  if (h.unary) {
+    h.unary = [inner = std::move(h.unary), &metrics, i](
+                  const Caller& caller, const Message& request,
+                  Message* response, MethodHandler::Done done) {
+      const absl::Time start = absl::Now();
+      inner(caller, request, response,
+            [done = std::move(done), &metrics, i, start](absl::Status s) {
+              metrics.RecordCall(i, s.code(), absl::Now() - start);
+              done(std::move(s));
+            });
+    };
+  } else {
+    h.stream = [inner = std::move(h.stream), &metrics, i](
+                   const Caller& caller, const Message& request,
+                   MethodHandler::Started started) {
+      const absl::Time start = absl::Now();
+      inner(caller, request,
+            [started = std::move(started), &metrics, i,
+             start](absl::StatusOr<std::unique_ptr<MessageSource>> source) {
+              metrics.RecordCall(i, source.status().code(),
+                                 absl::Now() - start);
+              started(std::move(source));
+            });
+    };
+  }
+}
+
+}  // namespace
+
 MethodTable::MethodTable(PlanApp& plans, ConsentApp& consents, AuditApp& audits,
-                         AdminApp& admins, RateLimiter* limiter) {
+                         AdminApp& admins, RateLimiter* limiter,
+                         Metrics* metrics) {
   RateLimiter* const l = limiter;
   const char* const p = kPlanService;
   methods_ = {
@@ -283,6 +321,9 @@ MethodTable::MethodTable(PlanApp& plans, ConsentApp& consents, AuditApp& audits,
       if (Find(service->method(i)->full_name()) == nullptr)
         Die("no binding for " + service->method(i)->full_name());
     }
+  }
+  if (metrics != nullptr) {
+    for (MethodHandler& h : methods_) Measure(h, *metrics);
   }
 }
 

@@ -31,6 +31,7 @@ namespace samplan::app {
 class AdminApp;
 class AuditApp;
 class ConsentApp;
+class Metrics;
 class PlanApp;
 class RateLimiter;
 
@@ -67,9 +68,11 @@ struct MethodHandler {
 class MethodTable {
  public:
   // The apps must outlive the table. `limiter` (may be null: no limit)
-  // is asked before every call.
+  // is asked before every call; `metrics` (may be null) counts and times
+  // every call.
   MethodTable(PlanApp& plans, ConsentApp& consents, AuditApp& audits,
-              AdminApp& admins, RateLimiter* limiter);
+              AdminApp& admins, RateLimiter* limiter,
+              Metrics* metrics = nullptr);
 
   // The method "samplan.v1.PlanService.GetPlan", or null.
   const MethodHandler* Find(absl::string_view full_name) const;
