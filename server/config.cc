@@ -100,6 +100,9 @@ absl::Status FinishConfig(config::v1::ServerConfig& c, bool check_files) {
   if (!c.rest().address().empty() && !ValidAddress(c.rest().address())) {
     return InvalidField("rest.address", "must be host:port");
   }
+  if (!c.metrics().address().empty() && !ValidAddress(c.metrics().address())) {
+    return InvalidField("metrics.address", "must be host:port");
+  }
   RETURN_IF_ERROR(CheckFile(c.tls().ca_file(), "tls.ca_file", check_files));
   RETURN_IF_ERROR(CheckFile(c.tls().cert_file(), "tls.cert_file", check_files));
   RETURN_IF_ERROR(CheckFile(c.tls().key_file(), "tls.key_file", check_files));

@@ -74,20 +74,26 @@ absl::Status TooLarge(absl::string_view what, int limit,
 
 class RestServer::Impl {
  public:
-  Impl(const config::v1::ServerConfig& config, const app::MethodTable& table,
-       app::AgencyDirectory& directory, std::vector<rest::Route> route_list)
+  // Serves `route_list` from `table`, or, with `metrics_text` set, only
+  // GET /metrics. `field` names the listener's configuration.
+  Impl(const config::v1::ServerConfig& config, const app::MethodTable* table,
+       app::AgencyDirectory& directory, std::vector<rest::Route> route_list,
+       std::string field, std::function<std::string()> metrics_text)
       : limits(config.limits()),
         agencies(directory),
         router(std::move(route_list)),
+        listener_field(std::move(field)),
+        metrics(std::move(metrics_text)),
         tls(ssl::context::tls_server),
         ioc(limits.rest_threads()),
         acceptor(net::make_strand(ioc)) {
     for (const rest::Route& r : router.routes()) {
-      handlers[r.method] = table.Find(r.method->full_name());
+      handlers[r.method] = table->Find(r.method->full_name());
     }
   }
 
-  absl::Status Listen(const config::v1::ServerConfig& config);
+  absl::Status Listen(const config::v1::ServerConfig& config,
+                      const std::string& address);
   void Accept();
 
   // Counts a call handed to the application until it reports.
@@ -108,6 +114,8 @@ class RestServer::Impl {
   absl::flat_hash_map<const google::protobuf::MethodDescriptor*,
                       const app::MethodHandler*>
       handlers;
+  const std::string listener_field;  // "rest" or "metrics"
+  const std::function<std::string()> metrics;
   std::atomic<int> connections{0};
   absl::Mutex mu;
   int in_flight ABSL_GUARDED_BY(mu) = 0;
@@ -260,6 +268,9 @@ class Session : public std::enable_shared_from_this<Session> {
             ? absl::string_view()
             : absl::string_view(target.data() + q + 1, target.size() - q - 1);
     const beast::string_view verb = request_.method_string();
+    if (server_.metrics) {
+      return ServeMetrics(absl::string_view(verb.data(), verb.size()), path);
+    }
     auto match =
         server_.router.Find(absl::string_view(verb.data(), verb.size()), path);
     if (!match.ok()) {
@@ -312,6 +323,32 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // The metrics listener: GET /metrics, for administrators.
+  void ServeMetrics(absl::string_view verb, absl::string_view path) {
+    if (path != "/metrics") {
+      return ReplyError(
+          WithReason(absl::NotFoundError("only GET /metrics is served here"),
+                     "UNKNOWN_ROUTE"),
+          http::status::not_found);
+    }
+    if (verb != "GET") {
+      allow_ = "GET";
+      return ReplyError(
+          WithReason(absl::UnimplementedError("/metrics takes GET"),
+                     "UNKNOWN_ROUTE"),
+          http::status::method_not_allowed);
+    }
+    if (!peer_.ok()) return ReplyError(peer_.status());
+    app::Requirement need;
+    need.role = app::Role::kAdministrator;
+    need.needs_actor = false;
+    absl::StatusOr<app::Caller> caller =
+        app::Authorize(server_.agencies, *peer_, "", need);
+    if (!caller.ok()) return ReplyError(caller.status());
+    Reply(http::status::ok, server_.metrics(),
+          "text/plain; version=0.0.4; charset=utf-8");
+  }
+
   void Answer(const absl::Status& status) {
     if (!status.ok()) return ReplyError(status);
     std::string json;
@@ -334,11 +371,12 @@ class Session : public std::enable_shared_from_this<Session> {
           rest::StatusJson(status));
   }
 
-  void Reply(http::status code, std::string body) {
+  void Reply(http::status code, std::string body,
+             const char* content_type = "application/json") {
     response_ = {};
     response_.version(11);
     response_.result(code);
-    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::content_type, content_type);
     response_.set(http::field::cache_control, "no-store");
     if (!allow_.empty()) {
       response_.set(http::field::allow, allow_);
@@ -509,7 +547,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-absl::Status RestServer::Impl::Listen(const config::v1::ServerConfig& config) {
+absl::Status RestServer::Impl::Listen(const config::v1::ServerConfig& config,
+                                      const std::string& address) {
   SSL_CTX* ctx = tls.native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -547,7 +586,7 @@ absl::Status RestServer::Impl::Listen(const config::v1::ServerConfig& config) {
   SSL_CTX_set_session_id_context(ctx, kSessionContext,
                                  sizeof(kSessionContext) - 1);
 
-  const std::string& address = config.rest().address();
+  const std::string field = absl::StrCat(listener_field, ".address");
   const size_t colon = address.rfind(':');
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -557,8 +596,7 @@ absl::Status RestServer::Impl::Listen(const config::v1::ServerConfig& config) {
   tcp::resolver resolver(ioc);
   auto endpoints = resolver.resolve(host, port_text, ec);
   if (ec || endpoints.empty()) {
-    return InvalidField("rest.address",
-                        absl::StrCat("cannot resolve ", address));
+    return InvalidField(field, absl::StrCat("cannot resolve ", address));
   }
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
   acceptor.open(endpoint.protocol(), ec);
@@ -567,8 +605,7 @@ absl::Status RestServer::Impl::Listen(const config::v1::ServerConfig& config) {
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     return InvalidField(
-        "rest.address",
-        absl::StrCat("cannot listen on ", address, ": ", ec.message()));
+        field, absl::StrCat("cannot listen on ", address, ": ", ec.message()));
   }
   port = acceptor.local_endpoint().port();
   return absl::OkStatus();
@@ -620,9 +657,24 @@ absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(
       routes.push_back(std::move(r));
     }
   }
-  auto impl =
-      std::make_unique<Impl>(config, table, agencies, std::move(routes));
-  RETURN_IF_ERROR(impl->Listen(config));
+  return Launch(std::make_unique<Impl>(config, &table, agencies,
+                                       std::move(routes), "rest", nullptr),
+                config, config.rest().address());
+}
+
+absl::StatusOr<std::unique_ptr<RestServer>> RestServer::StartMetrics(
+    const config::v1::ServerConfig& config, app::AgencyDirectory& agencies,
+    std::function<std::string()> metrics) {
+  return Launch(std::make_unique<Impl>(config, nullptr, agencies,
+                                       std::vector<rest::Route>(), "metrics",
+                                       std::move(metrics)),
+                config, config.metrics().address());
+}
+
+absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Launch(
+    std::unique_ptr<Impl> impl, const config::v1::ServerConfig& config,
+    const std::string& address) {
+  RETURN_IF_ERROR(impl->Listen(config, address));
   impl->Accept();
   for (int i = 0; i < config.limits().rest_threads(); ++i) {
     impl->threads.emplace_back([raw = impl.get()] {

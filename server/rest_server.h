@@ -17,7 +17,9 @@
 #ifndef SAMPLAN_SERVER_REST_SERVER_H_
 #define SAMPLAN_SERVER_REST_SERVER_H_
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +42,14 @@ class RestServer {
       const config::v1::ServerConfig& config, const app::MethodTable& table,
       app::AgencyDirectory& agencies);
 
+  // Serves only GET /metrics: `metrics`' text (Prometheus' format), to
+  // administrator certificates, on config.metrics().address with the same
+  // TLS and limits. `agencies` must outlive the server; `metrics` is called
+  // on the server's threads.
+  static absl::StatusOr<std::unique_ptr<RestServer>> StartMetrics(
+      const config::v1::ServerConfig& config, app::AgencyDirectory& agencies,
+      std::function<std::string()> metrics);
+
   // Stops if still running; then frees every connection. Destroy it only
   // after every call it started has reported (after the commit queue has
   // shut down).
@@ -56,6 +66,9 @@ class RestServer {
 
  private:
   explicit RestServer(std::unique_ptr<Impl> impl);
+  static absl::StatusOr<std::unique_ptr<RestServer>> Launch(
+      std::unique_ptr<Impl> impl, const config::v1::ServerConfig& config,
+      const std::string& address);
   std::unique_ptr<Impl> impl_;
 };
 

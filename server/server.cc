@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "app/checkpointer.h"
 #include "app/consent_app.h"
 #include "app/method_table.h"
+#include "app/metrics.h"
 #include "app/plan_app.h"
 #include "app/rate_limiter.h"
 #include "app/read_cache.h"
@@ -121,6 +123,8 @@ class Server::Impl {
   // Before the queue, whose batch tail uses them until it is destroyed.
   std::unique_ptr<audit::NoteSigner> signer;
   std::unique_ptr<app::Checkpointer> checkpointer;
+  // Before the queue and the method table, which record into it.
+  app::Metrics metrics;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<app::CommitQueue> queue;
   // Before the applications, which read through it.
@@ -137,6 +141,7 @@ class Server::Impl {
   std::unique_ptr<grpc::Server> api;
   std::unique_ptr<grpc::Server> admin;
   std::unique_ptr<RestServer> rest;
+  std::unique_ptr<RestServer> metrics_server;
   int api_port = 0;
   int admin_port = 0;
 
@@ -161,11 +166,28 @@ class Server::Impl {
   absl::Status CheckpointIfDue() {
     return queue->Run([](storage::Transaction&) { return absl::OkStatus(); });
   }
+  // Reads the metrics' gauges from storage; the read's status.
+  absl::Status RefreshGauges() {
+    app::Metrics::StorageState state;
+    absl::Status s = store->Read([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(state.audit_tree_size, tx.audit().Size());
+      ASSIGN_OR_RETURN(std::optional<storage::StoredCheckpoint> checkpoint,
+                       tx.audit().LatestCheckpoint());
+      if (checkpoint.has_value()) state.checkpoint_time = checkpoint->time;
+      ASSIGN_OR_RETURN(state.grants_ending_soon,
+                       tx.grants().CountActiveEndingBefore(
+                           clock->Now() + app::Metrics::kEndingSoon));
+      return absl::OkStatus();
+    });
+    state.up = s.ok();
+    metrics.SetStorageState(state);
+    return s;
+  }
+
   // Health reports SERVING only while the database answers: a balancer or
   // an orchestrator then sends calls to the servers that can decide them.
   void ProbeStorage() {
-    absl::Status s =
-        store->Read([](storage::Transaction&) { return absl::OkStatus(); });
+    absl::Status s = RefreshGauges();
     const bool serving = s.ok();
     if (serving != serving_) {
       if (serving) {
@@ -221,6 +243,9 @@ Server::~Server() { Shutdown(); }
 
 int Server::api_port() const { return impl_->api_port; }
 int Server::admin_port() const { return impl_->admin_port; }
+int Server::metrics_port() const {
+  return impl_->metrics_server != nullptr ? impl_->metrics_server->port() : 0;
+}
 int Server::rest_port() const {
   return impl_->rest != nullptr ? impl_->rest->port() : 0;
 }
@@ -259,6 +284,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                          storage::SqliteOptions{cfg.storage().sqlite_path()}));
   }
   impl->queue = std::make_unique<app::CommitQueue>(*impl->store);
+  impl->queue->SetMetrics(&impl->metrics);
   impl->queue->SetBatchTail(
       [cp = impl->checkpointer.get(), clock](storage::Transaction& tx) {
         // The batch's own jobs are not affected by a failure here: the
@@ -299,7 +325,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   impl->methods = std::make_unique<app::MethodTable>(
       *impl->plans, *impl->consents, *impl->audits, *impl->admins,
-      impl->limiter.get());
+      impl->limiter.get(), &impl->metrics);
   for (const std::string& name : app::MethodTable::ServiceNames()) {
     impl->services.push_back(
         NewRawService(name.c_str(), *impl->methods, *impl->auth));
@@ -348,6 +374,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     }
     impl->rest = *std::move(rest);
   }
+  if (!cfg.metrics().address().empty()) {
+    // A scrape reads the gauges afresh (a storage failure shows as
+    // samplan_storage_up 0).
+    auto m = RestServer::StartMetrics(cfg, *impl->agencies, [raw = impl.get()] {
+      (void)raw->RefreshGauges();
+      return raw->metrics.Render(raw->clock->Now());
+    });
+    if (!m.ok()) {
+      if (impl->rest != nullptr) impl->rest->Shutdown(absl::Now());
+      if (impl->admin != nullptr) impl->admin->Shutdown();
+      impl->api->Shutdown();
+      return m.status();
+    }
+    impl->metrics_server = *std::move(m);
+  }
   Impl* raw = impl.get();
   impl->maintenance = std::thread([raw] { raw->MaintenanceLoop(); });
   // Other servers on the same database change the registry too. (Here,
@@ -384,10 +425,14 @@ void Server::Shutdown() {
   if (impl_->rest != nullptr) {
     impl_->rest->Shutdown(absl::FromChrono(grace));
   }
+  if (impl_->metrics_server != nullptr) {
+    impl_->metrics_server->Shutdown(absl::FromChrono(grace));
+  }
   if (impl_->admin != nullptr) impl_->admin->Shutdown(grace);
   impl_->api->Shutdown(grace);  // in-flight calls finish through the queue
   impl_->queue->Shutdown();     // commits what is left
   impl_->rest.reset();          // after every call it started has reported
+  impl_->metrics_server.reset();
   impl_->api.reset();
   impl_->admin.reset();
   impl_->queue.reset();

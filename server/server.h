@@ -48,8 +48,9 @@ class Server {
 
   // The bound ports (useful with port 0).
   int api_port() const;
-  int admin_port() const;  // 0 when there is no admin listener
-  int rest_port() const;   // 0 when there is no REST listener
+  int admin_port() const;    // 0 when there is no admin listener
+  int rest_port() const;     // 0 when there is no REST listener
+  int metrics_port() const;  // 0 when there is no metrics listener
 
   // Graceful: stops accepting calls, lets in-flight calls finish for up to
   // limits.shutdown_grace_seconds, commits what is queued, closes the

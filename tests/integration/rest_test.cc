@@ -429,5 +429,85 @@ TEST_F(RestConnectionCapTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
   ::close(b);
 }
 
+// Prometheus text at GET /metrics on a listener of its own, with the same
+// mutual TLS, for administrators.
+class MetricsTest : public RestTest {
+ protected:
+  void Configure(config::v1::ServerConfig& cfg) override {
+    cfg.mutable_metrics()->set_address("127.0.0.1:0");
+  }
+  Http Scrape(const std::string& agency = "admin-1",
+              const std::string& method = "GET",
+              const std::string& target = "/metrics") {
+    RestClient client(server_->metrics_port(), dir_);
+    return client.Call({agency, method, target, "", ""});
+  }
+  // The value of the series `name` (the whole line up to the value).
+  static std::string Value(const std::string& text, const std::string& name) {
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::ConsumePrefix(&line, name + " ")) return std::string(line);
+    }
+    return "(no " + name + ")";
+  }
+};
+
+TEST_F(MetricsTest, AdministratorsScrapeCallsBatchesAndGauges) {
+  ASSERT_NE(server_->metrics_port(), 0);
+  // A call that fails is counted with its code.
+  EXPECT_EQ(Curl("school-1", "GET", "/v1/plans/nope").status, 404);
+  Http scrape = Scrape();
+  ASSERT_EQ(scrape.status, 200) << scrape.body;
+  EXPECT_THAT(scrape.head,
+              HasSubstr("text/plain; version=0.0.4; charset=utf-8"));
+  const std::string& text = scrape.body;
+  // The story: one plan created, two approvals, two entries, two custody
+  // facts, over gRPC; the failed read over REST.
+  EXPECT_EQ(Value(text,
+                  "samplan_calls_total{method=\"samplan.v1.PlanService."
+                  "CreatePlan\",code=\"OK\"}"),
+            "1");
+  EXPECT_EQ(Value(text,
+                  "samplan_calls_total{method=\"samplan.v1.PlanService."
+                  "ApprovePlan\",code=\"OK\"}"),
+            "2");
+  EXPECT_EQ(Value(text,
+                  "samplan_calls_total{method=\"samplan.v1.PlanService."
+                  "GetPlan\",code=\"NOT_FOUND\"}"),
+            "1");
+  EXPECT_EQ(Value(text,
+                  "samplan_call_duration_seconds_count{method=\"samplan."
+                  "v1.ConsentService.CreateCustodyFact\"}"),
+            "2");
+  EXPECT_NE(Value(text, "samplan_commit_batch_jobs_count"), "0");
+  EXPECT_EQ(Value(text, "samplan_storage_up"), "1");
+  EXPECT_EQ(Value(text, "samplan_audit_tree_size"),
+            std::to_string(AuditSize()));
+  EXPECT_NE(Value(text, "samplan_audit_checkpoint_age_seconds"),
+            "(no samplan_audit_checkpoint_age_seconds)");
+  EXPECT_EQ(Value(text, "samplan_grants_ending_soon"), "0");
+  // The grant ends 2027-03-01: within 30 days from mid-February.
+  Grant(g1_, "grant-g1");
+  clock_.Set(Utc(2027, 2, 15));
+  EXPECT_EQ(Value(Scrape().body, "samplan_grants_ending_soon"), "1");
+  // No personal data: identity numbers never appear.
+  EXPECT_THAT(Scrape().body, Not(HasSubstr(child_)));
+  EXPECT_THAT(Scrape().body, Not(HasSubstr(g1_)));
+}
+
+TEST_F(MetricsTest, OnlyAdministratorsAndOnlyGetMetrics) {
+  Http agency = Scrape("school-1");
+  EXPECT_EQ(agency.status, 403);
+  EXPECT_EQ(ReasonOf(agency), "WRONG_ROLE");
+  EXPECT_EQ(Scrape("auditor-1").status, 403);
+  EXPECT_EQ(Scrape("disabled-1").status, 401);
+  EXPECT_NE(Scrape("").curl_exit, 0);  // no certificate: no handshake
+  Http post = Scrape("admin-1", "POST");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_THAT(post.head, HasSubstr("Allow: GET"));
+  Http other = Scrape("admin-1", "GET", "/v1/plans");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(ReasonOf(other), "UNKNOWN_ROUTE");
+}
+
 }  // namespace
 }  // namespace samplan::server
