@@ -327,10 +327,17 @@ absl::Status Migrate(pg_conn* conn) {
       return s;
     };
     Result version_row;
+    Result exists;
     absl::Status s = Exec(conn, kMigrationLock);
+    // Created only when missing: a server whose role may not create
+    // tables (a member of samplan_app only) starts on a current schema.
     if (s.ok()) {
+      s = Exec(conn, "SELECT to_regclass('samplan_schema') IS NULL", &exists);
+    }
+    if (s.ok() && PQntuples(exists.get()) == 1 &&
+        PQgetvalue(exists.get(), 0, 0)[0] == 't') {
       s = Exec(conn,
-               "CREATE TABLE IF NOT EXISTS samplan_schema ("
+               "CREATE TABLE samplan_schema ("
                " singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),"
                " version INTEGER NOT NULL)");
     }

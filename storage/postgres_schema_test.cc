@@ -116,6 +116,26 @@ TEST_F(PostgresSchemaTest, NoConnectionIsUnavailable) {
 }
 
 // One row in each append-only table, then every way to change it.
+TEST_F(PostgresSchemaTest, AServerRoleWithoutCreateStartsOnACurrentSchema) {
+  ASSERT_THAT(Migrate(conn_.get()), IsOk());
+  // A login role that is only a member of samplan_app: it may not create
+  // tables in the schema, and needs not once the schema is current.
+  ASSERT_EQ(
+      StateOf(conn_.get(),
+              absl::StrCat("DO $$ BEGIN CREATE ROLE samplan_replica LOGIN "
+                           "IN ROLE ",
+                           kAppRole,
+                           "; EXCEPTION WHEN duplicate_object THEN "
+                           "NULL; END $$")),
+      "");
+  PgConn replica(
+      PQconnectdb(absl::StrCat(conninfo_, " user=samplan_replica").c_str()));
+  ASSERT_EQ(PQstatus(replica.get()), CONNECTION_OK)
+      << PQerrorMessage(replica.get());
+  EXPECT_EQ(StateOf(replica.get(), "CREATE TABLE t (x INTEGER)"), "42501");
+  EXPECT_THAT(Migrate(replica.get()), IsOk());
+}
+
 TEST_F(PostgresSchemaTest, AppendOnlyTablesRefuseChangesWhateverTheRole) {
   ASSERT_THAT(Migrate(conn_.get()), IsOk());
   ASSERT_EQ(StateOf(conn_.get(), R"sql(
