@@ -218,8 +218,9 @@ const std::string& PageTokenKey() {
 
 }  // namespace
 
-std::string KeyedTag(absl::string_view text) {
-  const std::string& key = PageTokenKey();
+std::string KeyedTag(absl::string_view key_or_empty, absl::string_view text) {
+  const absl::string_view key =
+      key_or_empty.empty() ? PageTokenKey() : key_or_empty;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
@@ -229,6 +230,18 @@ std::string KeyedTag(absl::string_view text) {
   }
   return absl::BytesToHexString(absl::string_view(
       reinterpret_cast<const char*>(mac), std::min(length, 12u)));
+}
+
+std::string DerivePageTokenKey(absl::string_view secret) {
+  static constexpr char kLabel[] = "samplan page-token key v1";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(kLabel), sizeof(kLabel) - 1,
+           mac, &length) == nullptr) {
+    return std::string();  // the random per-process key, then
+  }
+  return std::string(reinterpret_cast<const char*>(mac), length);
 }
 
 std::string EncodePageToken(absl::string_view scope, absl::string_view after) {

@@ -74,6 +74,9 @@ struct AppContext {
   // Parsed plan contents and consent data kept between calls
   // (read_cache.h). May be null: every read parses afresh.
   ReadCache* read_cache = nullptr;
+  // Keys the page tokens of filters that hold identity numbers (KeyedTag);
+  // empty: a random key of this process.
+  std::string page_token_key;
   // Tests only: runs between a method's read phase and its write phase
   // (method.h), to force a race deterministically.
   std::function<void()> between_phases_for_testing;
@@ -119,11 +122,17 @@ inline constexpr int kMaxPageSize = 1000;
 absl::StatusOr<int> PageSize(int32_t page_size, int max);
 
 // --- Page tokens: opaque, tied to the method and filter they came from. ---
-// 24 hex digits of HMAC-SHA-256(a random per-process key, text): binds a
-// token to a filter holding an identity number without carrying it. Unlike
-// a plain hash of a 12-digit number it cannot be reversed by trying every
-// number. Tokens do not survive a restart (INVALID_PAGE_TOKEN).
-std::string KeyedTag(absl::string_view text);
+// 24 hex digits of HMAC-SHA-256(key, text): binds a token to a filter
+// holding an identity number without carrying it. Unlike a plain hash of a
+// 12-digit number it cannot be reversed by trying every number. `key` is
+// AppContext::page_token_key; empty: a random key of this process (tokens
+// then do not survive a restart, nor reach another server).
+std::string KeyedTag(absl::string_view key, absl::string_view text);
+
+// A page-token key from a secret every server of a deployment shares (the
+// audit signing key file), so that a token one server returned works on
+// the others and after a restart, and reveals nothing of the secret.
+std::string DerivePageTokenKey(absl::string_view secret);
 std::string EncodePageToken(absl::string_view scope, absl::string_view after);
 // INVALID_ARGUMENT (reason INVALID_PAGE_TOKEN) if `token` was not made by
 // EncodePageToken for the same scope. An empty token gives "".

@@ -72,6 +72,23 @@ TEST(PageTokenTest, RoundTripAndScope) {
   EXPECT_EQ(*DecodePageToken("", "x"), "");
 }
 
+TEST(PageTokenTest, ServersSharingASecretKeyTokensAlike) {
+  // Two servers (or one after a restart) with the same audit key: the same
+  // tag, so a token one returned is accepted by the other.
+  const std::string a = DerivePageTokenKey("-----BEGIN PRIVATE KEY----- A");
+  const std::string b = DerivePageTokenKey("-----BEGIN PRIVATE KEY----- A");
+  const std::string other = DerivePageTokenKey("-----BEGIN PRIVATE KEY----- B");
+  ASSERT_EQ(a.size(), 32u);
+  EXPECT_EQ(KeyedTag(a, "201605102383"), KeyedTag(b, "201605102383"));
+  EXPECT_NE(KeyedTag(a, "201605102383"), KeyedTag(other, "201605102383"));
+  EXPECT_NE(KeyedTag(a, "201605102383"), KeyedTag(a, "201605102384"));
+  // No key: this process's random one, unlike any derived key.
+  EXPECT_NE(KeyedTag("", "201605102383"), KeyedTag(a, "201605102383"));
+  EXPECT_EQ(KeyedTag("", "201605102383"), KeyedTag("", "201605102383"));
+  // The tag does not carry the number.
+  EXPECT_EQ(KeyedTag(a, "201605102383").find("2016"), std::string::npos);
+}
+
 TEST(IdempotencyTest, RetryReturnsTheFirstAnswerAndReuseIsRefused) {
   auto store = storage::OpenSqliteStore(storage::SqliteOptions{});
   ASSERT_THAT(store, IsOk());

@@ -115,9 +115,10 @@ void QueryRecord(Effects* fx, const Caller& caller, absl::string_view method,
 
 // A page-token scope bound to the method and the exact filter, without
 // carrying the filter (it may hold an identity number): a keyed hash.
-std::string Scope(absl::string_view method,
+std::string Scope(const AppContext& ctx, absl::string_view method,
                   const google::protobuf::Message& m) {
-  return absl::StrCat(method, ":", KeyedTag(Fingerprint(m)));
+  return absl::StrCat(method, ":",
+                      KeyedTag(ctx.page_token_key, Fingerprint(m)));
 }
 
 // Where a search stands: after `after`, below `end`. `end` is the size of
@@ -215,7 +216,7 @@ absl::StatusOr<PageInput> ParseSearchAuditEvents(
   PageInput in;
   ASSIGN_OR_RETURN(in.query, ParseFilter(req.filter(), "filter."));
   ASSIGN_OR_RETURN(in.size, PageSize(req.page_size(), ctx.max_page_size));
-  in.scope = Scope("SearchAuditEvents", req.filter());
+  in.scope = Scope(ctx, "SearchAuditEvents", req.filter());
   ASSIGN_OR_RETURN(in.pos, DecodePosition(req.page_token(), in.scope));
   return in;
 }
@@ -319,7 +320,7 @@ absl::StatusOr<PageInput> ParseGetAccessExtract(
   v1::GetAccessExtractRequest fields = req;
   fields.clear_page_size();
   fields.clear_page_token();
-  in.scope = Scope("GetAccessExtract", fields);
+  in.scope = Scope(ctx, "GetAccessExtract", fields);
   ASSIGN_OR_RETURN(in.pos, DecodePosition(req.page_token(), in.scope));
   return in;
 }

@@ -903,7 +903,7 @@ absl::StatusOr<ListInput> ParseSearchPlans(const AppContext& ctx,
   ASSIGN_OR_RETURN(in.limit, PageSize(req.page_size(), ctx.max_page_size));
   // The token is bound to the subject without carrying it.
   in.scope = absl::StrCat("SearchPlans:", caller.agency_id, ":", in.state, ":",
-                          KeyedTag(in.subject));
+                          KeyedTag(ctx.page_token_key, in.subject));
   ASSIGN_OR_RETURN(in.after, DecodePageToken(req.page_token(), in.scope));
   return in;
 }

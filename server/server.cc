@@ -269,6 +269,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     }
     impl->signer = *std::move(signer);
   }
+  // Every server of a deployment has this key: their page tokens agree.
+  ASSIGN_OR_RETURN(
+      const std::string signing_key,
+      ReadFile(cfg.audit().signing_key_file(), "audit.signing_key_file"));
   impl->checkpointer = std::make_unique<app::Checkpointer>(
       *impl->signer,
       app::Checkpointer::Options{
@@ -308,6 +312,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ctx.ids = impl->options.ids.get();
   ctx.policy = policy;
   ctx.max_page_size = cfg.limits().max_page_size();
+  ctx.page_token_key = app::DerivePageTokenKey(signing_key);
   ctx.checkpointer = impl->checkpointer.get();
   impl->read_cache = std::make_unique<app::ReadCache>();
   ctx.read_cache = impl->read_cache.get();

@@ -164,6 +164,28 @@ TEST_F(ReplicasTest, AWithdrawalOnOneReplicaIsInForceAtOnceOnTheOthers) {
   bool found = false;
   for (const auto& g : before.grants()) found |= g.name() == first;
   EXPECT_TRUE(found);
+
+  // A page token one replica returned works on the next: the replicas key
+  // their tokens alike (from the audit key they share).
+  v1::SearchAuditEventsRequest page;
+  page.mutable_filter()->set_subject(child_);
+  page.set_page_size(5);
+  std::set<std::string> seen;
+  int pages = 0;
+  for (int replica = 0;; replica = (replica + 1) % 3, ++pages) {
+    v1::SearchAuditEventsResponse events;
+    ASSERT_THAT(Call(*On<v1::AuditService>(replica, "auditor-1"),
+                     &v1::AuditService::Stub::SearchAuditEvents, page, &events,
+                     "revisor"),
+                IsOk())
+        << "page " << pages << " on replica " << replica;
+    for (const auto& e : events.audit_events()) {
+      EXPECT_TRUE(seen.insert(std::to_string(e.leaf_index())).second);
+    }
+    if (events.next_page_token().empty()) break;
+    page.set_page_token(events.next_page_token());
+  }
+  EXPECT_GT(pages, 3);
 }
 
 TEST_F(ReplicasTest, AThousandWritesAcrossAPostgresRestartLoseNothing) {
