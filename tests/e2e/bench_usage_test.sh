@@ -79,6 +79,8 @@ fi
 expect 2 "unknown option '--fast'" bench/run.sh --fast
 expect 2 "--parts: unknown part 'foo'" bench/run.sh --parts foo
 expect 2 "--runs must be a positive number" bench/run.sh --runs 0
+expect 2 "unknown option '--nope'" bench/replicas.sh --nope
+expect 2 "--runs must be a positive number" bench/replicas.sh --runs 0
 
 if [[ $fails -ne 0 ]]; then
   echo "bench_usage: $fails check(s) failed" >&2
