@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
+#include "common/test_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -65,7 +66,7 @@ std::string Body(int64_t size = 7) {
 }
 
 std::string WriteTempFile(absl::string_view name, absl::string_view contents) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/", name);
+  const std::string path = (ProcessTempDir() / std::string(name)).string();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << contents;
   return path;

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "client/cli.h"
 #include "common/status_matchers.h"
+#include "common/test_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -20,7 +21,8 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
 std::string WriteTempFile(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/samplan-client-" + name;
+  const std::string path =
+      (ProcessTempDir() / ("samplan-client-" + name)).string();
   std::ofstream out(path, std::ios::out | std::ios::trunc);
   out << text;
   return path;

@@ -18,6 +18,7 @@
 #include "audit/merkle.h"
 #include "audit/note.h"
 #include "client/cli.h"
+#include "common/test_dir.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -49,7 +50,7 @@ Result RunCtl(const std::vector<std::string>& args) {
 }
 
 std::string TempPath(absl::string_view name) {
-  return absl::StrCat(::testing::TempDir(), "/samplanctl-test-", name);
+  return (ProcessTempDir() / absl::StrCat("samplanctl-test-", name)).string();
 }
 
 void WriteFile(const std::string& path, absl::string_view contents) {
@@ -376,7 +377,8 @@ TEST_F(SamplanctlVerifyExportTest, AnAlteredEventFailsWithExit5) {
 TEST_F(SamplanctlVerifyExportTest, AnAlteredEntryDecisionOrFormatFails) {
   // Leaf 3 is of format 2: its entries' decisions are part of its leaf.
   std::string tampered = absl::StrReplaceAll(
-      lines_, {{"DECISION_REASON_NO_CONSENT", "DECISION_REASON_CONSENT_COVERS"}});
+      lines_,
+      {{"DECISION_REASON_NO_CONSENT", "DECISION_REASON_CONSENT_COVERS"}});
   ASSERT_NE(tampered, lines_);
   std::string path = Write("entry", tampered);
   Result r = RunCtl({"audit", "verify", "--public-key", TempPath("entry.vkey"),
@@ -384,7 +386,8 @@ TEST_F(SamplanctlVerifyExportTest, AnAlteredEntryDecisionOrFormatFails) {
   EXPECT_EQ(r.code, cli::kExitVerifyFailed) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("verification FAILED: leaf 3 was altered"));
   // A format this verifier does not know is refused, not guessed at.
-  tampered = absl::StrReplaceAll(lines_, {{"\"leafFormat\":2", "\"leafFormat\":3"}});
+  tampered =
+      absl::StrReplaceAll(lines_, {{"\"leafFormat\":2", "\"leafFormat\":3"}});
   ASSERT_NE(tampered, lines_);
   path = Write("format", tampered);
   r = RunCtl({"audit", "verify", "--public-key", TempPath("format.vkey"),

@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "common/status_matchers.h"
+#include "common/test_dir.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -16,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string WriteTemp(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::path(::testing::TempDir()) / name;
+  const auto path = ProcessTempDir() / name;
   std::ofstream(path) << text;
   return path.string();
 }
