@@ -71,36 +71,8 @@ storage { $1 }
 audit { origin: "samplan.bench/audit" signing_key_file: "$out/audit-key.pem" }
 CONF
 }
-register() {  # register --db FILE | --postgres CONNINFO
-  while read -r id sector role; do
-    "$SERVER" register-agency "$1" "$2" --id "$id" --sector "$sector" --role "$role" --name "$id" >/dev/null
-  done <<AGENCIES
-school-1 SCHOOL AGENCY_SYSTEM
-social-1 SOCIAL_SERVICES AGENCY_SYSTEM
-bup-1 HEALTHCARE AGENCY_SYSTEM
-other-1 SCHOOL AGENCY_SYSTEM
-auditor-1 HEALTHCARE AUDITOR
-admin-1 SOCIAL_SERVICES ADMINISTRATOR
-AGENCIES
-}
-# start NAME CMD...: starts a server, waits for its port; sets $port, $pid.
-start() {
-  local name=$1; shift
-  : >"$out/$name.log"
-  "$@" 2>>"$out/$name.log" &
-  pid=$!
-  pids+=("$pid")
-  port=""
-  for _ in $(seq 1 300); do
-    port=$(grep -o 'port [0-9]*)' "$out/$name.log" | head -1 | tr -dc 0-9 || true)
-    [[ -n $port ]] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench/replicas.sh: $name did not start:" >&2
-  cat "$out/$name.log" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 stop_all() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done

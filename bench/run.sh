@@ -97,36 +97,8 @@ storage { sqlite_path: "$1" }
 audit { origin: "samplan.bench/audit" signing_key_file: "$out/audit-key.pem" }
 CONF
 }
-register() {  # register DB
-  while read -r id sector role; do
-    "$SERVER" register-agency --db "$1" --id "$id" --sector "$sector" --role "$role" --name "$id" >/dev/null
-  done <<AGENCIES
-school-1 SCHOOL AGENCY_SYSTEM
-social-1 SOCIAL_SERVICES AGENCY_SYSTEM
-bup-1 HEALTHCARE AGENCY_SYSTEM
-other-1 SCHOOL AGENCY_SYSTEM
-auditor-1 HEALTHCARE AUDITOR
-admin-1 SOCIAL_SERVICES ADMINISTRATOR
-AGENCIES
-}
-# start NAME CMD...: starts a server, waits for its port; sets $port, $pid.
-start() {
-  local name=$1; shift
-  : >"$out/$name.log"
-  "$@" 2>>"$out/$name.log" &
-  pid=$!
-  pids+=("$pid")
-  port=""
-  for _ in $(seq 1 300); do
-    port=$(grep -o 'port [0-9]*)' "$out/$name.log" | head -1 | tr -dc 0-9 || true)
-    [[ -n $port ]] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench/run.sh: $name did not start:" >&2
-  cat "$out/$name.log" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 stop() { kill -TERM "$1"; wait "$1" || true; }
 rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 # rest_port_of NAME: the REST port samplan-server logged ("rest port N").
@@ -149,7 +121,7 @@ step "load: samplan-server and samplan-echo side by side ($runs run(s) each, $ch
 # ratios are the medians of those rounds' ratios.
 db=$out/load.db
 config "$db" rest >"$out/load.textproto"
-register "$db"
+register --db "$db"
 start server "$SERVER" --config "$out/load.textproto"
 server_pid=$pid server_port=$port
 rest_port=$(rest_port_of server)

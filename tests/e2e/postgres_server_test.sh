@@ -87,15 +87,8 @@ ctl() {  # ctl PORT AGENCY args...
   "$ctl_bin" --server "localhost:$port" --pki "$work/pki" --agency "$agency" \
     --actor e2e.staff "$@"
 }
-pnr() {
-  local digits="${1:2}$2" sum=0 i d
-  for ((i = 0; i < 9; i++)); do
-    d=${digits:i:1}
-    if ((i % 2 == 0)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
-    sum=$((sum + d))
-  done
-  echo "${1}${2}$(((10 - sum % 10) % 10))"
-}
+# shellcheck source=tests/e2e/lib.sh
+source "$root/tests/e2e/lib.sh"
 child=$(pnr 20160510 238)
 
 # Created on A, read on B over gRPC and over REST.

@@ -255,6 +255,28 @@ class ServerTest : public ::testing::Test {
       const std::string& agency = "auditor-1") {
     return v1::AuditService::NewStub(Channel(agency));
   }
+  // The whole audit log exported through `audits` (as the auditor's
+  // staff member "revisor"): its JSON lines and the export's checkpoint.
+  struct Export {
+    std::string lines;
+    std::string checkpoint_note;
+  };
+  Export ExportAll(v1::AuditService::Stub& audits) {
+    auto ctx = Ctx("revisor");
+    auto reader =
+        audits.ExportAuditEvents(ctx.get(), v1::ExportAuditEventsRequest());
+    v1::ExportAuditEventsResponse chunk;
+    Export out;
+    while (reader->Read(&chunk)) {
+      if (chunk.has_checkpoint()) {
+        out.checkpoint_note = chunk.checkpoint().signed_note();
+      }
+      out.lines += chunk.json_lines();
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return out;
+  }
+
   std::unique_ptr<v1::AdminService::Stub> Admins(
       const std::string& agency = "admin-1") {
     return v1::AdminService::NewStub(Channel(agency));

@@ -314,20 +314,12 @@ TEST_F(ReplicasTest, AThousandWritesAcrossAPostgresRestartLoseNothing) {
 
   // Offline: the export verifies against the newest checkpoint, and the
   // checkpoints seen before and during the load are prefixes of it.
-  auto audits = On<v1::AuditService>(0, "auditor-1");
-  auto ctx = Ctx("revisor");
-  auto reader =
-      audits->ExportAuditEvents(ctx.get(), v1::ExportAuditEventsRequest());
-  v1::ExportAuditEventsResponse chunk;
-  std::string lines, note;
-  while (reader->Read(&chunk)) {
-    if (chunk.has_checkpoint()) note = chunk.checkpoint().signed_note();
-    lines += chunk.json_lines();
-  }
-  ASSERT_TRUE(reader->Finish().ok());
+  const Export exported = ExportAll(*On<v1::AuditService>(0, "auditor-1"));
+  ASSERT_FALSE(exported.checkpoint_note.empty());
   for (const std::string& saved : {before_note, during_note}) {
-    std::istringstream in(lines);
-    audit::VerifyResult r = audit::VerifyExport(in, note, *verifier_, saved);
+    std::istringstream in(exported.lines);
+    audit::VerifyResult r =
+        audit::VerifyExport(in, exported.checkpoint_note, *verifier_, saved);
     EXPECT_TRUE(r.ok) << r.problem;
     // Each write, its decision and the story: at least one record each.
     EXPECT_GT(r.events, kWrites);

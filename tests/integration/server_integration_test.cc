@@ -1040,19 +1040,10 @@ TEST_F(StoryTest, AnAuditorProvesEveryEventAndTheExportVerifies) {
         << "leaf " << i;
   }
 
-  auto ctx = Ctx("revisor");
-  auto reader =
-      audits->ExportAuditEvents(ctx.get(), v1::ExportAuditEventsRequest());
-  v1::ExportAuditEventsResponse chunk;
-  std::string lines, note;
-  while (reader->Read(&chunk)) {
-    if (chunk.has_checkpoint()) note = chunk.checkpoint().signed_note();
-    lines += chunk.json_lines();
-  }
-  ASSERT_TRUE(reader->Finish().ok());
-  std::istringstream in(lines);
-  audit::VerifyResult r =
-      audit::VerifyExport(in, note, *verifier_, cp.checkpoint().signed_note());
+  const Export exported = ExportAll(*audits);
+  std::istringstream in(exported.lines);
+  audit::VerifyResult r = audit::VerifyExport(
+      in, exported.checkpoint_note, *verifier_, cp.checkpoint().signed_note());
   EXPECT_TRUE(r.ok) << r.problem;
   EXPECT_GT(r.events, body->tree_size);  // the export's own record too
 
