@@ -1025,6 +1025,7 @@ class SqlAudit final : public AuditLog {
             return absl::DataLossError("storage: the audit tree state is gone");
           }
           index = size.getColumn(0).getInt64();
+          if (stored_size_ < 0) stored_size_ = index;
         } else {
           ASSIGN_OR_RETURN(index, Size());
         }
@@ -1061,20 +1062,45 @@ class SqlAudit final : public AuditLog {
             if (written.ok()) recent_[level][idx & 1] = RecentNode{idx, h};
             return written;
           }));
-      if constexpr (Db::kPostgres) {
-        auto& grow = c_.Prepare("UPDATE audit_tree_state SET size = ?1");
-        grow.bind(1, static_cast<int64_t>(index + 1));
-        grow.exec();
-      }
       next_index_ = index + 1;
       return index;
     });
   }
 
-  // Drops what Append() remembers (after a rollback to a savepoint).
+  // Where a savepoint was set: what Forget() returns to.
+  void Mark() { mark_ = next_index_; }
+
+  // Drops what Append() remembers (after a rollback to the last Mark()).
+  // On PostgreSQL the size the appends before the mark reached is kept:
+  // the stored size moves only at the end of the transaction (Flush).
   void Forget() {
-    next_index_ = -1;
-    recent_.clear();
+    if constexpr (Db::kPostgres) {
+      next_index_ = mark_;
+      if (next_index_ >= 0) {
+        recent_.assign(64, {});
+      } else {
+        recent_.clear();
+      }
+    } else {
+      next_index_ = -1;
+      recent_.clear();
+    }
+  }
+
+  // Before COMMIT: on PostgreSQL, the log's stored size, once for all the
+  // transaction's appends (one statement instead of one per append).
+  absl::Status Flush() {
+    if constexpr (Db::kPostgres) {
+      if (next_index_ > stored_size_ && stored_size_ >= 0) {
+        RETURN_IF_ERROR(Guard<Db>("grow the audit log", [&]() -> absl::Status {
+          auto& grow = c_.Prepare("UPDATE audit_tree_state SET size = ?1");
+          grow.bind(1, static_cast<int64_t>(next_index_));
+          grow.exec();
+          return absl::OkStatus();
+        }));
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<v1::AuditEvent> Get(int64_t index) override {
@@ -1092,6 +1118,9 @@ class SqlAudit final : public AuditLog {
   }
 
   absl::StatusOr<int64_t> Size() override {
+    // This transaction's appends, which the stored size counts only once
+    // it commits (Flush).
+    if (Db::kPostgres && next_index_ >= 0) return next_index_;
     return Guard<Db>("audit log size", [&]() -> absl::StatusOr<int64_t> {
       auto& s =
           c_.Prepare(Db::kPostgres ? "SELECT size FROM audit_tree_state"
@@ -1302,6 +1331,10 @@ class SqlAudit final : public AuditLog {
     audit::Hash hash{};
   };
   int64_t next_index_ = -1;
+  // PostgreSQL: the stored size when the transaction first appended (-1:
+  // not yet), and next_index_ at the last savepoint.
+  int64_t stored_size_ = -1;
+  int64_t mark_ = -1;
   // [level][idx % 2]; allocated by the first append (most transactions
   // append nothing).
   std::vector<std::array<RecentNode, 2>> recent_;
@@ -1374,8 +1407,12 @@ class SqlTransaction final : public Transaction {
   RequestLog& requests() override { return requests_; }
   bool committed() const override { return committed_; }
 
-  // After a rollback to a savepoint: state kept across calls is stale.
+  // At a savepoint, and after a rollback to it: state kept across calls
+  // returns to the savepoint's.
+  void Mark() { audit_.Mark(); }
   void Forget() { audit_.Forget(); }
+  // Writes what the transaction kept for the end (before COMMIT).
+  absl::Status Flush() { return audit_.Flush(); }
 
  private:
   const bool committed_;
@@ -1403,13 +1440,14 @@ absl::Status RunTransaction(typename Db::Connection& c,
                             const char* begin, bool committed) {
   if (begin != nullptr) RETURN_IF_ERROR(Db::Exec(c, begin));
   absl::Status status;
+  SqlTransaction<Db> tx(c, committed);
   try {
-    SqlTransaction<Db> tx(c, committed);
     status = fn(tx);
   } catch (const std::exception& e) {
     status = absl::InternalError(
         absl::StrCat("storage: transaction failed: ", e.what()));
   }
+  if (status.ok()) status = tx.Flush();
   Db::BeforeCommit(c);
   if (!status.ok()) {
     Db::Rollback(c);
@@ -1443,6 +1481,7 @@ std::vector<absl::Status> RunBatch(
   for (size_t i = 0; i < fns.size(); ++i) {
     absl::Status sp = Db::Exec(c, "SAVEPOINT job");
     if (sp.ok()) {
+      tx.Mark();
       try {
         out[i] = fns[i](tx);
       } catch (const std::exception& e) {
@@ -1461,6 +1500,11 @@ std::vector<absl::Status> RunBatch(
       for (auto& s : out) s = sp;
       return out;
     }
+  }
+  if (absl::Status flushed = tx.Flush(); !flushed.ok()) {
+    Db::Rollback(c);
+    for (auto& s : out) s = flushed;
+    return out;
   }
   Db::BeforeCommit(c);
   absl::Status commit = Db::Exec(c, "COMMIT");

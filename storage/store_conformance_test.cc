@@ -806,6 +806,72 @@ TEST_P(StoreTest, WriteBatchKeepsTheJobsThatSucceed) {
               IsOk());
 }
 
+TEST_P(StoreTest, AuditAppendsInABatchStayDenseAcrossARolledBackJob) {
+  // One append committed before; in the batch: two appends, a job that
+  // appends twice and fails, one more append, and a tail that reads the
+  // size and the root, as the checkpointer does.
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return tx.audit()
+        .Append(MakeEvent(100, kChild, v1::DECISION_ALLOW))
+        .status();
+  }),
+              IsOk());
+  auto append = [](int64_t time) {
+    return [time](Transaction& tx) -> absl::Status {
+      return tx.audit()
+          .Append(MakeEvent(time, kChild, v1::DECISION_ALLOW))
+          .status();
+    };
+  };
+  auto two = append(101);
+  auto three = append(102);
+  auto fails = [](Transaction& tx) -> absl::Status {
+    EXPECT_THAT(tx.audit().Append(MakeEvent(900, kChild, v1::DECISION_DENY)),
+                IsOk());
+    EXPECT_THAT(tx.audit().Append(MakeEvent(901, kChild, v1::DECISION_DENY)),
+                IsOk());
+    return absl::AbortedError("no");
+  };
+  auto four = append(103);
+  int64_t size_in_tail = -1;
+  audit::Hash root_in_tail{};
+  auto tail = [&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(size_in_tail, tx.audit().Size());
+    ASSIGN_OR_RETURN(root_in_tail, tx.audit().RootAt(size_in_tail));
+    return absl::OkStatus();
+  };
+  const absl::FunctionRef<absl::Status(Transaction&)> jobs[] = {
+      two, three, fails, four, tail};
+  std::vector<absl::Status> out = store_->WriteBatch(jobs);
+  ASSERT_THAT(out, SizeIs(5));
+  EXPECT_THAT(out[2], StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(out[3], IsOk());
+  EXPECT_THAT(out[4], IsOk());
+  EXPECT_EQ(size_in_tail, 4);
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    EXPECT_EQ(*tx.audit().Size(), 4);
+    audit::CompactRange leaves;
+    for (int64_t i = 0; i < 4; ++i) {
+      ASSIGN_OR_RETURN(v1::AuditEvent e, tx.audit().Get(i));
+      EXPECT_EQ(e.time().seconds(), 100 + i) << "leaf " << i;
+      leaves.Append(audit::EventLeafHash(e));
+    }
+    EXPECT_EQ(*tx.audit().RootAt(4), leaves.Root());
+    EXPECT_EQ(root_in_tail, leaves.Root());
+    EXPECT_THAT(tx.audit().Get(4), StatusIs(absl::StatusCode::kNotFound));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  // The next write appends at 4.
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t index, tx.audit().Append(MakeEvent(
+                                        104, kChild, v1::DECISION_ALLOW)));
+    EXPECT_EQ(index, 4);
+    return absl::OkStatus();
+  }),
+              IsOk());
+}
+
 TEST_P(StoreTest, CustodyEndsOnceAndRepresentationsUpdate) {
   v1::CustodyFact f;
   f.set_name("custodyFacts/c1");
