@@ -237,6 +237,12 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
       "5", "60", "10", "3", "samplan-server", conninfo.c_str(), nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn != nullptr && PQstatus(conn) == CONNECTION_OK) {
+    // libpq prints notices, and a server's message to an idle session
+    // ("terminating connection due to administrator command"), on stderr:
+    // unformatted lines in the service log, which may be JSON. What
+    // matters reaches the caller as a status when the session is next used.
+    PQsetNoticeReceiver(
+        conn, [](void*, const PGresult*) {}, nullptr);
     // A writer waits for the tree state lock while other servers' batches
     // commit (milliseconds each); ten seconds means one is stuck. A
     // transaction left open by a frozen server must not keep that lock.
