@@ -509,5 +509,80 @@ TEST_F(MetricsTest, OnlyAdministratorsAndOnlyGetMetrics) {
   EXPECT_EQ(ReasonOf(other), "UNKNOWN_ROUTE");
 }
 
+// What both TLS listeners refuse (gRPC's and REST's): TLS 1.0 and 1.1,
+// and TLS 1.2 suites without forward secrecy or AEAD, offered by a client
+// willing to offer them (security level 0). The client checks that the
+// refusal came from the server, not from its own library.
+class TlsPolicyTest : public RestTest {
+ protected:
+  enum class Outcome { kConnected, kServerRefused, kClientCannotOffer };
+
+  Outcome Handshake(int port, int version, const char* ciphers) {
+    std::signal(SIGPIPE, SIG_IGN);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_min_proto_version(ctx, version);
+    SSL_CTX_set_max_proto_version(ctx, version);
+    if (ciphers != nullptr) SSL_CTX_set_cipher_list(ctx, ciphers);
+    const std::string pem = (PkiDir() / "main" / "school-1.pem").string();
+    const std::string key = (PkiDir() / "main" / "school-1.key").string();
+    SSL_CTX_use_certificate_chain_file(ctx, pem.c_str());
+    SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
+    static constexpr unsigned char kAlpn[] = {2,   'h', '2', 8,   'h', 't',
+                                              't', 'p', '/', '1', '.', '1'};
+    SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof(kAlpn));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval bound{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+    Outcome outcome = Outcome::kServerRefused;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      SSL* ssl = SSL_new(ctx);
+      SSL_set_fd(ssl, fd);
+      ERR_clear_error();
+      if (SSL_connect(ssl) == 1) {
+        outcome = Outcome::kConnected;
+      } else {
+        const int reason = ERR_GET_REASON(ERR_peek_last_error());
+        if (reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
+            reason == SSL_R_NO_CIPHERS_AVAILABLE ||
+            reason == SSL_R_NO_CIPHER_MATCH) {
+          outcome = Outcome::kClientCannotOffer;
+        }
+      }
+      SSL_free(ssl);
+    }
+    ::close(fd);
+    SSL_CTX_free(ctx);
+    return outcome;
+  }
+};
+
+TEST_F(TlsPolicyTest, OldProtocolsAndWeakSuitesAreRefusedOnBothListeners) {
+  for (int port : {server_->api_port(), server_->rest_port()}) {
+    SCOPED_TRACE(port == server_->api_port() ? "gRPC" : "REST");
+    // Controls: what a client should use connects.
+    EXPECT_EQ(Handshake(port, TLS1_3_VERSION, nullptr), Outcome::kConnected);
+    EXPECT_EQ(Handshake(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256"),
+              Outcome::kConnected);
+    // Old protocol versions.
+    EXPECT_EQ(Handshake(port, TLS1_VERSION, "ALL:@SECLEVEL=0"),
+              Outcome::kServerRefused);
+    EXPECT_EQ(Handshake(port, TLS1_1_VERSION, "ALL:@SECLEVEL=0"),
+              Outcome::kServerRefused);
+    // TLS 1.2 without AEAD (CBC), or without any encryption.
+    EXPECT_EQ(Handshake(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA"),
+              Outcome::kServerRefused);
+    EXPECT_EQ(Handshake(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA384"),
+              Outcome::kServerRefused);
+    EXPECT_EQ(
+        Handshake(port, TLS1_2_VERSION, "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"),
+        Outcome::kServerRefused);
+  }
+}
+
 }  // namespace
 }  // namespace samplan::server
