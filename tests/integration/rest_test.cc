@@ -5,13 +5,17 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -517,14 +521,15 @@ class TlsPolicyTest : public RestTest {
  protected:
   enum class Outcome { kConnected, kServerRefused, kClientCannotOffer };
 
-  Outcome Handshake(int port, int version, const char* ciphers) {
+  Outcome Handshake(int port, int version, const char* ciphers,
+                    std::string pem = "") {
     std::signal(SIGPIPE, SIG_IGN);
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_min_proto_version(ctx, version);
     SSL_CTX_set_max_proto_version(ctx, version);
     if (ciphers != nullptr) SSL_CTX_set_cipher_list(ctx, ciphers);
-    const std::string pem = (PkiDir() / "main" / "school-1.pem").string();
+    if (pem.empty()) pem = (PkiDir() / "main" / "school-1.pem").string();
     const std::string key = (PkiDir() / "main" / "school-1.key").string();
     SSL_CTX_use_certificate_chain_file(ctx, pem.c_str());
     SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
@@ -559,6 +564,46 @@ class TlsPolicyTest : public RestTest {
     SSL_CTX_free(ctx);
     return outcome;
   }
+
+  // school-1's certificate again (its key, subject and URI SAN), signed by
+  // the test CA, valid from now + `from` to now + `until` (seconds); its
+  // path in the test's directory.
+  std::string Reissued(const std::string& name, long from, long until) {
+    auto read_pem = [](const std::filesystem::path& p, auto reader) {
+      FILE* f = std::fopen(p.c_str(), "r");
+      auto* v = f != nullptr ? reader(f, nullptr, nullptr, nullptr) : nullptr;
+      if (f != nullptr) std::fclose(f);
+      return v;
+    };
+    const auto main = PkiDir() / "main";
+    X509* original = read_pem(main / "school-1.pem", PEM_read_X509);
+    X509* ca = read_pem(main / "ca.pem", PEM_read_X509);
+    EVP_PKEY* ca_key = read_pem(main / "ca.key", PEM_read_PrivateKey);
+    EVP_PKEY* key = read_pem(main / "school-1.key", PEM_read_PrivateKey);
+    EXPECT_TRUE(original && ca && ca_key && key);
+    X509* cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242 + from);
+    X509_set_subject_name(cert, X509_get_subject_name(original));
+    X509_set_issuer_name(cert, X509_get_subject_name(ca));
+    X509_gmtime_adj(X509_getm_notBefore(cert), from);
+    X509_gmtime_adj(X509_getm_notAfter(cert), until);
+    X509_set_pubkey(cert, key);
+    for (int i = 0; i < X509_get_ext_count(original); ++i) {
+      X509_add_ext(cert, X509_get_ext(original, i), -1);
+    }
+    EXPECT_GT(X509_sign(cert, ca_key, EVP_sha256()), 0);
+    const std::string path = (dir_ / (name + ".pem")).string();
+    FILE* out = std::fopen(path.c_str(), "w");
+    PEM_write_X509(out, cert);
+    std::fclose(out);
+    X509_free(cert);
+    X509_free(original);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(key);
+    return path;
+  }
 };
 
 TEST_F(TlsPolicyTest, OldProtocolsAndWeakSuitesAreRefusedOnBothListeners) {
@@ -581,6 +626,24 @@ TEST_F(TlsPolicyTest, OldProtocolsAndWeakSuitesAreRefusedOnBothListeners) {
     EXPECT_EQ(
         Handshake(port, TLS1_2_VERSION, "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"),
         Outcome::kServerRefused);
+  }
+}
+
+TEST_F(TlsPolicyTest, ExpiredAndNotYetValidClientCertificatesAreRefused) {
+  const std::string fresh = Reissued("fresh", -3600, 3600);
+  const std::string expired = Reissued("expired", -7200, -3600);
+  const std::string early = Reissued("early", 3600, 7200);
+  for (int port : {server_->api_port(), server_->rest_port()}) {
+    SCOPED_TRACE(port == server_->api_port() ? "gRPC" : "REST");
+    // Control: the same certificate, in its validity period, connects.
+    // (TLS 1.2: the server checks the client's certificate before its own
+    // Finished, so the client's handshake result is the server's verdict.)
+    EXPECT_EQ(Handshake(port, TLS1_2_VERSION, nullptr, fresh),
+              Outcome::kConnected);
+    EXPECT_EQ(Handshake(port, TLS1_2_VERSION, nullptr, expired),
+              Outcome::kServerRefused);
+    EXPECT_EQ(Handshake(port, TLS1_2_VERSION, nullptr, early),
+              Outcome::kServerRefused);
   }
 }
 
