@@ -33,6 +33,20 @@ class CommitQueueTest : public ::testing::Test {
   std::unique_ptr<storage::Store> store_;
 };
 
+// Holds the writer inside a job until `release`, so that the jobs
+// submitted next queue up behind it; returns once the writer is held.
+void HoldWriter(CommitQueue& queue, absl::Notification& release) {
+  absl::Notification started;
+  queue.Submit(
+      [&](storage::Transaction&) {
+        started.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {});
+  started.WaitForNotification();
+}
+
 TEST_F(CommitQueueTest, RunsJobsAndReportsEachStatus) {
   CommitQueue queue(*store_);
   EXPECT_THAT(queue.Run([](storage::Transaction& tx) {
@@ -51,17 +65,8 @@ TEST_F(CommitQueueTest, RunsJobsAndReportsEachStatus) {
 
 TEST_F(CommitQueueTest, BatchesWhatIsQueuedAndKeepsOrder) {
   auto queue = std::make_unique<CommitQueue>(*store_, 100);
-  // Hold the writer inside a job so the next ones queue up behind it.
   absl::Notification release;
-  absl::Notification started;
-  queue->Submit(
-      [&](storage::Transaction&) {
-        started.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {});
-  started.WaitForNotification();
+  HoldWriter(*queue, release);
   std::vector<int> order;
   std::atomic<int> ok{0};
   for (int i = 0; i < 50; ++i) {
@@ -116,15 +121,7 @@ TEST_F(CommitQueueTest, ABatchHoldsNoMoreThanTheStoreAllowsTailIncluded) {
   auto queue = std::make_unique<CommitQueue>(store);
   queue->SetBatchTail([](storage::Transaction&) { return absl::OkStatus(); });
   absl::Notification release;
-  absl::Notification started;
-  queue->Submit(
-      [&](storage::Transaction&) {
-        started.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {});
-  started.WaitForNotification();
+  HoldWriter(*queue, release);
   std::atomic<int> ok{0};
   for (int i = 0; i < 20; ++i) {
     queue->Submit(

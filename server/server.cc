@@ -166,8 +166,8 @@ class Server::Impl {
   absl::Status CheckpointIfDue() {
     return queue->Run([](storage::Transaction&) { return absl::OkStatus(); });
   }
-  // Reads the metrics' gauges from storage; the read's status.
-  absl::Status RefreshGauges() {
+  // Reads the metrics' gauges from storage (at each scrape).
+  void RefreshGauges() {
     app::Metrics::StorageState state;
     absl::Status s = store->Read([&](storage::Transaction& tx) -> absl::Status {
       ASSIGN_OR_RETURN(state.audit_tree_size, tx.audit().Size());
@@ -181,13 +181,13 @@ class Server::Impl {
     });
     state.up = s.ok();
     metrics.SetStorageState(state);
-    return s;
   }
 
   // Health reports SERVING only while the database answers: a balancer or
   // an orchestrator then sends calls to the servers that can decide them.
   void ProbeStorage() {
-    absl::Status s = RefreshGauges();
+    absl::Status s =
+        store->Read([](storage::Transaction&) { return absl::OkStatus(); });
     const bool serving = s.ok();
     if (serving != serving_) {
       if (serving) {
@@ -261,18 +261,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   impl->clock = clock;
   ASSIGN_OR_RETURN(consent::Policy policy, PolicyFromConfig(cfg));
+  // Every server of a deployment has this key: it signs checkpoints, and
+  // keys page tokens so that theirs agree.
+  ASSIGN_OR_RETURN(
+      const std::string signing_key,
+      ReadFile(cfg.audit().signing_key_file(), "audit.signing_key_file"));
   {
-    auto signer = audit::NoteSigner::FromPrivateKeyFile(
-        cfg.audit().signing_key_file(), cfg.audit().origin());
+    auto signer =
+        audit::NoteSigner::FromPrivateKeyPem(signing_key, cfg.audit().origin());
     if (!signer.ok()) {
       return InvalidField("audit.signing_key_file", signer.status().message());
     }
     impl->signer = *std::move(signer);
   }
-  // Every server of a deployment has this key: their page tokens agree.
-  ASSIGN_OR_RETURN(
-      const std::string signing_key,
-      ReadFile(cfg.audit().signing_key_file(), "audit.signing_key_file"));
   impl->checkpointer = std::make_unique<app::Checkpointer>(
       *impl->signer,
       app::Checkpointer::Options{
@@ -383,7 +384,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     // A scrape reads the gauges afresh (a storage failure shows as
     // samplan_storage_up 0).
     auto m = RestServer::StartMetrics(cfg, *impl->agencies, [raw = impl.get()] {
-      (void)raw->RefreshGauges();
+      raw->RefreshGauges();
       return raw->metrics.Render(raw->clock->Now());
     });
     if (!m.ok()) {

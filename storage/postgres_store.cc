@@ -46,16 +46,16 @@ struct PgDb {
   static void BeforeCommit(Connection&) {}
 };
 
-// Every write transaction, on every replica, first locks the audit log's
-// tree state row: writers run one at a time across the cluster, as SQLite's
-// one writer does, so the versions a decision read cannot move before its
-// commit, and each batch appends from the size the last one left. Under READ
-// COMMITTED every later statement sees what the writers before committed.
 // The key of the maintenance lock ("samplan" in ASCII, plus one: the
 // migrations' key is the same number).
 constexpr char kMaintenanceLock[] =
     "SELECT pg_try_advisory_lock(32476744987205999)";
 
+// Every write transaction, on every replica, first locks the audit log's
+// tree state row: writers run one at a time across the cluster, as SQLite's
+// one writer does, so the versions a decision read cannot move before its
+// commit, and each batch appends from the size the last one left. Under READ
+// COMMITTED every later statement sees what the writers before committed.
 constexpr char kBeginWrite[] =
     "BEGIN ISOLATION LEVEL READ COMMITTED; "
     "SELECT size FROM audit_tree_state FOR UPDATE";

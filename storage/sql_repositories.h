@@ -1025,7 +1025,6 @@ class SqlAudit final : public AuditLog {
             return absl::DataLossError("storage: the audit tree state is gone");
           }
           index = size.getColumn(0).getInt64();
-          if (stored_size_ < 0) stored_size_ = index;
         } else {
           ASSIGN_OR_RETURN(index, Size());
         }
@@ -1070,28 +1069,24 @@ class SqlAudit final : public AuditLog {
   // Where a savepoint was set: what Forget() returns to.
   void Mark() { mark_ = next_index_; }
 
-  // Drops what Append() remembers (after a rollback to the last Mark()).
-  // On PostgreSQL the size the appends before the mark reached is kept:
-  // the stored size moves only at the end of the transaction (Flush).
+  // After a rollback to the last Mark(): the append position returns to
+  // the mark's (on PostgreSQL the stored size moves only at Flush); the
+  // remembered nodes may be rolled back, so they are read again.
   void Forget() {
-    if constexpr (Db::kPostgres) {
-      next_index_ = mark_;
-      if (next_index_ >= 0) {
-        recent_.assign(64, {});
-      } else {
-        recent_.clear();
-      }
+    next_index_ = mark_;
+    if (next_index_ >= 0) {
+      recent_.assign(64, {});
     } else {
-      next_index_ = -1;
       recent_.clear();
     }
   }
 
   // Before COMMIT: on PostgreSQL, the log's stored size, once for all the
   // transaction's appends (one statement instead of one per append).
+  // next_index_ is set only by an append that stands.
   absl::Status Flush() {
     if constexpr (Db::kPostgres) {
-      if (next_index_ > stored_size_ && stored_size_ >= 0) {
+      if (next_index_ >= 0) {
         RETURN_IF_ERROR(Guard<Db>("grow the audit log", [&]() -> absl::Status {
           auto& grow = c_.Prepare("UPDATE audit_tree_state SET size = ?1");
           grow.bind(1, static_cast<int64_t>(next_index_));
@@ -1118,9 +1113,8 @@ class SqlAudit final : public AuditLog {
   }
 
   absl::StatusOr<int64_t> Size() override {
-    // This transaction's appends, which the stored size counts only once
-    // it commits (Flush).
-    if (Db::kPostgres && next_index_ >= 0) return next_index_;
+    // After an append: known, and on PostgreSQL not yet stored (Flush).
+    if (next_index_ >= 0) return next_index_;
     return Guard<Db>("audit log size", [&]() -> absl::StatusOr<int64_t> {
       auto& s =
           c_.Prepare(Db::kPostgres ? "SELECT size FROM audit_tree_state"
@@ -1331,9 +1325,7 @@ class SqlAudit final : public AuditLog {
     audit::Hash hash{};
   };
   int64_t next_index_ = -1;
-  // PostgreSQL: the stored size when the transaction first appended (-1:
-  // not yet), and next_index_ at the last savepoint.
-  int64_t stored_size_ = -1;
+  // next_index_ at the last savepoint (Mark()).
   int64_t mark_ = -1;
   // [level][idx % 2]; allocated by the first append (most transactions
   // append nothing).
