@@ -67,6 +67,10 @@ absl::Status FromPg(absl::string_view what, const PgError& e) {
         WithReason(absl::UnavailableError(message), "STORAGE_UNAVAILABLE"),
         "sqlstate", s);
   }
+  // data_corrupted, index_corrupted: nothing damaged may be served.
+  if (s == "XX001" || s == "XX002") {
+    return WithReason(absl::DataLossError(message), "STORAGE_CORRUPT");
+  }
   return absl::InternalError(message);
 }
 

@@ -137,6 +137,11 @@ TEST_F(PgConnectionTest, FailuresMapToTheStorageErrorModel) {
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << retry;
     EXPECT_EQ(MetadataOf(s, "sqlstate"), retry);
   }
+  for (const char* damaged : {"XX001", "XX002"}) {
+    const absl::Status s = FromPg("select", PgError(damaged, "x"));
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << damaged;
+    EXPECT_EQ(ReasonOf(s), "STORAGE_CORRUPT");
+  }
   // Unreachable servers are UNAVAILABLE at once.
   EXPECT_THAT(PgConnection::Open("host=127.0.0.1 port=1 connect_timeout=2"),
               StatusIs(absl::StatusCode::kUnavailable));

@@ -60,6 +60,11 @@ absl::Status FromSqlite(absl::string_view what, const SQLite::Exception& e) {
     case SQLITE_READONLY:
     case SQLITE_PROTOCOL:
       return WithReason(absl::UnavailableError(message), "STORAGE_UNAVAILABLE");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      // A damaged page or file: what it held is gone, and nothing read
+      // from it may be served. Retrying does not help.
+      return WithReason(absl::DataLossError(message), "STORAGE_CORRUPT");
     default:
       return absl::InternalError(message);
   }
@@ -164,6 +169,7 @@ class SqliteStore final : public Store {
               const SqliteOptions& options)
       : conn_(std::move(db)),
         readers_path_(options.path == ":memory:" ? "" : options.path),
+        vfs_(options.vfs),
         busy_timeout_ms_(options.busy_timeout_ms),
         checkpoint_pages_(options.checkpoint_pages),
         wal_limit_pages_(
@@ -242,7 +248,7 @@ class SqliteStore final : public Store {
     }
     try {
       SQLite::Database db(readers_path_, SQLite::OPEN_READONLY,
-                          busy_timeout_ms_);
+                          busy_timeout_ms_, vfs_);
       return std::make_unique<Connection>(std::move(db));
     } catch (const SQLite::Exception& e) {
       return WithReason(
@@ -308,6 +314,7 @@ class SqliteStore final : public Store {
 
   // Idle read-only connections; as many as reads ever ran at once.
   const std::string readers_path_;
+  const std::string vfs_;
   const int busy_timeout_ms_;
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_
@@ -335,7 +342,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   std::optional<SQLite::Database> db;
   try {
     db.emplace(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-               options.busy_timeout_ms);
+               options.busy_timeout_ms, options.vfs);
   } catch (const SQLite::Exception& e) {
     return WithReason(
         absl::UnavailableError(absl::StrCat("cannot open the database at '",
@@ -364,7 +371,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     absl::Status opened =
         Guard<SqliteDb>("open the checkpoint connection", [&] {
           checkpointer.emplace(options.path, SQLite::OPEN_READWRITE,
-                               options.busy_timeout_ms);
+                               options.busy_timeout_ms, options.vfs);
           checkpointer->exec("PRAGMA synchronous = FULL");
           return absl::OkStatus();
         });

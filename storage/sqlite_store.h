@@ -28,6 +28,9 @@ namespace samplan::storage {
 struct SqliteOptions {
   // A file path, or ":memory:" for a private in-memory database (tests).
   std::string path = ":memory:";
+  // The SQLite VFS every connection opens the file through; empty:
+  // SQLite's default. Tests name a fault-injecting one (fault_vfs.h).
+  std::string vfs{};
   // How long a statement waits for a lock held by another process.
   int busy_timeout_ms = 5000;
   // The writing connection's page cache, in MiB. A transaction that
@@ -58,6 +61,7 @@ struct SqliteOptions {
 
 // Opens (creating if missing) and migrates the database.
 // Returns the store; UNAVAILABLE if the file cannot be opened or created;
+// DATA_LOSS (reason STORAGE_CORRUPT) if it is not a database or damaged;
 // FAILED_PRECONDITION (reason SCHEMA_TOO_NEW) if a newer samplan wrote it;
 // INTERNAL if a migration fails.
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(

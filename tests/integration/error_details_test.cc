@@ -5,6 +5,7 @@
 // which the test reads. A reason missing from the table, or a key the table
 // does not list, fails here.
 
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -506,7 +507,7 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
          return ToGrpcStatus(limiter.Take("school-1"));
        },
        {{"retry_after_ms", "500"}}},
-      // No request can cause these three; the code paths that make them
+      // No request can cause these four; the code paths that make them
       // are driven directly and mapped by the one gRPC mapping.
       {"SCHEMA_TOO_NEW",
        [&] {
@@ -529,6 +530,20 @@ TEST_F(ErrorDetailsTest, EveryReasonCarriesItsCodeAndExactlyItsKeys) {
              storage::OpenSqliteStore(
                  storage::SqliteOptions{(dir_ / "missing" / "x.db").string()})
                  .status());
+       },
+       {}},
+      {"STORAGE_CORRUPT",
+       [&] {
+         const std::string db = (dir_ / "damaged.db").string();
+         {
+           auto store = storage::OpenSqliteStore(storage::SqliteOptions{db});
+           EXPECT_THAT(store, IsOk());
+         }
+         std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+         f.write(std::string(100, '\xab').data(), 100);  // the header
+         f.close();
+         return ToGrpcStatus(
+             storage::OpenSqliteStore(storage::SqliteOptions{db}).status());
        },
        {}},
       {"INTERNAL",
