@@ -196,6 +196,7 @@ void Measure(MethodHandler& h, Metrics& metrics) {
       inner(caller, request, response,
             [done = std::move(done), &metrics, i, start](absl::Status s) {
               metrics.RecordCall(i, s.code(), absl::Now() - start);
+              if (!s.ok()) metrics.RecordFault(i, s);
               done(std::move(s));
             });
     };
@@ -209,6 +210,7 @@ void Measure(MethodHandler& h, Metrics& metrics) {
              start](absl::StatusOr<std::unique_ptr<MessageSource>> source) {
               metrics.RecordCall(i, source.status().code(),
                                  absl::Now() - start);
+              if (!source.ok()) metrics.RecordFault(i, source.status());
               started(std::move(source));
             });
     };

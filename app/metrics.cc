@@ -66,6 +66,21 @@ void Metrics::RecordCall(int method, absl::StatusCode code,
   m.latency.Observe(kSeconds, absl::ToDoubleSeconds(latency));
 }
 
+void Metrics::RecordFault(int method, const absl::Status& status) const {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kUnknown:
+      if (fault_hook_) {
+        fault_hook_(methods_[static_cast<size_t>(method)].name, status);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
 void Metrics::RecordBatch(int jobs, absl::Duration duration) {
   batch_jobs_.Observe(kJobs, jobs);
   batch_seconds_.Observe(kSeconds, absl::ToDoubleSeconds(duration));

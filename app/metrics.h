@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -43,6 +44,16 @@ class Metrics {
   int AddMethod(absl::string_view full_name);
 
   void RecordCall(int method, absl::StatusCode code, absl::Duration latency);
+
+  // A call that failed on the server's side (INTERNAL, DATA_LOSS,
+  // UNAVAILABLE, UNKNOWN) goes to `hook` with its method's full name, for
+  // the operators' log; other outcomes are the caller's business and are
+  // only counted. Set before serving. Status messages name fields and
+  // storage operations, never values.
+  using FaultHook =
+      std::function<void(absl::string_view method, const absl::Status&)>;
+  void OnServerFault(FaultHook hook) { fault_hook_ = std::move(hook); }
+  void RecordFault(int method, const absl::Status& status) const;
   void RecordBatch(int jobs, absl::Duration duration);
 
   // The gauges. `checkpoint_time` is when the newest checkpoint was
@@ -76,6 +87,7 @@ class Metrics {
   };
 
   std::deque<MethodStats> methods_;  // stable addresses; grows before serving
+  FaultHook fault_hook_;
   Histogram<kJobs.size()> batch_jobs_;
   Histogram<kSeconds.size()> batch_seconds_;
   std::atomic<bool> up_{false};

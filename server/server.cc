@@ -87,6 +87,40 @@ class AdministratorsOnly final : public grpc::AuthMetadataProcessor {
   Authenticator& auth_;
 };
 
+// The service log's line for calls that failed on the server's side
+// (Metrics::OnServerFault): the first at once, then at most one a second
+// saying how many more there were, so that a full disk under load does not
+// flood the log. Messages name fields and storage operations, never values.
+class FaultLog {
+ public:
+  void Log(const Clock& clock, absl::string_view method,
+           const absl::Status& status) {
+    const absl::Time now = clock.Now();
+    int64_t more = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (now - last_ < absl::Seconds(1)) {
+        ++suppressed_;
+        return;
+      }
+      last_ = now;
+      more = std::exchange(suppressed_, 0);
+    }
+    spdlog::error("call failed: {}: {}: {}{}", std::string(method),
+                  absl::StatusCodeToString(status.code()),
+                  std::string(status.message()),
+                  more > 0 ? absl::StrCat(" (and ", more,
+                                          " more failed calls since the "
+                                          "last such line)")
+                           : std::string());
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int64_t suppressed_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 }  // namespace
 
 void ApplyLimits(grpc::ServerBuilder& b, const config::v1::Limits& l) {
@@ -124,6 +158,7 @@ class Server::Impl {
   std::unique_ptr<audit::NoteSigner> signer;
   std::unique_ptr<app::Checkpointer> checkpointer;
   // Before the queue and the method table, which record into it.
+  FaultLog fault_log;
   app::Metrics metrics;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<app::CommitQueue> queue;
@@ -284,9 +319,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                      storage::OpenPostgresStore(storage::PostgresOptions{
                          cfg.storage().postgres().conninfo()}));
   } else {
-    ASSIGN_OR_RETURN(impl->store,
-                     storage::OpenSqliteStore(
-                         storage::SqliteOptions{cfg.storage().sqlite_path()}));
+    ASSIGN_OR_RETURN(
+        impl->store,
+        storage::OpenSqliteStore(storage::SqliteOptions{
+            cfg.storage().sqlite_path(), impl->options.sqlite_vfs}));
   }
   impl->queue = std::make_unique<app::CommitQueue>(*impl->store);
   impl->queue->SetMetrics(&impl->metrics);
@@ -329,6 +365,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         *clock, cfg.limits().agency_calls_per_second(),
         cfg.limits().agency_burst());
   }
+  impl->metrics.OnServerFault(
+      [log = &impl->fault_log, clock](absl::string_view method,
+                                      const absl::Status& status) {
+        log->Log(*clock, method, status);
+      });
   impl->methods = std::make_unique<app::MethodTable>(
       *impl->plans, *impl->consents, *impl->audits, *impl->admins,
       impl->limiter.get(), &impl->metrics);

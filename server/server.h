@@ -14,6 +14,7 @@
 #define SAMPLAN_SERVER_SERVER_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "app/app_support.h"
@@ -34,6 +35,9 @@ struct ServerOptions {
   const Clock* clock = nullptr;
   // Resource ids; random when null.
   std::unique_ptr<app::IdGenerator> ids;
+  // Tests only: the SQLite VFS the database is opened through
+  // (storage/fault_vfs.h); empty: SQLite's default.
+  std::string sqlite_vfs;
 };
 
 class Server {

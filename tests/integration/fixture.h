@@ -119,6 +119,7 @@ class ServerTest : public ::testing::Test {
     options.config = cfg;
     options.clock = &clock_;
     options.ids = app::NewSequentialIdGenerator();
+    options.sqlite_vfs = sqlite_vfs_;
     auto server = Server::Start(std::move(options));
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
@@ -283,6 +284,9 @@ class ServerTest : public ::testing::Test {
   }
 
   FakeClock clock_{Utc(2026, 6, 1, 10)};
+  // The SQLite VFS the server opens its database through; a test class
+  // sets it in its constructor (ServerOptions::sqlite_vfs).
+  std::string sqlite_vfs_;
   config::v1::ServerConfig config_;  // the server's, as started
   std::filesystem::path dir_;
   std::unique_ptr<Server> server_;
