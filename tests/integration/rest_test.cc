@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -643,6 +644,65 @@ TEST_F(TlsPolicyTest, OldProtocolsAndWeakSuitesAreRefusedOnBothListeners) {
     EXPECT_EQ(
         Handshake(port, TLS1_2_VERSION, "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"),
         Outcome::kServerRefused);
+  }
+}
+
+// The same policy seen by the command-line tool operators use:
+// `openssl s_client` with school-1's certificate. Each refusal is the
+// server's: the tool, told security level 0, sent its hello offering the
+// old protocol or weak suite, and no session was made (the gRPC listener
+// closes the connection, the REST listener sends an alert).
+TEST_F(TlsPolicyTest, OpensslSClientSeesTheSamePolicy) {
+  struct SClient {
+    int exit_code = -1;
+    std::string out;
+    // The tool sent its hello, and no cipher was agreed.
+    bool Refused() const {
+      return exit_code != 0 && out.find("Cipher is (NONE)") != out.npos &&
+             out.find("and written 0 bytes") == out.npos &&
+             out.find("and written ") != out.npos;
+    }
+  };
+  auto s_client = [&](int port, const std::string& args) {
+    const auto main = PkiDir() / "main";
+    const std::string command =
+        absl::StrCat("openssl s_client -connect 127.0.0.1:", port, " -CAfile '",
+                     (main / "ca.pem").string(), "' -cert '",
+                     (main / "school-1.pem").string(), "' -key '",
+                     (main / "school-1.key").string(), "' -alpn h2 ", args,
+                     " </dev/null 2>&1");
+    SClient r;
+    FILE* p = ::popen(command.c_str(), "r");
+    if (p == nullptr) return r;
+    char buf[4096];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  };
+  for (int port : {server_->api_port(), server_->rest_port()}) {
+    SCOPED_TRACE(port == server_->api_port() ? "gRPC" : "REST");
+    // Controls: TLS 1.3, and TLS 1.2 with a forward-secret AEAD suite.
+    SClient good = s_client(port, "-tls1_3");
+    EXPECT_EQ(good.exit_code, 0) << good.out;
+    EXPECT_THAT(good.out, HasSubstr("New, TLSv1.3, Cipher is TLS_"));
+    EXPECT_THAT(good.out, HasSubstr("Verify return code: 0 (ok)"));
+    SClient good12 =
+        s_client(port, "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256");
+    EXPECT_EQ(good12.exit_code, 0) << good12.out;
+    EXPECT_THAT(good12.out,
+                HasSubstr("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"));
+    for (const char* old : {"-tls1", "-tls1_1"}) {
+      SClient r = s_client(port, absl::StrCat(old, " -cipher ALL:@SECLEVEL=0"));
+      EXPECT_TRUE(r.Refused()) << old << ":\n" << r.out;
+    }
+    for (const char* weak :
+         {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384",
+          "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"}) {
+      SClient r = s_client(port, absl::StrCat("-tls1_2 -cipher '", weak, "'"));
+      EXPECT_TRUE(r.Refused()) << weak << ":\n" << r.out;
+    }
   }
 }
 
