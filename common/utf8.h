@@ -1,6 +1,6 @@
 // Well-formed UTF-8, as proto3 requires of string fields: one check for
-// every decoder of requests (the binary one in app/, REST's query and path
-// values in server/).
+// every decoder of requests (the binary one in app/, REST's query, path
+// values and JSON bodies in server/).
 
 #ifndef SAMPLAN_COMMON_UTF8_H_
 #define SAMPLAN_COMMON_UTF8_H_
@@ -12,9 +12,10 @@
 
 namespace samplan {
 
-// True when `s` is well-formed UTF-8 (no overlong forms, no surrogates,
-// nothing above U+10FFFF), as proto3 requires of string fields.
-inline bool IsUtf8(absl::string_view s) {
+// The length of the longest prefix of `s` that is well-formed UTF-8 (no
+// overlong forms, no surrogates, nothing above U+10FFFF): the offset of
+// the first byte at fault, or s.size().
+inline size_t Utf8PrefixLength(absl::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
@@ -35,21 +36,26 @@ inline bool IsUtf8(absl::string_view s) {
       more = 3;
       cp = c & 0x07;
     } else {
-      return false;
+      return i;
     }
-    if (i + static_cast<size_t>(more) >= n) return false;
+    if (i + static_cast<size_t>(more) >= n) return i;
     for (int k = 1; k <= more; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
+      if ((cc & 0xC0) != 0x80) return i;
       cp = (cp << 6) | (cc & 0x3F);
     }
     if ((more == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
         (more == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
+      return i;
     }
     i += static_cast<size_t>(more) + 1;
   }
-  return true;
+  return n;
+}
+
+// True when `s` is well-formed UTF-8, as proto3 requires of string fields.
+inline bool IsUtf8(absl::string_view s) {
+  return Utf8PrefixLength(s) == s.size();
 }
 
 }  // namespace samplan

@@ -161,10 +161,85 @@ std::string Blame(const google::protobuf::Value& value, const Descriptor& type,
   return "";
 }
 
+// Stands in for a string of the body that is not UTF-8, so that the rest
+// of the body can be parsed to find where it was.
+constexpr absl::string_view kNotUtf8Marker = "samplan.not-utf8.5e1d";
+
+// The path (snake_case, with indexes) of the value of `value` equal to
+// kNotUtf8Marker, or of the object whose key it is; "" when none.
+std::string FindMarker(const google::protobuf::Value& value,
+                       const Descriptor* type, const std::string& here) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kStringValue:
+      return value.string_value() == kNotUtf8Marker ? here : "";
+    case google::protobuf::Value::kListValue:
+      for (int i = 0; i < value.list_value().values_size(); ++i) {
+        std::string inner = FindMarker(value.list_value().values(i), type,
+                                       absl::StrCat(here, "[", i, "]"));
+        if (!inner.empty()) return inner;
+      }
+      return "";
+    case google::protobuf::Value::kStructValue:
+      for (const auto& [key, v] : value.struct_value().fields()) {
+        const FieldDescriptor* f =
+            type != nullptr ? FieldByAnyName(*type, key) : nullptr;
+        if (key == kNotUtf8Marker) return here;
+        const std::string name = f != nullptr ? f->name() : key;
+        const Descriptor* inner_type =
+            f != nullptr && f->type() == FieldDescriptor::TYPE_MESSAGE
+                ? f->message_type()
+                : nullptr;
+        std::string inner = FindMarker(
+            v, inner_type, here.empty() ? name : absl::StrCat(here, ".", name));
+        if (!inner.empty()) return inner;
+      }
+      return "";
+    default:
+      return "";
+  }
+}
+
+// INVALID_FIELD naming the field whose string in `json` (which is not
+// UTF-8) holds the first byte that is not; MALFORMED_REQUEST when that is
+// not inside a string.
+absl::Status NotUtf8(absl::string_view json, const Descriptor& type,
+                     const std::string& prefix) {
+  const size_t bad = Utf8PrefixLength(json);
+  // The string literal around byte `bad`: scan from the start.
+  size_t open = absl::string_view::npos;
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (open == absl::string_view::npos) {
+      if (i >= bad) break;
+      if (json[i] == '"') open = i;
+      continue;
+    }
+    if (json[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (json[i] != '"') continue;
+    if (bad > open && bad < i) {
+      const std::string marked = absl::StrCat(
+          json.substr(0, open), "\"", kNotUtf8Marker, "\"", json.substr(i + 1));
+      google::protobuf::Value any;
+      if (IsUtf8(marked) &&
+          google::protobuf::util::JsonStringToMessage(marked, &any).ok()) {
+        std::string field = FindMarker(any, &type, prefix);
+        if (!field.empty()) return InvalidField(field, "is not valid UTF-8");
+      }
+      break;
+    }
+    open = absl::string_view::npos;
+  }
+  return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST", "",
+               "the body is not valid UTF-8");
+}
+
 // Parses `json` into `message`; INVALID_ARGUMENT naming the field at fault
 // under `prefix` ("" or the body field).
 absl::Status ParseJson(absl::string_view json, Message* message,
                        const std::string& prefix) {
+  if (!IsUtf8(json)) return NotUtf8(json, *message->GetDescriptor(), prefix);
   auto parsed = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message,
       ParseOptions());

@@ -207,6 +207,28 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
             "MALFORMED_REQUEST");
   EXPECT_EQ(Why(BuildRequest(*create, "requestId=x", R"({})", &c)),
             "MALFORMED_REQUEST");
+  // A body that is not UTF-8 names the field whose string holds the
+  // first bad byte, however deep (with its index in a list).
+  EXPECT_EQ(Why(BuildRequest(*create, "",
+                             "{\"plan\":{\"coordinator\":{\"displayName\":"
+                             "\"\xff\"}}}",
+                             &c)),
+            "INVALID_FIELD plan.coordinator.display_name");
+  auto approve = router_->Find("POST", "/v1/plans/p1:approve");
+  ASSERT_THAT(approve, IsOk());
+  v1::ApprovePlanRequest a;
+  EXPECT_EQ(Why(BuildRequest(*approve, "",
+                             "{\"approvals\":[{},{\"approverIdentityNumber\":"
+                             "\"19\\\"8\xc0\xaf\"}]}",
+                             &a)),
+            "INVALID_FIELD approvals[1].approver_identity_number");
+  EXPECT_EQ(Why(BuildRequest(*create, "",
+                             "{\"pl\xe2\x82"
+                             "an\":{}}",
+                             &c)),
+            "MALFORMED_REQUEST");  // in a key: no field to name
+  EXPECT_EQ(Why(BuildRequest(*create, "", "{\"plan\":{}}\xff", &c)),
+            "MALFORMED_REQUEST");  // outside any string
 
   auto update = router_->Find("PATCH", "/v1/plans/p1/entries/e1");
   ASSERT_THAT(update, IsOk());
