@@ -133,6 +133,11 @@ void ApplyLimits(grpc::ServerBuilder& b, const config::v1::Limits& l) {
   b.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                        10000);
   b.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  // The same bounds as the REST listener's: a request's metadata (its
+  // head) and the time a client has for its TLS handshake.
+  b.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, l.max_header_bytes());
+  b.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                       l.read_timeout_ms());
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(
