@@ -40,6 +40,8 @@
 #include "server/config.h"
 #include "server/grpc_status.h"
 #include "server/server.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "storage/sqlite_store.h"
 
 namespace samplan::server {
@@ -74,6 +76,25 @@ inline absl::Time Utc(int y, int m, int d, int hh = 0) {
 inline void Ts(absl::Time t, google::protobuf::Timestamp* out) {
   SetTimestamp(t, out);
 }
+
+// The service log (spdlog's default logger) while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("capture", std::move(sink)));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string Text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream out_;
+};
 
 class ServerTest : public ::testing::Test {
  protected:
