@@ -129,6 +129,18 @@ bool FieldParses(const Descriptor& type, const FieldDescriptor& f,
       .ok();
 }
 
+// Whether a name the client wrote (a JSON key, a query parameter) may be
+// echoed in an error as the field at fault: a field path of ASCII letters,
+// digits, '_' and '.', at most 100 characters. Anything else is not quoted
+// back (it could be any bytes, or personal data).
+bool Echoable(absl::string_view name) {
+  if (name.empty() || name.size() > 100) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
 // The path of the first field of `value` (a JSON object) that does not
 // parse as `type`, in snake_case with indexes; "" when none is found.
 std::string Blame(const google::protobuf::Value& value, const Descriptor& type,
@@ -136,6 +148,7 @@ std::string Blame(const google::protobuf::Value& value, const Descriptor& type,
   if (value.kind_case() != google::protobuf::Value::kStructValue) return "";
   for (const auto& [key, v] : value.struct_value().fields()) {
     const FieldDescriptor* f = FieldByAnyName(type, key);
+    if (f == nullptr && !Echoable(key)) return "";
     const std::string here =
         prefix.empty() ? key : absl::StrCat(prefix, ".", key);
     if (f == nullptr) return here;
@@ -573,9 +586,10 @@ absl::StatusOr<Router::Match> Router::Find(absl::string_view http_method,
     std::sort(allow.begin(), allow.end());
     allow.erase(std::unique(allow.begin(), allow.end()), allow.end());
     return WithMetadata(
-        WithReason(absl::UnimplementedError(
-                       absl::StrCat("the path does not take ", http_method,
-                                    "; it takes ", absl::StrJoin(allow, ", "))),
+        WithReason(absl::UnimplementedError(absl::StrCat(
+                       "the path does not take ",
+                       Echoable(http_method) ? http_method : "this method",
+                       "; it takes ", absl::StrJoin(allow, ", "))),
                    "UNKNOWN_ROUTE"),
         "allow", absl::StrJoin(allow, ", "));
   }
@@ -638,6 +652,12 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view query,
       const FieldDescriptor* f =
           at == nullptr ? nullptr : FieldByAnyName(*at, part);
       if (f == nullptr) {
+        if (!Echoable(key)) {
+          return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+                       "",
+                       "a query parameter's name is not a field of the "
+                       "request");
+        }
         return InvalidField(name.empty() ? key : absl::StrCat(name, ".", part),
                             "is not a field of the request");
       }

@@ -183,6 +183,12 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
             "INVALID_FIELD page_size");
   EXPECT_EQ(Why(BuildRequest(*list, "state=PLAN_STATE_NOPE", "", &l)),
             "INVALID_FIELD state");
+  // A name that is not a field path is not quoted back.
+  EXPECT_EQ(Why(BuildRequest(*list, "sta%9Bte=x", "", &l)),
+            "MALFORMED_REQUEST");
+  EXPECT_EQ(Why(BuildRequest(*list, "a%20b=x", "", &l)), "MALFORMED_REQUEST");
+  EXPECT_EQ(Why(BuildRequest(*list, std::string(101, 'a') + "=x", "", &l)),
+            "MALFORMED_REQUEST");
   EXPECT_EQ(Why(BuildRequest(*list, "pageToken=%4", "", &l)),
             "MALFORMED_REQUEST");
   EXPECT_EQ(Why(BuildRequest(*list, "pageToken=%FF", "", &l)),
@@ -203,6 +209,10 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
   v1::CreatePlanRequest c;
   EXPECT_EQ(Why(BuildRequest(*create, "", R"({"plan":{"colour":"red"}})", &c)),
             "INVALID_FIELD plan.colour");
+  // A key that is not a field path is not quoted back: the field around
+  // it is named instead.
+  EXPECT_EQ(Why(BuildRequest(*create, "", R"({"plan":{"c\u00f6lour":1}})", &c)),
+            "INVALID_FIELD plan");
   EXPECT_EQ(Why(BuildRequest(*create, "", "{not json", &c)),
             "MALFORMED_REQUEST");
   EXPECT_EQ(Why(BuildRequest(*create, "requestId=x", R"({})", &c)),
