@@ -51,6 +51,18 @@ absl::Status CheckFile(const std::string& path, absl::string_view field,
 
 }  // namespace
 
+absl::StatusOr<config::v1::ServerConfig> ParseConfigText(
+    absl::string_view text, absl::string_view source) {
+  config::v1::ServerConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &config)) {
+    return InvalidField("config", absl::StrCat(source, ":", errors.error()));
+  }
+  return config;
+}
+
 absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
     const std::string& path) {
   std::ifstream in(path);
@@ -60,14 +72,7 @@ absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
   }
   std::stringstream text;
   text << in.rdbuf();
-  config::v1::ServerConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text.str(), &config)) {
-    return InvalidField("config", absl::StrCat(path, ":", errors.error()));
-  }
-  return config;
+  return ParseConfigText(text.str(), path);
 }
 
 absl::Status CheckOrigin(absl::string_view origin, absl::string_view field) {

@@ -20,6 +20,10 @@ namespace samplan::server {
 absl::StatusOr<config::v1::ServerConfig> LoadConfigFile(
     const std::string& path);
 
+// The same for `text` itself; `source` names it in errors (a path).
+absl::StatusOr<config::v1::ServerConfig> ParseConfigText(
+    absl::string_view text, absl::string_view source);
+
 // Fills in defaults and checks every field. INVALID_ARGUMENT naming the
 // field (e.g. "tls.ca_file: cannot read /x/ca.pem") on the first problem.
 // `check_files` also opens the TLS files.
