@@ -17,6 +17,8 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev grpc-proto
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # the fuzzers (tests/fuzz): clang with libFuzzer and its sanitizers
+  clang-14 libclang-rt-14-dev
   # tools used by scripts
   openssl sqlite3 tzdata python3 curl
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of samplan: installs missing Debian packages, builds,
 # runs the test suite (ctest), then the unit and integration tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then the API lint.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the fuzz targets (clang,
+# libFuzzer) briefly on their corpora, then the API lint.
 # Fails on the first failure.
 #
 #   ./tests/run.sh            everything
@@ -14,7 +15,7 @@ for arg in "$@"; do
   case "$arg" in
     --fast) fast=1 ;;
     -h|--help)
-      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *) echo "run.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -44,6 +45,9 @@ if [[ $fast -eq 0 ]]; then
   LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan
+
+  step "fuzz targets (clang, libFuzzer + ASan + UBSan), 20 s each"
+  ./tests/fuzz/run.sh 20
 
   step "API lint (buf)"
   ./tests/lint.sh
