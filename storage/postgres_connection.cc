@@ -67,6 +67,12 @@ absl::Status FromPg(absl::string_view what, const PgError& e) {
         WithReason(absl::UnavailableError(message), "STORAGE_UNAVAILABLE"),
         "sqlstate", s);
   }
+  // Data exceptions (class 22) may quote the value they refused; the
+  // message, which reaches the service log, keeps only the SQLSTATE.
+  if (absl::StartsWith(s, "22")) {
+    return absl::InternalError(
+        absl::StrCat("storage: ", what, ": data exception (SQLSTATE ", s, ")"));
+  }
   // data_corrupted, index_corrupted: nothing damaged may be served.
   if (s == "XX001" || s == "XX002") {
     return WithReason(absl::DataLossError(message), "STORAGE_CORRUPT");

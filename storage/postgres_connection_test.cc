@@ -137,6 +137,17 @@ TEST_F(PgConnectionTest, FailuresMapToTheStorageErrorModel) {
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << retry;
     EXPECT_EQ(MetadataOf(s, "sqlstate"), retry);
   }
+  {
+    // A data exception's message may quote the value: it is not kept.
+    const absl::Status s =
+        FromPg("insert", PgError("22P02",
+                                 "invalid input syntax for type bigint: "
+                                 "\"201503142380x\""));
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal));
+    EXPECT_THAT(std::string(s.message()),
+                ::testing::Not(::testing::HasSubstr("201503142380")));
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("22P02"));
+  }
   for (const char* damaged : {"XX001", "XX002"}) {
     const absl::Status s = FromPg("select", PgError(damaged, "x"));
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << damaged;

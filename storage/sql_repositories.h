@@ -1423,6 +1423,21 @@ class SqlTransaction final : public Transaction {
 //   Db::Rollback(connection)   rolls back whatever transaction is open;
 //   Db::BeforeCommit(connection)  what the backend must do before COMMIT.
 
+// A failed COMMIT: nothing was kept. A damaged database stays DATA_LOSS and a
+// constraint checked at commit stays what it was (a retry would fail the
+// same way); anything else (a full disk, an I/O error, a lost connection)
+// is UNAVAILABLE, to be retried with the same request id.
+inline absl::Status CommitFailed(const absl::Status& commit) {
+  if (commit.code() == absl::StatusCode::kDataLoss ||
+      commit.code() == absl::StatusCode::kFailedPrecondition ||
+      commit.code() == absl::StatusCode::kAlreadyExists) {
+    return commit;
+  }
+  return WithReason(absl::UnavailableError(absl::StrCat(
+                        "storage: commit failed: ", commit.message())),
+                    "STORAGE_UNAVAILABLE");
+}
+
 // Runs `fn` in a transaction on `c` that starts with `begin` (null: the
 // caller has begun it), commits when fn succeeds and rolls back otherwise.
 // `committed`: fn sees only committed data (Transaction::committed()).
@@ -1448,9 +1463,7 @@ absl::Status RunTransaction(typename Db::Connection& c,
   absl::Status commit = Db::Exec(c, "COMMIT");
   if (!commit.ok()) {
     Db::Rollback(c);
-    return WithReason(absl::UnavailableError(absl::StrCat(
-                          "storage: commit failed: ", commit.message())),
-                      "STORAGE_UNAVAILABLE");
+    return CommitFailed(commit);
   }
   return absl::OkStatus();
 }
@@ -1502,11 +1515,7 @@ std::vector<absl::Status> RunBatch(
   absl::Status commit = Db::Exec(c, "COMMIT");
   if (!commit.ok()) {
     Db::Rollback(c);
-    for (auto& s : out) {
-      s = WithReason(absl::UnavailableError(absl::StrCat(
-                         "storage: commit failed: ", commit.message())),
-                     "STORAGE_UNAVAILABLE");
-    }
+    for (auto& s : out) s = CommitFailed(commit);
   }
   return out;
 }
