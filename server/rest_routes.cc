@@ -197,6 +197,7 @@ std::string FindMarker(const google::protobuf::Value& value,
         const FieldDescriptor* f =
             type != nullptr ? FieldByAnyName(*type, key) : nullptr;
         if (key == kNotUtf8Marker) return here;
+        if (f == nullptr && !Echoable(key)) return here;
         const std::string name = f != nullptr ? f->name() : key;
         const Descriptor* inner_type =
             f != nullptr && f->type() == FieldDescriptor::TYPE_MESSAGE

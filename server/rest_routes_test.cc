@@ -237,6 +237,10 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
                              "an\":{}}",
                              &c)),
             "MALFORMED_REQUEST");  // in a key: no field to name
+  // An unknown key on the way is not quoted back either.
+  EXPECT_EQ(Why(BuildRequest(*create, "",
+                             "{\"plan\":{\"19800101 1231\":\"\xff\"}}", &c)),
+            "INVALID_FIELD plan");
   EXPECT_EQ(Why(BuildRequest(*create, "", "{\"plan\":{}}\xff", &c)),
             "MALFORMED_REQUEST");  // outside any string
 
