@@ -88,24 +88,17 @@ class AdministratorsOnly final : public grpc::AuthMetadataProcessor {
 };
 
 // The service log's line for calls that failed on the server's side
-// (Metrics::OnServerFault): the first at once, then at most one a second
+// (Metrics::OnServerFault): the first at once, then at most one a second,
 // saying how many more there were, so that a full disk under load does not
-// flood the log. Messages name fields and storage operations, never values.
+// flood the log. Calls left out after the last line are counted by Flush(),
+// which the maintenance thread calls every second. Messages name fields and
+// storage operations, never values.
 class FaultLog {
  public:
   void Log(const Clock& clock, absl::string_view method,
            const absl::Status& status) {
-    const absl::Time now = clock.Now();
     int64_t more = 0;
-    {
-      absl::MutexLock lock(&mu_);
-      if (now - last_ < absl::Seconds(1)) {
-        ++suppressed_;
-        return;
-      }
-      last_ = now;
-      more = std::exchange(suppressed_, 0);
-    }
+    if (!Due(clock.Now(), &more)) return;
     spdlog::error("call failed: {}: {}: {}{}", std::string(method),
                   absl::StatusCodeToString(status.code()),
                   std::string(status.message()),
@@ -115,7 +108,33 @@ class FaultLog {
                            : std::string());
   }
 
+  // Logs the count of calls left out since the last line, once a second
+  // has passed.
+  void Flush(const Clock& clock) {
+    int64_t more = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (suppressed_ == 0) return;
+    }
+    if (!Due(clock.Now(), &more, /*count=*/false) || more == 0) return;
+    spdlog::error("calls failed: {} more since the last such line", more);
+  }
+
  private:
+  // Whether a line may be written at `now` (a second after the last, or
+  // the clock went back); `more` gets the calls left out meanwhile. A call
+  // that may not be logged is counted when `count`.
+  bool Due(absl::Time now, int64_t* more, bool count = true) {
+    absl::MutexLock lock(&mu_);
+    if (now >= last_ && now - last_ < absl::Seconds(1)) {
+      if (count) ++suppressed_;
+      return false;
+    }
+    last_ = now;
+    *more = std::exchange(suppressed_, 0);
+    return true;
+  }
+
   absl::Mutex mu_;
   absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t suppressed_ ABSL_GUARDED_BY(mu_) = 0;
@@ -256,6 +275,7 @@ class Server::Impl {
     absl::Time next_sweep = absl::Now();
     absl::Time next_checkpoint = absl::Now() + checkpoint_every;
     while (!stop_maintenance.WaitForNotificationWithTimeout(tick)) {
+      fault_log.Flush(*clock);
       ProbeStorage();
       if (!serving_) continue;
       if (absl::Now() < std::min(next_sweep, next_checkpoint)) continue;
