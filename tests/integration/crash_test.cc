@@ -48,7 +48,7 @@ class ServerProcess {
   static std::unique_ptr<ServerProcess> Start(const std::string& config) {
     auto p = std::unique_ptr<ServerProcess>(new ServerProcess());
     int fds[2];
-    if (::pipe(fds) != 0) return nullptr;
+    if (::pipe2(fds, O_CLOEXEC) != 0) return nullptr;
     const std::string bin = SAMPLAN_SERVER_BIN;
     const char* argv[] = {bin.c_str(), "--config", config.c_str(), nullptr};
     p->pid_ = ::fork();

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,7 +41,8 @@
 #include "server/config.h"
 #include "server/grpc_status.h"
 #include "server/server.h"
-#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/sinks/base_sink.h"
+#include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 #include "storage/sqlite_store.h"
 
@@ -77,23 +79,55 @@ inline void Ts(absl::Time t, google::protobuf::Timestamp* out) {
   SetTimestamp(t, out);
 }
 
-// The service log (spdlog's default logger) while it lives.
-class LogCapture {
+// The service log as the tests read it: spdlog's default logger gets one
+// more sink, once, before the first server of the process starts
+// (ServerTest::SetUp), and is never swapped while servers log.
+class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(
-        std::make_shared<spdlog::logger>("capture", std::move(sink)));
+  static CaptureSink& Get() {
+    static CaptureSink* const sink = [] {
+      auto capture = std::make_shared<CaptureSink>();
+      auto to_stderr = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+      spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+          "samplan-test", spdlog::sinks_init_list{to_stderr, capture}));
+      return capture.get();  // the logger keeps it
+    }();
+    return *sink;
   }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  void Begin() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    capturing_ = true;
+    text_.clear();
+  }
+  void End() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    capturing_ = false;
+  }
   std::string Text() {
-    spdlog::default_logger()->flush();
-    return out_.str();
+    std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
   }
 
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (!capturing_) return;
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    text_.append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
  private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
+  bool capturing_ = false;
+  std::string text_;
+};
+
+// What the service log said while it lives.
+class LogCapture {
+ public:
+  LogCapture() { CaptureSink::Get().Begin(); }
+  ~LogCapture() { CaptureSink::Get().End(); }
+  std::string Text() { return CaptureSink::Get().Text(); }
 };
 
 class ServerTest : public ::testing::Test {
@@ -101,6 +135,7 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(std::filesystem::exists(PkiDir() / "main" / "ca.pem"))
         << "run through ctest: the pki_setup fixture makes the certificates";
+    CaptureSink::Get();  // before any server of this process logs
     dir_ = std::filesystem::path(::testing::TempDir()) /
            ("samplan-it-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

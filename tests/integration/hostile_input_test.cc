@@ -55,6 +55,9 @@ class HostileInputTest : public StoryTest {
  protected:
   void Configure(config::v1::ServerConfig& config) override {
     config.mutable_limits()->set_max_message_bytes(64 * 1024);
+    // Below gRPC's own default metadata limit (8 KiB), so that a refusal
+    // of a 6 KiB head shows the setting reaches gRPC.
+    config.mutable_limits()->set_max_header_bytes(4096);
   }
 
   RestClient& Rest() {
@@ -125,12 +128,14 @@ TEST_F(HostileInputTest, OversizeMessagesAreRefused) {
   EXPECT_THAT(log.Text(), Not(HasSubstr("LONG")));
 }
 
-// A head larger than limits.max_header_bytes (here a 20 KiB actor): 431
-// over REST, and over gRPC the call ends with RESOURCE_EXHAUSTED; an actor
-// over its own limit (64 characters) is INVALID_ARGUMENT, MISSING_ACTOR.
+// A head larger than limits.max_header_bytes (here a 6 KiB actor over a
+// 4 KiB limit): 431 over REST, and over gRPC the call ends with
+// RESOURCE_EXHAUSTED; an actor over its own limit (64 characters) is
+// INVALID_ARGUMENT, MISSING_ACTOR. Nothing is stored or logged.
 TEST_F(HostileInputTest, OversizeHeadsAreRefused) {
+  LogCapture log;
   const int64_t audit = AuditSize();
-  const std::string huge_actor(20 * 1024, 'a');
+  const std::string huge_actor = "ACTOR" + std::string(6 * 1024, 'a');
   v1::GetPlanRequest get;
   get.set_name(plan_);
   v1::GetPlanResponse out;
@@ -151,6 +156,8 @@ TEST_F(HostileInputTest, OversizeHeadsAreRefused) {
   EXPECT_EQ(rest.status, 400);
   EXPECT_EQ(ErrorOf(rest).reason, "MISSING_ACTOR");
   EXPECT_EQ(AuditSize(), audit);
+  EXPECT_THAT(log.Text(), Not(HasSubstr("ACTOR")));
+  EXPECT_THAT(log.Text(), Not(HasSubstr(long_actor)));
 }
 
 // Names and ids that try to escape their collection or the SQL around
