@@ -200,46 +200,9 @@ class CrashTest : public ServerTest {
   void CreateStory(int port) {
     auto school = PlansAt("school-1", port);
     auto consents = ConsentsAt("school-1", port);
-    v1::CreatePlanRequest create;
-    create.set_request_id("create-1");
-    create.mutable_plan()->set_subject(child_);
-    create.mutable_plan()->mutable_coordinator()->set_display_name("Anna");
-    auto* p = create.add_participants();
-    p->set_kind(v1::PARTICIPANT_KIND_AGENCY);
-    p->set_agency("agencies/bup-1");
-    v1::CreatePlanResponse created;
-    ASSERT_THAT(
-        Call(*school, &v1::PlanService::Stub::CreatePlan, create, &created),
-        IsOk());
-    plan_ = created.plan().name();
-    for (const std::string* g : {&g1_, &g2_}) {
-      v1::CreateCustodyFactRequest custody;
-      custody.set_request_id("custody-" + *g);
-      custody.mutable_custody_fact()->set_subject(child_);
-      custody.mutable_custody_fact()->set_guardian_identity_number(*g);
-      Ts(Utc(2016, 5, 10),
-         custody.mutable_custody_fact()->mutable_valid_from());
-      custody.mutable_custody_fact()->mutable_evidence()->set_kind(
-          v1::EVIDENCE_KIND_REGISTER_EXTRACT);
-      v1::CreateCustodyFactResponse out;
-      ASSERT_THAT(Call(*consents, &v1::ConsentService::Stub::CreateCustodyFact,
-                       custody, &out),
-                  IsOk());
-    }
-    v1::ApprovePlanRequest approve;
-    approve.set_request_id("approve-1");
-    approve.set_name(plan_);
-    approve.set_revision(1);
-    for (const std::string* g : {&g1_, &g2_}) {
-      auto* a = approve.add_approvals();
-      a->set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
-      a->set_approver_identity_number(*g);
-      a->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
-    }
-    v1::ApprovePlanResponse approved;
-    ASSERT_THAT(
-        Call(*school, &v1::PlanService::Stub::ApprovePlan, approve, &approved),
-        IsOk());
+    BeginStory(*school, *consents, &plan_);
+    if (HasFatalFailure()) return;
+    ApproveAt(*school, plan_);
   }
 
   v1::Grant NewGrant() const {

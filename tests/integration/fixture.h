@@ -339,6 +339,66 @@ class ServerTest : public ::testing::Test {
     return v1::AdminService::NewStub(Channel(agency));
   }
 
+  // The story's beginning, on any server: school-1 (through `school` and
+  // `consents`) creates a plan about the child with BUP invited, and
+  // records both guardians' custody; `plan` gets the plan's name.
+  void BeginStory(v1::PlanService::Stub& school,
+                  v1::ConsentService::Stub& consents, std::string* plan) {
+    v1::CreatePlanRequest create;
+    create.set_request_id("create-1");
+    create.mutable_plan()->set_subject(child_);
+    create.mutable_plan()->mutable_coordinator()->set_display_name("Anna");
+    auto* p = create.add_participants();
+    p->set_kind(v1::PARTICIPANT_KIND_AGENCY);
+    p->set_agency("agencies/bup-1");
+    v1::CreatePlanResponse created;
+    ASSERT_THAT(
+        Call(school, &v1::PlanService::Stub::CreatePlan, create, &created),
+        IsOk());
+    *plan = created.plan().name();
+
+    for (const std::string* g : {&g1_, &g2_}) {
+      v1::CreateCustodyFactRequest custody;
+      custody.set_request_id("custody-" + *g);
+      custody.mutable_custody_fact()->set_subject(child_);
+      custody.mutable_custody_fact()->set_guardian_identity_number(*g);
+      Ts(Utc(2016, 5, 10),
+         custody.mutable_custody_fact()->mutable_valid_from());
+      custody.mutable_custody_fact()->mutable_evidence()->set_kind(
+          v1::EVIDENCE_KIND_REGISTER_EXTRACT);
+      v1::CreateCustodyFactResponse out;
+      ASSERT_THAT(Call(consents, &v1::ConsentService::Stub::CreateCustodyFact,
+                       custody, &out),
+                  IsOk());
+    }
+  }
+
+  // Both guardians approve the newest revision of `plan`, recorded by
+  // school-1 through `school`.
+  void ApproveAt(v1::PlanService::Stub& school, const std::string& plan) {
+    v1::GetPlanRequest get;
+    get.set_name(plan);
+    get.set_view(v1::PLAN_VIEW_LATEST);
+    v1::GetPlanResponse current;
+    ASSERT_THAT(Call(school, &v1::PlanService::Stub::GetPlan, get, &current),
+                IsOk());
+    v1::ApprovePlanRequest approve;
+    approve.set_request_id("approve-" +
+                           std::to_string(current.plan().revision()));
+    approve.set_name(plan);
+    approve.set_revision(current.plan().revision());
+    for (const std::string* g : {&g1_, &g2_}) {
+      auto* a = approve.add_approvals();
+      a->set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
+      a->set_approver_identity_number(*g);
+      a->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+    }
+    v1::ApprovePlanResponse approved;
+    ASSERT_THAT(
+        Call(school, &v1::PlanService::Stub::ApprovePlan, approve, &approved),
+        IsOk());
+  }
+
   FakeClock clock_{Utc(2026, 6, 1, 10)};
   // The SQLite VFS the server opens its database through; a test class
   // sets it in its constructor (ServerOptions::sqlite_vfs).
@@ -363,33 +423,8 @@ class StoryTest : public ServerTest {
     social_ = Plans("social-1");
     consents_ = Consents("school-1");
 
-    v1::CreatePlanRequest create;
-    create.set_request_id("create-1");
-    create.mutable_plan()->set_subject(child_);
-    create.mutable_plan()->mutable_coordinator()->set_display_name("Anna");
-    auto* p = create.add_participants();
-    p->set_kind(v1::PARTICIPANT_KIND_AGENCY);
-    p->set_agency("agencies/bup-1");
-    v1::CreatePlanResponse created;
-    ASSERT_THAT(
-        Call(*school_, &v1::PlanService::Stub::CreatePlan, create, &created),
-        IsOk());
-    plan_ = created.plan().name();
-
-    for (const std::string* g : {&g1_, &g2_}) {
-      v1::CreateCustodyFactRequest custody;
-      custody.set_request_id("custody-" + *g);
-      custody.mutable_custody_fact()->set_subject(child_);
-      custody.mutable_custody_fact()->set_guardian_identity_number(*g);
-      Ts(Utc(2016, 5, 10),
-         custody.mutable_custody_fact()->mutable_valid_from());
-      custody.mutable_custody_fact()->mutable_evidence()->set_kind(
-          v1::EVIDENCE_KIND_REGISTER_EXTRACT);
-      v1::CreateCustodyFactResponse out;
-      ASSERT_THAT(Call(*consents_, &v1::ConsentService::Stub::CreateCustodyFact,
-                       custody, &out),
-                  IsOk());
-    }
+    BeginStory(*school_, *consents_, &plan_);
+    if (HasFatalFailure()) return;
 
     // The guardians approve the plan; only then may BUP see and write it.
     Approve();
@@ -417,29 +452,7 @@ class StoryTest : public ServerTest {
     return out.entry().name();
   }
 
-  void Approve() {
-    v1::GetPlanRequest get;
-    get.set_name(plan_);
-    get.set_view(v1::PLAN_VIEW_LATEST);
-    v1::GetPlanResponse current;
-    ASSERT_THAT(Call(*school_, &v1::PlanService::Stub::GetPlan, get, &current),
-                IsOk());
-    v1::ApprovePlanRequest approve;
-    approve.set_request_id("approve-" +
-                           std::to_string(current.plan().revision()));
-    approve.set_name(plan_);
-    approve.set_revision(current.plan().revision());
-    for (const std::string* g : {&g1_, &g2_}) {
-      auto* a = approve.add_approvals();
-      a->set_approver_role(v1::APPROVER_ROLE_GUARDIAN);
-      a->set_approver_identity_number(*g);
-      a->mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
-    }
-    v1::ApprovePlanResponse approved;
-    ASSERT_THAT(
-        Call(*school_, &v1::PlanService::Stub::ApprovePlan, approve, &approved),
-        IsOk());
-  }
+  void Approve() { ApproveAt(*school_, plan_); }
 
   std::string Grant(const std::string& guardian, const std::string& id) {
     v1::CreateGrantRequest req;
