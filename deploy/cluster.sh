@@ -29,8 +29,9 @@ Options (up; status and down read what up recorded in DIR):
   --base-port P   replica K listens on 127.0.0.1: API (gRPC) P+10(K-1),
                   admin P+10(K-1)+1, REST/JSON P+10(K-1)+2, metrics
                   P+10(K-1)+3 (default 7543, so 7543-7546, 7553-7556,
-                  7563-7566); 0 picks a free range. up again on the same
-                  DIR keeps the range of the first up (DIR/base-port)
+                  7563-7566); 0 picks a free range below the kernel's
+                  ephemeral ports. up again on the same DIR keeps the
+                  range of the first up (DIR/base-port)
   --pg-port N     PostgreSQL's port (default: a free one, kept in DIR/pg/port)
   --bin DIR       where samplan-server is (default: build/default/server in
                   this checkout); samplanctl is looked for in DIR/../client
@@ -216,9 +217,15 @@ up() {
   elif [[ -z $base_port ]]; then
     base_port=7543
   elif [[ $base_port == 0 ]]; then
-    local try free
+    # Below the kernel's ephemeral range, where other programs' port-0
+    # listeners and outgoing connections cannot take a port between this
+    # check and the replicas' start.
+    local try free low=32768 span
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    span=$((low - 20000 - 10 * replicas))
+    ((span > 1000)) || span=30000
     for ((try = 0; try < 50; try++)); do
-      base_port=$((20000 + RANDOM % 30000))
+      base_port=$((20000 + RANDOM % span))
       free=1
       for ((k = 1; k <= replicas && free; k++)); do
         api=$((base_port + 10 * (k - 1)))
