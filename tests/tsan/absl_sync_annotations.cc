@@ -74,22 +74,22 @@ using absl::Time;
 // One definition per exported member: `ret name(args)` under the symbol
 // `sym`, calling the next definition of `sym` as `call`, with `before` and
 // `after` around it (`r` holds the result).
-#define SAMPLAN_WRAP(sym, ret, params, args, before, after)              \
-  extern "C" ret sym params;                                              \
-  extern "C" ret sym params {                                             \
-    using Fn = ret(*) params;                                             \
-    static const Fn next = Next<Fn>(#sym);                                \
-    before;                                                               \
-    __tsan_ignore_thread_begin();                                         \
-    auto r = next args;                                                   \
-    __tsan_ignore_thread_end();                                           \
-    after;                                                                \
-    return r;                                                             \
+#define SAMPLAN_WRAP(sym, ret, params, args, before, after) \
+  extern "C" ret sym params;                                \
+  extern "C" ret sym params {                               \
+    using Fn = ret(*) params;                               \
+    static const Fn next = Next<Fn>(#sym);                  \
+    before;                                                 \
+    __tsan_ignore_thread_begin();                           \
+    auto r = next args;                                     \
+    __tsan_ignore_thread_end();                             \
+    after;                                                  \
+    return r;                                               \
   }
 #define SAMPLAN_WRAP_VOID(sym, params, args, before, after) \
   extern "C" void sym params;                               \
   extern "C" void sym params {                              \
-    using Fn = void (*) params;                             \
+    using Fn = void(*) params;                              \
     static const Fn next = Next<Fn>(#sym);                  \
     before;                                                 \
     __tsan_ignore_thread_begin();                           \
@@ -99,8 +99,7 @@ using absl::Time;
   }
 
 // Mutex: locks and unlocks.
-SAMPLAN_WRAP_VOID(_ZN4absl7debian35Mutex4LockEv, (Mutex * m), (m), ,
-                  Acquire(m))
+SAMPLAN_WRAP_VOID(_ZN4absl7debian35Mutex4LockEv, (Mutex * m), (m), , Acquire(m))
 SAMPLAN_WRAP_VOID(_ZN4absl7debian35Mutex10ReaderLockEv, (Mutex * m), (m), ,
                   Acquire(m))
 SAMPLAN_WRAP_VOID(_ZN4absl7debian35Mutex6UnlockEv, (Mutex * m), (m),
@@ -109,8 +108,8 @@ SAMPLAN_WRAP_VOID(_ZN4absl7debian35Mutex12ReaderUnlockEv, (Mutex * m), (m),
                   Release(m), )
 SAMPLAN_WRAP(_ZN4absl7debian35Mutex7TryLockEv, bool, (Mutex * m), (m), ,
              if (r) Acquire(m))
-SAMPLAN_WRAP(_ZN4absl7debian35Mutex13ReaderTryLockEv, bool, (Mutex * m), (m),
-             , if (r) Acquire(m))
+SAMPLAN_WRAP(_ZN4absl7debian35Mutex13ReaderTryLockEv, bool, (Mutex * m), (m), ,
+             if (r) Acquire(m))
 
 // Mutex: lock when a condition holds (the lock is held on return, also
 // after a timeout).
@@ -120,15 +119,13 @@ SAMPLAN_WRAP_VOID(_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE,
                   (Mutex * m, const Condition& c), (m, c), , Acquire(m))
 SAMPLAN_WRAP(
     _ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE,
-    bool, (Mutex * m, const Condition& c, Duration d), (m, c, d), ,
-    Acquire(m))
+    bool, (Mutex * m, const Condition& c, Duration d), (m, c, d), , Acquire(m))
 SAMPLAN_WRAP(
     _ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE,
     bool, (Mutex * m, const Condition& c, Time t), (m, c, t), , Acquire(m))
 SAMPLAN_WRAP(
     _ZN4absl7debian35Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE,
-    bool, (Mutex * m, const Condition& c, Duration d), (m, c, d), ,
-    Acquire(m))
+    bool, (Mutex * m, const Condition& c, Duration d), (m, c, d), , Acquire(m))
 SAMPLAN_WRAP(
     _ZN4absl7debian35Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE,
     bool, (Mutex * m, const Condition& c, Time t), (m, c, t), , Acquire(m))
@@ -142,25 +139,23 @@ SAMPLAN_WRAP(
     bool, (Mutex * m, const Condition& c, Duration d), (m, c, d), Release(m),
     Acquire(m))
 SAMPLAN_WRAP(
-    _ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE,
-    bool, (Mutex * m, const Condition& c, Time t), (m, c, t), Release(m),
-    Acquire(m))
+    _ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE, bool,
+    (Mutex * m, const Condition& c, Time t), (m, c, t), Release(m), Acquire(m))
 
 // CondVar: waits release the mutex and take it again.
 SAMPLAN_WRAP_VOID(_ZN4absl7debian37CondVar4WaitEPNS0_5MutexE,
                   (CondVar * cv, Mutex* m), (cv, m), Release(m), Acquire(m))
-SAMPLAN_WRAP(_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE,
-             bool, (CondVar * cv, Mutex* m, Duration d), (cv, m, d),
-             Release(m), Acquire(m))
+SAMPLAN_WRAP(
+    _ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE, bool,
+    (CondVar * cv, Mutex* m, Duration d), (cv, m, d), Release(m), Acquire(m))
 SAMPLAN_WRAP(_ZN4absl7debian37CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE,
              bool, (CondVar * cv, Mutex* m, Time t), (cv, m, t), Release(m),
              Acquire(m))
 
 // Notification: Notify releases (to its waits, and to HasBeenNotified()'s
 // load of the flag); the waits acquire.
-SAMPLAN_WRAP_VOID(_ZN4absl7debian312Notification6NotifyEv,
-                  (Notification * n), (n),
-                  (Release(n), Release(NotifiedFlag(n))), )
+SAMPLAN_WRAP_VOID(_ZN4absl7debian312Notification6NotifyEv, (Notification * n),
+                  (n), (Release(n), Release(NotifiedFlag(n))), )
 SAMPLAN_WRAP_VOID(_ZNK4absl7debian312Notification19WaitForNotificationEv,
                   (const Notification* n), (n), , Acquire(n))
 SAMPLAN_WRAP(
