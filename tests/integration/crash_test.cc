@@ -165,15 +165,8 @@ class CrashTest : public ServerTest {
     std::filesystem::create_directories(dir_);
     db_ = (dir_ / "samplan.db").string();
     RegisterAgencies(db_);
-    auto pem = audit::GenerateSigningKeyPem();
-    ASSERT_THAT(pem, IsOk());
-    std::ofstream(dir_ / "audit-key.pem") << *pem;
-    auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, kOrigin);
-    ASSERT_THAT(signer, IsOk());
-    auto verifier =
-        audit::NoteVerifier::FromVerifierKey((*signer)->VerifierKey());
-    ASSERT_THAT(verifier, IsOk());
-    verifier_ = std::make_unique<audit::NoteVerifier>(*verifier);
+    WriteAuditKey();
+    if (HasFatalFailure()) return;
     config_path_ = (dir_ / "samplan.textproto").string();
     const std::string pki = (PkiDir() / "main").string();
     std::ofstream(config_path_) << absl::StrCat(

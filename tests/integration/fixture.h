@@ -154,17 +154,8 @@ class ServerTest : public ::testing::Test {
         (PkiDir() / "main" / "server.key").string());
     cfg.mutable_storage()->set_sqlite_path(db);
     cfg.mutable_limits()->set_shutdown_grace_seconds(1);
-    {
-      auto pem = audit::GenerateSigningKeyPem();
-      ASSERT_THAT(pem, IsOk());
-      std::ofstream(dir_ / "audit-key.pem") << *pem;
-      auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, kOrigin);
-      ASSERT_THAT(signer, IsOk());
-      auto verifier =
-          audit::NoteVerifier::FromVerifierKey((*signer)->VerifierKey());
-      ASSERT_THAT(verifier, IsOk());
-      verifier_ = std::make_unique<audit::NoteVerifier>(*verifier);
-    }
+    WriteAuditKey();
+    if (HasFatalFailure()) return;
     cfg.mutable_audit()->set_origin(kOrigin);
     cfg.mutable_audit()->set_signing_key_file(
         (dir_ / "audit-key.pem").string());
@@ -337,6 +328,20 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<v1::AdminService::Stub> Admins(
       const std::string& agency = "admin-1") {
     return v1::AdminService::NewStub(Channel(agency));
+  }
+
+  // A new audit signing key in dir_/audit-key.pem; verifier_ checks its
+  // notes.
+  void WriteAuditKey() {
+    auto pem = audit::GenerateSigningKeyPem();
+    ASSERT_THAT(pem, IsOk());
+    std::ofstream(dir_ / "audit-key.pem") << *pem;
+    auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, kOrigin);
+    ASSERT_THAT(signer, IsOk());
+    auto verifier =
+        audit::NoteVerifier::FromVerifierKey((*signer)->VerifierKey());
+    ASSERT_THAT(verifier, IsOk());
+    verifier_ = std::make_unique<audit::NoteVerifier>(*verifier);
   }
 
   // The story's beginning, on any server: school-1 (through `school` and
