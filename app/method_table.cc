@@ -227,6 +227,7 @@ MethodTable::MethodTable(PlanApp& plans, ConsentApp& consents, AuditApp& audits,
   methods_ = {
       Unary(p, "CreatePlan", kAgencySystem, plans, &PlanApp::CreatePlan, l),
       Unary(p, "GetPlan", kAgencySystem, plans, &PlanApp::GetPlan, l),
+      Unary(p, "RenderPlan", kAgencySystem, plans, &PlanApp::RenderPlan, l),
       Unary(p, "ListPlans", kAgencySystem, plans, &PlanApp::ListPlans, l),
       Unary(p, "SearchPlans", kAgencySystem, plans, &PlanApp::SearchPlans, l),
       Unary(p, "UpdatePlan", kAgencySystem, plans, &PlanApp::UpdatePlan, l),

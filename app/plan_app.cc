@@ -22,6 +22,7 @@
 #include "app/method.h"
 #include "app/read_cache.h"
 #include "common/errors.h"
+#include "common/proto_time.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "consent/engine.h"
@@ -30,6 +31,10 @@
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
+#include "render/document.h"
+#include "render/html.h"
+#include "render/pdf.h"
+#include "render/plan_document.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
@@ -857,6 +862,119 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
   return absl::OkStatus();
 }
 
+// --- RenderPlan ---
+
+struct RenderPlanInput {
+  GetPlanInput plan;
+  render::Language language = render::Language::kSwedish;
+  bool pdf = false;
+};
+
+absl::StatusOr<RenderPlanInput> ParseRenderPlan(
+    const AppContext& ctx, const Caller& caller,
+    const v1::RenderPlanRequest& req) {
+  RenderPlanInput in;
+  v1::GetPlanRequest get;
+  get.set_name(req.name());
+  get.set_view(req.view());
+  ASSIGN_OR_RETURN(in.plan, ParseGetPlan(ctx, caller, get));
+  const std::optional<render::Language> language =
+      render::ParseLanguage(req.language_code());
+  if (!language.has_value()) {
+    return InvalidField("language_code",
+                        "must be \"sv\" (Swedish) or \"en\" (English)");
+  }
+  in.language = *language;
+  if (!v1::DocumentFormat_IsValid(req.format())) {
+    return InvalidField("format", "is not a known document format");
+  }
+  in.pdf = req.format() == v1::DOCUMENT_FORMAT_PDF;
+  return in;
+}
+
+// The plan read exactly as GetPlan reads it (the same decisions and the same
+// audit record, its detail saying what was made), then composed for the
+// family with the names of the agencies it mentions and the consents in
+// force.
+absl::Status DecideRenderPlan(const AppContext& ctx, storage::Transaction& tx,
+                              const Caller& caller,
+                              const v1::RenderPlanRequest& req, absl::Time now,
+                              v1::RenderPlanResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(RenderPlanInput in, ParseRenderPlan(ctx, caller, req));
+  v1::GetPlanRequest get;
+  get.set_name(req.name());
+  get.set_view(req.view());
+  render::PlanCopy copy;
+  RETURN_IF_ERROR(DecideGetPlan(ctx, tx, caller, get, now, &copy.read, fx));
+  if (!fx->refusal().ok()) return absl::OkStatus();
+  const v1::Plan& plan = copy.read.plan();
+  copy.reader = absl::StrCat("agencies/", caller.agency_id);
+  copy.now = now;
+  copy.zone = ctx.policy.zone;
+
+  // Consents in force now that may cover this plan. The decisions above
+  // read the same consent version (fx depends on it).
+  ASSIGN_OR_RETURN(std::vector<v1::Grant> grants,
+                   tx.grants().ListForSubject(plan.subject()));
+  for (v1::Grant& g : grants) {
+    if (g.state() != v1::GRANT_STATE_ACTIVE) continue;
+    if (ToTime(g.valid_from()) > now || ToTime(g.valid_until()) <= now)
+      continue;
+    if (!g.scope().plan().empty() && g.scope().plan() != plan.name()) continue;
+    copy.consents.push_back(std::move(g));
+  }
+
+  // The names of every agency the document mentions.
+  std::vector<std::string> named = {copy.reader, plan.lead_agency(),
+                                    plan.coordinator().agency()};
+  for (const v1::Entry& e : copy.read.entries()) {
+    named.push_back(e.owner_agency());
+    named.push_back(e.intervention().responsible_agency());
+  }
+  for (const v1::WithheldEntry& e : copy.read.withheld_entries()) {
+    named.push_back(e.owner_agency());
+  }
+  for (const v1::Participant& p : copy.read.participants()) {
+    named.push_back(p.agency());
+  }
+  for (const v1::Grant& g : copy.consents) {
+    named.push_back(g.recorded_by_agency());
+    for (const std::string& a : g.scope().disclosing_agencies()) {
+      named.push_back(a);
+    }
+    for (const std::string& a : g.scope().receiving_agencies()) {
+      named.push_back(a);
+    }
+  }
+  for (const std::string& name : named) {
+    if (name.empty() || copy.agencies.contains(name)) continue;
+    absl::StatusOr<v1::Agency> agency =
+        tx.agencies().Get(absl::StripPrefix(name, "agencies/"));
+    if (absl::IsNotFound(agency.status())) continue;  // "another agency"
+    if (!agency.ok()) return agency.status();
+    copy.agencies.emplace(name, *std::move(agency));
+  }
+
+  const render::Document doc = render::ComposePlanDocument(copy, in.language);
+  if (in.pdf) {
+    ASSIGN_OR_RETURN(*resp->mutable_content(), render::ToPdf(doc));
+    resp->set_content_type("application/pdf");
+  } else {
+    resp->set_content(render::ToHtml(doc));
+    resp->set_content_type("text/html; charset=utf-8");
+  }
+  resp->set_language_code(std::string(render::LanguageCode(in.language)));
+  resp->set_shown_revision(copy.read.shown_revision());
+  resp->set_file_name(absl::StrCat("sip-", in.plan.plan_id, "-v",
+                                   copy.read.shown_revision(),
+                                   in.pdf ? ".pdf" : ".html"));
+  v1::AuditEvent* record = fx->mutable_record();
+  record->set_detail(absl::StrCat(record->detail(), ", rendered as ",
+                                  in.pdf ? "PDF" : "HTML", " (",
+                                  render::LanguageCode(in.language), ")"));
+  return absl::OkStatus();
+}
+
 // --- ListPlans and SearchPlans ---
 
 struct ListInput {
@@ -1664,6 +1782,7 @@ absl::Status DecideListUpcomingReviews(
 
 SAMPLAN_PLAN_METHOD(CreatePlan, true)
 SAMPLAN_PLAN_METHOD(GetPlan, false)
+SAMPLAN_PLAN_METHOD(RenderPlan, false)
 SAMPLAN_PLAN_METHOD(ListPlans, false)
 SAMPLAN_PLAN_METHOD(SearchPlans, false)
 SAMPLAN_PLAN_METHOD(UpdatePlan, true)

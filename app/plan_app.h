@@ -47,6 +47,8 @@ class ListUpcomingReviewsRequest;
 class ListUpcomingReviewsResponse;
 class RemoveParticipantRequest;
 class RemoveParticipantResponse;
+class RenderPlanRequest;
+class RenderPlanResponse;
 class SearchPlansRequest;
 class SearchPlansResponse;
 class UpdateEntryRequest;
@@ -63,6 +65,8 @@ struct PlanMethods {
   static const MethodSpec<v1::CreatePlanRequest, v1::CreatePlanResponse>
       kCreatePlan;
   static const MethodSpec<v1::GetPlanRequest, v1::GetPlanResponse> kGetPlan;
+  static const MethodSpec<v1::RenderPlanRequest, v1::RenderPlanResponse>
+      kRenderPlan;
   static const MethodSpec<v1::ListPlansRequest, v1::ListPlansResponse>
       kListPlans;
   static const MethodSpec<v1::SearchPlansRequest, v1::SearchPlansResponse>
@@ -100,6 +104,10 @@ class PlanApp {
   // the caller may not see come back only as {owner, category, reason}.
   void GetPlan(const Caller& caller, const v1::GetPlanRequest& req,
                v1::GetPlanResponse* resp, Done done);
+  // The family's copy (render/plan_document.h): the plan read as GetPlan
+  // reads it, in plain words, as one HTML page.
+  void RenderPlan(const Caller& caller, const v1::RenderPlanRequest& req,
+                  v1::RenderPlanResponse* resp, Done done);
   void ListPlans(const Caller& caller, const v1::ListPlansRequest& req,
                  v1::ListPlansResponse* resp, Done done);
   void SearchPlans(const Caller& caller, const v1::SearchPlansRequest& req,

@@ -713,6 +713,13 @@ TEST_F(PlanAppTest, EveryMethodAgreesWhoSeesAPlan) {
                                 ? v1::DECISION_REASON_LEAD_AGENCY
                                 : v1::DECISION_REASON_PLAN_PARTICIPANT));
 
+    // RenderPlan answers the same.
+    v1::RenderPlanRequest render;
+    render.set_name(c.plan);
+    v1::RenderPlanResponse rendered;
+    expect(Call(&PlanApp::RenderPlan, *c.caller, render, &rendered),
+           "RenderPlan");
+
     // ListPlans and SearchPlans.
     v1::ListPlansResponse listed;
     ASSERT_THAT(
@@ -934,6 +941,85 @@ TEST_F(PlanAppTest, Example2SchoolSeesBupInterventionsButNotItsHealthEntry) {
   // A second read logs again: one record.
   ASSERT_THAT(Read(school_, plan, &resp), IsOk());
   EXPECT_EQ(AuditSize() - before, 2);
+}
+
+// The family's copy is the read GetPlan makes: the same decisions in one
+// record of its own, the withheld entry as one sentence, no identity
+// number anywhere.
+TEST_F(PlanAppTest, RenderPlanShowsWhatGetPlanShowsInPlainWords) {
+  const std::string plan = ActivePlan("p");
+  AddEntry(bup_, plan, v1::INFORMATION_CATEGORY_INTERVENTIONS,
+           v1::ENTRY_KIND_INTERVENTION, "Weekly sessions at BUP", "b1");
+  AddEntry(bup_, plan, v1::INFORMATION_CATEGORY_HEALTH, v1::ENTRY_KIND_NOTE,
+           "Diagnosis: confidential", "b2");
+  AddEntry(school_, plan, v1::INFORMATION_CATEGORY_NEEDS, v1::ENTRY_KIND_NEED,
+           "Needs a quiet place", "s1");
+  ASSERT_THAT(Approve(plan, 4, {g1_, g2_}, "approve-4"), IsOk());
+  InsertGrant("g1", g1_);
+  InsertGrant("g2", g2_);
+
+  v1::GetPlanResponse read;
+  ASSERT_THAT(Read(school_, plan, &read), IsOk());
+  const int64_t before = AuditSize();
+  v1::RenderPlanRequest req;
+  req.set_name(plan);
+  v1::RenderPlanResponse resp;
+  ASSERT_THAT(Call(&PlanApp::RenderPlan, school_, req, &resp), IsOk());
+  EXPECT_EQ(AuditSize() - before, 1);
+  EXPECT_EQ(resp.content_type(), "text/html; charset=utf-8");
+  EXPECT_EQ(resp.language_code(), "sv");
+  EXPECT_EQ(resp.shown_revision(), 4);
+  EXPECT_EQ(resp.file_name(), absl::StrCat("sip-", plan.substr(6), "-v4.html"));
+  const std::string& html = resp.content();
+  EXPECT_THAT(html, HasSubstr("<html lang=\"sv\">"));
+  EXPECT_THAT(html, HasSubstr("Weekly sessions at BUP"));
+  EXPECT_THAT(html, HasSubstr("Needs a quiet place"));
+  EXPECT_THAT(html, Not(HasSubstr("Diagnosis")));
+  EXPECT_THAT(html, HasSubstr("Agency bup-1 har information om hälsa som ni "
+                              "inte har sagt ja till att dela med Agency "
+                              "school-1."));
+  // Both guardians' grants are in force, in words.
+  EXPECT_THAT(html, HasSubstr("Hälso- och sjukvården får berätta för skolan "
+                              "om behov, styrkor och önskemål och vilken "
+                              "hjälp som ges."));
+  for (const std::string& number : {child_, g1_, g2_}) {
+    EXPECT_THAT(html, Not(HasSubstr(number)));
+  }
+
+  // The record is GetPlan's, saying what was made.
+  const auto reads = Audit("school-1", v1::AUDIT_ACTION_PLAN_READ);
+  ASSERT_THAT(reads, SizeIs(2));
+  EXPECT_EQ(reads[1].decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(reads[1].detail(),
+            "effective view, revision 4, rendered as HTML (sv)");
+  ASSERT_EQ(reads[1].entry_decisions_size(), reads[0].entry_decisions_size());
+  for (int i = 0; i < reads[0].entry_decisions_size(); ++i) {
+    EXPECT_EQ(reads[1].entry_decisions(i).SerializeAsString(),
+              reads[0].entry_decisions(i).SerializeAsString());
+  }
+
+  // English on request.
+  req.set_language_code("en-GB");
+  ASSERT_THAT(Call(&PlanApp::RenderPlan, school_, req, &resp), IsOk());
+  EXPECT_EQ(resp.language_code(), "en");
+  EXPECT_THAT(resp.content(),
+              HasSubstr("Agency bup-1 has information about health that you "
+                        "have not agreed to share with Agency school-1."));
+
+  // Bad input names the field and records nothing.
+  const int64_t audited = AuditSize();
+  req.set_language_code("de");
+  ExpectInvalid(&PlanApp::RenderPlan, req, "language_code");
+  req.set_language_code("");
+  req.set_format(static_cast<v1::DocumentFormat>(99));
+  ExpectInvalid(&PlanApp::RenderPlan, req, "format");
+  req.set_format(v1::DOCUMENT_FORMAT_HTML);
+  req.set_view(static_cast<v1::PlanView>(7));
+  ExpectInvalid(&PlanApp::RenderPlan, req, "view");
+  req.set_view(v1::PLAN_VIEW_UNSPECIFIED);
+  req.set_name("plans/");
+  ExpectInvalid(&PlanApp::RenderPlan, req, "name");
+  EXPECT_EQ(AuditSize(), audited);
 }
 
 // The race the runner must win: a read decides on a snapshot, a guardian

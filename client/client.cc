@@ -196,6 +196,12 @@ absl::Status Connection::GetPlan(const v1::GetPlanRequest& request,
   return Call(plans_.get(), &v1::PlanService::Stub::GetPlan, request, response);
 }
 
+absl::Status Connection::RenderPlan(const v1::RenderPlanRequest& request,
+                                    v1::RenderPlanResponse* response) {
+  return Call(plans_.get(), &v1::PlanService::Stub::RenderPlan, request,
+              response);
+}
+
 absl::Status Connection::ListPlans(const v1::ListPlansRequest& request,
                                    v1::ListPlansResponse* response) {
   return Call(plans_.get(), &v1::PlanService::Stub::ListPlans, request,

@@ -143,6 +143,8 @@ class Connection {
                           v1::CreatePlanResponse* response);
   absl::Status GetPlan(const v1::GetPlanRequest& request,
                        v1::GetPlanResponse* response);
+  absl::Status RenderPlan(const v1::RenderPlanRequest& request,
+                          v1::RenderPlanResponse* response);
   absl::Status ListPlans(const v1::ListPlansRequest& request,
                          v1::ListPlansResponse* response);
   absl::Status SearchPlans(const v1::SearchPlansRequest& request,

@@ -93,6 +93,11 @@ std::vector<FlagDoc> WithPaging(std::vector<FlagDoc> flags);
 // Output helpers.
 
 // One line to stdout / stderr.
+// Writes `contents` to `path` through a temporary file beside it, synced
+// and renamed into place: `path` is whole or untouched.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view contents);
+
 void Print(absl::string_view line);
 void PrintErr(absl::string_view line);
 

@@ -171,7 +171,8 @@ class TempFile {
   bool committed_ = false;
 };
 
-// Writes `contents` to `path` through a TempFile.
+}  // namespace
+
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents) {
   absl::StatusOr<std::unique_ptr<TempFile>> file = TempFile::Create(path);
@@ -181,6 +182,8 @@ absl::Status WriteFileAtomically(const std::string& path,
   }
   return (*file)->Commit();
 }
+
+namespace {
 
 absl::Status WriteStdout(absl::string_view data) {
   if (!data.empty() &&

@@ -282,6 +282,40 @@ int PlanGet(Invocation& in) {
   return in.Finish(c->GetPlan(req, &resp), resp, PrintGetPlan);
 }
 
+int PlanRender(Invocation& in) {
+  v1::RenderPlanRequest req;
+  req.set_name(in.PlanName(Need::kRequired));
+  req.set_view(in.Enum<v1::PlanView>("--view", Need::kOptional));
+  req.set_language_code(in.Text("--language", Need::kOptional));
+  req.set_format(in.Enum<v1::DocumentFormat>("--format", Need::kOptional));
+  const std::string out_path = in.Path("--out", Need::kOptional);
+  Connection* c = in.Connect();
+  if (c == nullptr) return in.exit_code();
+  v1::RenderPlanResponse resp;
+  const absl::Status status = c->RenderPlan(req, &resp);
+  if (!status.ok()) return in.ReportError(status);
+  const std::string path = out_path.empty() ? resp.file_name() : out_path;
+  if (absl::Status saved = WriteFileAtomically(path, resp.content());
+      !saved.ok()) {
+    return in.LocalExit(absl::StrCat("--out: ", saved.message()),
+                        cli::kExitFailure);
+  }
+  if (in.json()) {
+    resp.clear_content();
+    resp.set_file_name(path);
+    return Invocation::PrintJson(resp);
+  }
+  Print(absl::StrCat("Wrote the family's copy of ", req.name(), " (version ",
+                     resp.shown_revision(), ", ",
+                     resp.language_code() == "en" ? "English" : "Swedish",
+                     ") to ", path));
+  Print(
+      resp.content_type() == "application/pdf"
+          ? "Open it in a PDF reader, or print it."
+          : "Open it in a web browser; print it from there for a paper copy.");
+  return cli::kExitOk;
+}
+
 int PlanList(Invocation& in) {
   v1::ListPlansRequest req;
   req.set_state(in.Enum<v1::PlanState>("--state", Need::kOptional));
@@ -634,6 +668,29 @@ void AddPlanCommands(std::vector<Command>* commands) {
        },
        "samplanctl plan get --plan k3v9x2m4q8w1z7r5 --view latest",
        PlanGet,
+       false},
+      {"plan",
+       "render",
+       "write the family's copy of a plan (HTML or PDF)",
+       "Writes the plan as the family's copy: one printable page in plain "
+       "words, as\nHTML (or PDF with --format pdf), Swedish unless "
+       "--language en. It shows what\nplan get shows your agency; an entry "
+       "you may not see appears as one sentence,\nnever its content. The "
+       "read is written to the audit log. Without --out the file\nis named "
+       "sip-PLAN-vREVISION.html (or .pdf) in the current directory; with "
+       "--json\nthe response is printed without the page, fileName saying "
+       "where it was written.",
+       {
+           {"--plan", "ID", Need::kRequired, "the plan, its id or plans/ID"},
+           {"--view", "VIEW", Need::kOptional, "effective (default) or latest"},
+           {"--language", "CODE", Need::kOptional,
+            "sv (Swedish, the default) or en (English)"},
+           {"--format", "FORMAT", Need::kOptional, "html (the default) or pdf"},
+           {"--out", "FILE", Need::kOptional,
+            "where to write the page (replaced whole)"},
+       },
+       "samplanctl plan render --plan k3v9x2m4q8w1z7r5 --out elsa-sip.html",
+       PlanRender,
        false},
       {"plan", "list", "list the plans your agency takes part in",
        "Lists the plans your agency takes part in, newest first.",

@@ -101,8 +101,8 @@ TEST(SamplanctlHelpTest, ExistingGroupsListTheirCommandsAsBefore) {
   EXPECT_EQ(bad.code, cli::kExitUsage);
   EXPECT_THAT(bad.err,
               HasSubstr("samplanctl plan: unknown command 'bogus'; give "
-                        "create, get, list, search, update, approve, close, "
-                        "reviews"));
+                        "create, get, render, list, search, update, approve, "
+                        "close, reviews"));
 }
 
 TEST(SamplanctlHelpTest, AdminHelpListsBothLevels) {

@@ -11,6 +11,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev libssl-dev
   libboost-dev
+  # the family's copy as PDF: Cairo, Pango and the DejaVu fonts
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core
   # the PostgreSQL backend: libpq, and the server the tests start
   libpq-dev postgresql
   # protos from outside: google/api/*.proto, google/rpc/*.proto; grpc health
@@ -19,8 +21,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # the fuzzers (tests/fuzz): clang with libFuzzer and its sanitizers
   clang-14 libclang-rt-14-dev
-  # tools used by scripts
-  openssl sqlite3 tzdata python3 curl
+  # tools used by scripts; pdftotext reads the PDFs back in the tests
+  openssl sqlite3 tzdata python3 curl poppler-utils
 )
 # node and npm: the tests fetch the OpenAPI validator and buf from npm. A
 # node already installed (with the npm it bundles) is used as it is.

@@ -211,6 +211,13 @@ for e in r.get("entries", []):
 for w in r.get("withheldEntries", []):
     print("withheld:", w["ownerAgency"], w["category"], w["reason"])' | indent
 
+note "The family's copy: the plan in plain Swedish, as the school may show it, as a web"
+note "page and as a PDF (the health note appears only as one sentence):"
+mkdir -p "$var/family"
+ctl school-1 anna.lind plan render --plan "$plan" --out "$var/family/alva-sip.html" | head -1 | indent
+ctl school-1 anna.lind plan render --plan "$plan" --format pdf \
+  --out "$var/family/alva-sip.pdf" | head -1 | indent
+
 say "7. Social services, not invited, asks for the plan: refused, as if it did not exist"
 set +e
 ctl social-1 sara.ek plan get --plan "$plan" 2>&1 | indent

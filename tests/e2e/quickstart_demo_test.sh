@@ -31,6 +31,25 @@ expect "Socialtjansten Norr (agencies/social-1)  sara.ek  plan-read"  # extract
 expect "DENY (NOT_PARTICIPANT)"
 expect "verified: "                                      # offline verify
 expect "Demo complete"
+expect "Wrote the family's copy of plans/"               # the family's copy
+html=$work/var/family/alva-sip.html
+pdf=$work/var/family/alva-sip.pdf
+if [[ ! -s $html || ! -s $pdf ]]; then
+  echo "the family's copy was not written ($html, $pdf)"; fail=1
+else
+  # Read by the school: BUP's health note is one sentence, never its text.
+  grep -qF 'har information om hälsa som ni inte har sagt ja till att dela med' "$html" ||
+    { echo "$html lacks the withheld sentence"; fail=1; }
+  if grep -qE 'Sleep problems|20160510-?2381' "$html"; then
+    echo "$html shows a withheld entry or an identity number"; fail=1
+  fi
+  [[ $(head -c 5 "$pdf") == "%PDF-" ]] || { echo "$pdf is not a PDF"; fail=1; }
+  if command -v pdftotext >/dev/null; then
+    pdftotext -enc UTF-8 "$pdf" "$work/family.txt"
+    grep -qF 'Weekly sessions with a BUP counsellor' "$work/family.txt" ||
+      { echo "the PDF lacks the intervention the HTML shows"; fail=1; }
+  fi
+fi
 # The service log must not contain the demo's identity numbers.
 if grep -qE '20160510-?2381|19850301-?1119' "$work/var/server.log"; then
   echo "the service log contains an identity number"; fail=1
