@@ -17,12 +17,7 @@
 // exclusive ones: TSan then misses a write made under a reader lock, which
 // the lock's users and annotalysis already forbid.
 
-#if !defined(__SANITIZE_THREAD__) && defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define __SANITIZE_THREAD__ 1
-#endif
-#endif
-#ifndef __SANITIZE_THREAD__
+#ifndef SAMPLAN_TSAN
 #error "only for -fsanitize=thread builds (the tsan preset)"
 #endif
 
