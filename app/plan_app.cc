@@ -912,15 +912,26 @@ absl::Status DecideRenderPlan(const AppContext& ctx, storage::Transaction& tx,
   copy.now = now;
   copy.zone = ctx.policy.zone;
 
-  // Consents in force now that may cover this plan. The decisions above
-  // read the same consent version (fx depends on it).
+  // Consents in force now that may cover this plan: active, in their
+  // period, given by someone who may consent for the subject now (not a
+  // guardian once the child is 15). The decisions above read the same
+  // consent version (fx depends on it).
+  ASSIGN_OR_RETURN(const int64_t consent_version,
+                   tx.grants().ConsentVersion(plan.subject()));
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<const SubjectFacts> facts,
+      ReadSubjectFacts(ctx.read_cache, tx, plan.subject(), consent_version));
   ASSIGN_OR_RETURN(std::vector<v1::Grant> grants,
                    tx.grants().ListForSubject(plan.subject()));
   for (v1::Grant& g : grants) {
     if (g.state() != v1::GRANT_STATE_ACTIVE) continue;
-    if (ToTime(g.valid_from()) > now || ToTime(g.valid_until()) <= now)
+    if (ToTime(g.valid_from()) > now || ToTime(g.valid_until()) <= now) {
       continue;
+    }
     if (!g.scope().plan().empty() && g.scope().plan() != plan.name()) continue;
+    const absl::Status competent =
+        consent::ValidateNewGrant(ToEngine(g), facts->view(), ctx.policy, now);
+    if (ReasonOf(competent) == "GRANTOR_NOT_COMPETENT") continue;
     copy.consents.push_back(std::move(g));
   }
 

@@ -1022,6 +1022,31 @@ TEST_F(PlanAppTest, RenderPlanShowsWhatGetPlanShowsInPlainWords) {
   EXPECT_EQ(AuditSize(), audited);
 }
 
+// The copy lists only consents that count now: a guardian's grant about a
+// child of 15 is on file, active and in its period, but no longer counts.
+TEST_F(PlanAppTest, RenderPlanListsOnlyConsentsThatCountNow) {
+  const std::string teen = Pnr("20110301", "555");  // 15 since 2026-03-01
+  v1::CreatePlanResponse created;
+  ASSERT_THAT(Call(&PlanApp::CreatePlan, school_,
+                   PlanRequest("teen", teen, {"bup-1"}), &created),
+              IsOk());
+  InsertGrantFor("gt", teen, g1_);
+  v1::RenderPlanRequest req;
+  req.set_name(created.plan().name());
+  v1::RenderPlanResponse resp;
+  ASSERT_THAT(Call(&PlanApp::RenderPlan, school_, req, &resp), IsOk());
+  EXPECT_THAT(resp.content(), HasSubstr("Inga samtycken gäller just nu."));
+  EXPECT_THAT(resp.content(), Not(HasSubstr("får berätta för")));
+
+  // The same grant about a child of 10 counts.
+  const std::string plan = ActivePlan("young");
+  InsertGrant("g1", g1_);
+  req.set_name(plan);
+  ASSERT_THAT(Call(&PlanApp::RenderPlan, school_, req, &resp), IsOk());
+  EXPECT_THAT(resp.content(), HasSubstr("Hälso- och sjukvården får berätta "
+                                        "för skolan"));
+}
+
 // The race the runner must win: a read decides on a snapshot, a guardian
 // withdraws before the read's record commits; the read must not rely on
 // the withdrawn grant. The hook runs exactly between the two phases.
