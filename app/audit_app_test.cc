@@ -14,9 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "app/checkpointer.h"
+#include "app/consent_app.h"
 #include "audit/leaf.h"
 #include "audit/merkle.h"
 #include "audit/note.h"
+#include "audit/receipt.h"
 #include "audit/verify.h"
 #include "common/clock.h"
 #include "common/errors.h"
@@ -24,9 +26,11 @@
 #include "common/status_matchers.h"
 #include "consent/identity_number.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
+#include "samplan/v1/consent.pb.h"
 #include "storage/sqlite_store.h"
 
 namespace samplan::app {
@@ -66,6 +70,7 @@ class AuditAppTest : public ::testing::Test {
     ctx.clock = &clock_;
     ctx.ids = ids_.get();
     ctx.checkpointer = checkpointer_.get();
+    ctx_ = ctx;
     app_ = std::make_unique<AuditApp>(ctx);
     auditor_.agency_id = "auditor-1";
     auditor_.role = Role::kAuditor;
@@ -163,6 +168,7 @@ class AuditAppTest : public ::testing::Test {
   std::unique_ptr<CommitQueue> queue_;
   std::unique_ptr<AuditApp> app_;
   Caller auditor_;
+  AppContext ctx_;
   const std::string child_ = Pnr("20140312", "238");
   const std::string other_ = Pnr("20100101", "123");
 };
@@ -488,6 +494,184 @@ TEST_F(AuditAppTest, CheckpointsFollowTheSchedule) {
   ASSERT_THAT(body, IsOk());
   EXPECT_EQ(body->origin, "test.example/audit");
   EXPECT_EQ(body->tree_size, 9);
+}
+
+}  // namespace
+}  // namespace samplan::app
+
+namespace samplan::app {
+namespace {
+
+// A grant recorded by school-1 about child_, with its audit record among
+// others; then its receipt, checked as the family would check it.
+class ReceiptTest : public AuditAppTest {
+ protected:
+  void Record(const std::string& id) {
+    ASSERT_THAT(queue_->Run([&](storage::Transaction& tx) -> absl::Status {
+      v1::Grant g;
+      g.set_name("grants/" + id);
+      g.set_subject(child_);
+      g.set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+      g.set_grantor_identity_number(Pnr("19800101", "238"));
+      g.mutable_scope()->add_disclosing_agencies("agencies/bup-1");
+      g.mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+      g.mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_HEALTH);
+      SetTimestamp(clock_.Now(), g.mutable_valid_from());
+      SetTimestamp(clock_.Now() + absl::Hours(24 * 180),
+                   g.mutable_valid_until());
+      g.mutable_evidence()->set_kind(v1::EVIDENCE_KIND_SIGNED_FORM);
+      g.mutable_evidence()->set_reference("form 7");
+      g.set_recorded_by_agency("agencies/school-1");
+      g.set_recorded_by_actor("anna");
+      SetTimestamp(clock_.Now(), g.mutable_create_time());
+      g.set_state(v1::GRANT_STATE_ACTIVE);
+      RETURN_IF_ERROR(tx.grants().Insert(g));
+      v1::AuditEvent e;
+      SetTimestamp(clock_.Now(), e.mutable_time());
+      e.set_agency("agencies/school-1");
+      e.set_actor("anna");
+      e.set_action(v1::AUDIT_ACTION_GRANT_RECORDED);
+      e.set_subject(child_);
+      e.set_resource(g.name());
+      e.set_decision(v1::DECISION_ALLOW);
+      e.add_reasons(v1::DECISION_REASON_AGENCY_SYSTEM_ROLE);
+      e.add_grants(g.name());
+      return tx.audit().Append(e).status();
+    }),
+                IsOk());
+  }
+
+  absl::Status Receipt(const Caller& caller, const std::string& name,
+                       v1::ReceiptEvent event,
+                       v1::GetGrantReceiptResponse* out) {
+    ConsentApp consents(ctx_);
+    v1::GetGrantReceiptRequest req;
+    req.set_name(name);
+    req.set_event(event);
+    absl::Notification finished;
+    absl::Status result;
+    consents.GetGrantReceipt(caller, req, out, [&](absl::Status s) {
+      result = std::move(s);
+      finished.Notify();
+    });
+    finished.WaitForNotification();
+    return result;
+  }
+
+  Caller school_{
+      "school-1", consent::Sector::kSchool, Role::kAgencySystem, "anna", "",
+      ""};
+};
+
+TEST_F(ReceiptTest, AReceiptVerifiesOfflineAndAnyChangedByteFailsIt) {
+  AppendEvents(5);
+  Record("g1");
+  AppendEvents(3);
+  v1::GetGrantReceiptResponse resp;
+  ASSERT_THAT(
+      Receipt(school_, "grants/g1", v1::RECEIPT_EVENT_UNSPECIFIED, &resp),
+      IsOk());
+  const v1::ConsentReceipt& r = resp.receipt().receipt();
+  EXPECT_EQ(r.schema_version(), "samplan.consent-receipt/1");
+  EXPECT_EQ(r.event(), v1::RECEIPT_EVENT_GIVEN);
+  EXPECT_EQ(r.receipt_id(), "grants/g1/receipts/5");
+  EXPECT_EQ(r.audit_event().leaf_index(), 5);
+  EXPECT_EQ(r.grant().grantor_role(), v1::GRANTOR_ROLE_GUARDIAN);
+  EXPECT_THAT(r.scope_text(),
+              HasSubstr("BUP Centrum får berätta för skolan om hälsa."));
+  EXPECT_THAT(r.withdrawal_text(), HasSubstr("ta tillbaka"));
+  auto verified = audit::VerifyReceipt(resp.receipt(), *verifier_);
+  ASSERT_THAT(verified, IsOk());
+  EXPECT_EQ(verified->leaf_index, 5);
+  // The checkpoint covers the receipt call's own record too.
+  EXPECT_EQ(verified->checkpoint.tree_size, 10);
+
+  // The file the family keeps: JSON, read back strictly.
+  std::string json;
+  ASSERT_TRUE(
+      google::protobuf::util::MessageToJsonString(resp.receipt(), &json).ok());
+  v1::SignedConsentReceipt parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok());
+  EXPECT_THAT(audit::VerifyReceipt(parsed, *verifier_), IsOk());
+
+  // Every single changed byte fails: the JSON no longer parses, or the
+  // signature, the record or the proof no longer holds.
+  int passed = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    std::string tampered = json;
+    tampered[i] = static_cast<char>(tampered[i] ^ 0x01);
+    v1::SignedConsentReceipt t;
+    if (!google::protobuf::util::JsonStringToMessage(tampered, &t).ok()) {
+      continue;
+    }
+    if (audit::VerifyReceipt(t, *verifier_).ok()) {
+      ++passed;
+      ADD_FAILURE() << "byte " << i << " changed, still verifies: "
+                    << tampered.substr(i > 20 ? i - 20 : 0, 40);
+    }
+  }
+  EXPECT_EQ(passed, 0) << "of " << json.size() << " bytes";
+
+  // Another key does not verify it.
+  auto other_pem = audit::GenerateSigningKeyPem();
+  auto other =
+      audit::NoteSigner::FromPrivateKeyPem(*other_pem, "test.example/audit");
+  auto other_verifier =
+      audit::NoteVerifier::FromVerifierKey((*other)->VerifierKey());
+  EXPECT_THAT(audit::VerifyReceipt(resp.receipt(), *other_verifier),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(ReceiptTest, EndedGrantsHaveTheirOwnReceiptAndTheGivingStays) {
+  Record("g1");
+  ASSERT_THAT(queue_->Run([&](storage::Transaction& tx) -> absl::Status {
+    storage::GrantEnding ending;
+    ending.state = v1::GRANT_STATE_WITHDRAWN;
+    ending.time = clock_.Now();
+    ending.reason = "withdrawn";
+    ending.agency = "school-1";
+    ending.actor = "anna";
+    ending.withdrawer = Pnr("19800101", "238");
+    ending.evidence_kind = v1::EVIDENCE_KIND_SIGNED_FORM;
+    ending.evidence_reference = "form 8";
+    RETURN_IF_ERROR(tx.grants().End("g1", ending));
+    v1::AuditEvent e;
+    SetTimestamp(clock_.Now(), e.mutable_time());
+    e.set_agency("agencies/school-1");
+    e.set_action(v1::AUDIT_ACTION_GRANT_WITHDRAWN);
+    e.set_subject(child_);
+    e.set_resource("grants/g1");
+    e.set_decision(v1::DECISION_ALLOW);
+    e.add_reasons(v1::DECISION_REASON_WITHDRAWER_COMPETENT);
+    return tx.audit().Append(e).status();
+  }),
+              IsOk());
+  v1::GetGrantReceiptResponse latest;
+  ASSERT_THAT(
+      Receipt(school_, "grants/g1", v1::RECEIPT_EVENT_UNSPECIFIED, &latest),
+      IsOk());
+  EXPECT_EQ(latest.receipt().receipt().event(), v1::RECEIPT_EVENT_WITHDRAWN);
+  EXPECT_EQ(latest.receipt().receipt().grant().state(),
+            v1::GRANT_STATE_WITHDRAWN);
+  EXPECT_THAT(audit::VerifyReceipt(latest.receipt(), *verifier_), IsOk());
+  v1::GetGrantReceiptResponse given;
+  ASSERT_THAT(Receipt(school_, "grants/g1", v1::RECEIPT_EVENT_GIVEN, &given),
+              IsOk());
+  EXPECT_EQ(given.receipt().receipt().receipt_id(), "grants/g1/receipts/0");
+  EXPECT_THAT(audit::VerifyReceipt(given.receipt(), *verifier_), IsOk());
+
+  // An event that did not happen names the field; a stranger sees nothing.
+  v1::GetGrantReceiptResponse none;
+  const absl::Status revoked =
+      Receipt(school_, "grants/g1", v1::RECEIPT_EVENT_REVOKED, &none);
+  EXPECT_THAT(revoked, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(revoked), "event");
+  Caller stranger{
+      "bup-1", consent::Sector::kHealthcare, Role::kAgencySystem, "erik", "",
+      ""};
+  EXPECT_THAT(
+      Receipt(stranger, "grants/g1", v1::RECEIPT_EVENT_UNSPECIFIED, &none),
+      StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

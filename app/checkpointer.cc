@@ -6,6 +6,7 @@
 #include "absl/strings/string_view.h"
 #include "audit/merkle.h"
 #include "audit/note.h"
+#include "audit/receipt.h"
 #include "common/status_macros.h"
 #include "samplan/v1/audit.pb.h"
 
@@ -37,6 +38,11 @@ absl::StatusOr<storage::StoredCheckpoint> Checkpointer::Update(
                    signer_.Sign(audit::FormatCheckpointBody(body)));
   RETURN_IF_ERROR(log.AddCheckpoint(next));
   return next;
+}
+
+absl::StatusOr<std::string> Checkpointer::SignReceipt(
+    const v1::ConsentReceipt& receipt) const {
+  return signer_.Sign(audit::ReceiptSignedBody(receipt));
 }
 
 void Checkpointer::ToProto(const storage::StoredCheckpoint& stored,

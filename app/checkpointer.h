@@ -19,6 +19,7 @@ class NoteSigner;
 }  // namespace samplan::audit
 namespace samplan::v1 {
 class Checkpoint;
+class ConsentReceipt;
 }  // namespace samplan::v1
 
 namespace samplan::app {
@@ -41,6 +42,10 @@ class Checkpointer {
   absl::StatusOr<storage::StoredCheckpoint> Update(storage::Transaction& tx,
                                                    absl::Time now,
                                                    bool force) const;
+
+  // The signature of a consent receipt (audit/receipt.h), by the log's key.
+  absl::StatusOr<std::string> SignReceipt(
+      const v1::ConsentReceipt& receipt) const;
 
   // The API form of a stored checkpoint.
   void ToProto(const storage::StoredCheckpoint& stored,

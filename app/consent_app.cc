@@ -6,14 +6,22 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "app/checkpointer.h"
 #include "app/consent_bridge.h"
 #include "app/method.h"
+#include "audit/merkle.h"
+#include "audit/receipt.h"
 #include "common/errors.h"
+#include "common/proto_time.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "consent/identity_number.h"
+#include "render/document.h"
+#include "render/plan_document.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/consent.pb.h"
 #include "samplan/v1/plan.pb.h"
@@ -631,6 +639,127 @@ absl::Status DecideGetGrant(const AppContext& ctx, storage::Transaction& tx,
                  "grant", true, t, fx, resp->mutable_grant());
 }
 
+// --- GetGrantReceipt ---
+
+struct GetGrantReceiptInput {
+  std::string id;
+  v1::ReceiptEvent event = v1::RECEIPT_EVENT_UNSPECIFIED;
+};
+
+absl::StatusOr<GetGrantReceiptInput> ParseGetGrantReceipt(
+    const AppContext&, const Caller&, const v1::GetGrantReceiptRequest& req) {
+  GetGrantReceiptInput in;
+  ASSIGN_OR_RETURN(in.id, ParseName(req.name(), "grants", "name"));
+  if (!v1::ReceiptEvent_IsValid(req.event())) {
+    return InvalidField("event", "is not a known receipt event");
+  }
+  in.event = req.event();
+  return in;
+}
+
+// The receipt is read like the grant (ReadOne: the same visibility, one
+// read record); after that record is appended, in the same transaction, a
+// checkpoint is signed that covers the event's record, and the receipt gets
+// its proof and its signature.
+absl::Status DecideGetGrantReceipt(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::GetGrantReceiptRequest& req, absl::Time t,
+    v1::GetGrantReceiptResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(const GetGrantReceiptInput in,
+                   ParseGetGrantReceipt(ctx, caller, req));
+  v1::Grant grant;
+  RETURN_IF_ERROR(ReadOne(tx, caller, tx.grants().Get(in.id),
+                          absl::StrCat("grants/", in.id), "grant", true, t, fx,
+                          &grant));
+  if (!fx->refusal().ok()) return absl::OkStatus();
+  if (ctx.checkpointer == nullptr) {
+    return absl::UnavailableError("receipts need the audit log's signing key");
+  }
+  const v1::ReceiptEvent latest =
+      grant.state() == v1::GRANT_STATE_WITHDRAWN ? v1::RECEIPT_EVENT_WITHDRAWN
+      : grant.state() == v1::GRANT_STATE_REVOKED ? v1::RECEIPT_EVENT_REVOKED
+                                                 : v1::RECEIPT_EVENT_GIVEN;
+  const v1::ReceiptEvent event =
+      in.event == v1::RECEIPT_EVENT_UNSPECIFIED ? latest : in.event;
+  if (event != v1::RECEIPT_EVENT_GIVEN && event != latest) {
+    return InvalidField("event",
+                        absl::StrCat("did not happen to this grant (it is ",
+                                     v1::GrantState_Name(grant.state()), ")"));
+  }
+  storage::AuditQuery query;
+  query.resource = grant.name();
+  query.action =
+      event == v1::RECEIPT_EVENT_GIVEN       ? v1::AUDIT_ACTION_GRANT_RECORDED
+      : event == v1::RECEIPT_EVENT_WITHDRAWN ? v1::AUDIT_ACTION_GRANT_WITHDRAWN
+                                             : v1::AUDIT_ACTION_GRANT_REVOKED;
+  query.limit = 1;
+  ASSIGN_OR_RETURN(std::vector<v1::AuditEvent> records,
+                   tx.audit().Query(query));
+  if (records.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("the audit record of ", grant.name(), " is missing"));
+  }
+
+  // The names of the agencies the scope and the recording name.
+  absl::flat_hash_map<std::string, v1::Agency> agencies;
+  std::vector<std::string> named = {grant.recorded_by_agency()};
+  for (const std::string& a : grant.scope().disclosing_agencies()) {
+    named.push_back(a);
+  }
+  for (const std::string& a : grant.scope().receiving_agencies()) {
+    named.push_back(a);
+  }
+  for (const std::string& name : named) {
+    if (agencies.contains(name)) continue;
+    absl::StatusOr<v1::Agency> agency =
+        tx.agencies().Get(absl::StripPrefix(name, "agencies/"));
+    if (absl::IsNotFound(agency.status())) continue;
+    if (!agency.ok()) return agency.status();
+    agencies.emplace(name, *std::move(agency));
+  }
+
+  v1::ConsentReceipt* r = resp->mutable_receipt()->mutable_receipt();
+  r->set_schema_version(audit::kReceiptSchema);
+  r->set_receipt_id(
+      absl::StrCat(grant.name(), "/receipts/", records[0].leaf_index()));
+  r->set_event(event);
+  *r->mutable_event_time() = records[0].time();
+  SetTimestamp(t, r->mutable_issue_time());
+  r->set_scope_text(render::ConsentInWords(grant, agencies, ctx.policy.zone,
+                                           render::Language::kSwedish));
+  r->set_withdrawal_text(render::WithdrawalInWords(render::Language::kSwedish));
+  r->set_jurisdiction("SE");
+  r->set_legal_basis(
+      "Samtycke: den enskilde efterger sekretessen mellan verksamheterna "
+      "(offentlighets- och sekretesslagen 12 kap. 2 §).");
+  r->set_purpose(
+      "Samordnad individuell plan (SIP) enligt socialtjänstlagen 2 kap. 7 § "
+      "och hälso- och sjukvårdslagen 16 kap. 4 §.");
+  *r->mutable_grant() = std::move(grant);
+  *r->mutable_audit_event() = std::move(records[0]);
+  fx->mutable_record()->set_detail(
+      absl::StrCat("receipt of ", v1::ReceiptEvent_Name(event), ", leaf ",
+                   r->audit_event().leaf_index()));
+  fx->AddAfterRecord([cp = ctx.checkpointer, t,
+                      resp](storage::Transaction& wtx) -> absl::Status {
+    v1::ConsentReceipt* receipt = resp->mutable_receipt()->mutable_receipt();
+    ASSIGN_OR_RETURN(const storage::StoredCheckpoint checkpoint,
+                     cp->Update(wtx, t, /*force=*/true));
+    ASSIGN_OR_RETURN(
+        const std::vector<audit::Hash> proof,
+        wtx.audit().InclusionProof(receipt->audit_event().leaf_index(),
+                                   checkpoint.tree_size));
+    for (const audit::Hash& h : proof) {
+      receipt->add_inclusion_proof(audit::ToBytes(h));
+    }
+    receipt->set_checkpoint(checkpoint.signed_note);
+    ASSIGN_OR_RETURN(*resp->mutable_receipt()->mutable_signature(),
+                     cp->SignReceipt(*receipt));
+    return absl::OkStatus();
+  });
+  return absl::OkStatus();
+}
+
 struct ListGrantsInput {
   std::string plan;
   int state = 0;
@@ -985,6 +1114,7 @@ SAMPLAN_CONSENT_METHOD(SearchRepresentations, false)
 SAMPLAN_CONSENT_METHOD(EndRepresentation, true)
 SAMPLAN_CONSENT_METHOD(CreateGrant, true)
 SAMPLAN_CONSENT_METHOD(GetGrant, false)
+SAMPLAN_CONSENT_METHOD(GetGrantReceipt, false)
 SAMPLAN_CONSENT_METHOD(ListGrants, false)
 SAMPLAN_CONSENT_METHOD(SearchGrants, false)
 SAMPLAN_CONSENT_METHOD(WithdrawGrant, true)

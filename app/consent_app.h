@@ -32,6 +32,8 @@ class GetCustodyFactRequest;
 class GetCustodyFactResponse;
 class GetGrantRequest;
 class GetGrantResponse;
+class GetGrantReceiptRequest;
+class GetGrantReceiptResponse;
 class GetRepresentationRequest;
 class GetRepresentationResponse;
 class ListGrantsRequest;
@@ -76,6 +78,9 @@ struct ConsentMethods {
   static const MethodSpec<v1::CreateGrantRequest, v1::CreateGrantResponse>
       kCreateGrant;
   static const MethodSpec<v1::GetGrantRequest, v1::GetGrantResponse> kGetGrant;
+  static const MethodSpec<v1::GetGrantReceiptRequest,
+                          v1::GetGrantReceiptResponse>
+      kGetGrantReceipt;
   static const MethodSpec<v1::ListGrantsRequest, v1::ListGrantsResponse>
       kListGrants;
   static const MethodSpec<v1::SearchGrantsRequest, v1::SearchGrantsResponse>
@@ -121,6 +126,11 @@ class ConsentApp {
                    v1::CreateGrantResponse* resp, Done done);
   void GetGrant(const Caller& caller, const v1::GetGrantRequest& req,
                 v1::GetGrantResponse* resp, Done done);
+  // The family's signed receipt of a grant's event (audit/receipt.h),
+  // proved in a checkpoint signed after this call's own record.
+  void GetGrantReceipt(const Caller& caller,
+                       const v1::GetGrantReceiptRequest& req,
+                       v1::GetGrantReceiptResponse* resp, Done done);
   void ListGrants(const Caller& caller, const v1::ListGrantsRequest& req,
                   v1::ListGrantsResponse* resp, Done done);
   void SearchGrants(const Caller& caller, const v1::SearchGrantsRequest& req,

@@ -80,6 +80,8 @@ absl::Status Mismatch(absl::string_view what) {
 
 }  // namespace
 
+Hash Sha256Of(absl::string_view data) { return Sha256({data}); }
+
 Hash HashLeaf(absl::string_view leaf_data) {
   static constexpr char kPrefix[1] = {'\x00'};
   return Sha256({absl::string_view(kPrefix, 1), leaf_data});

@@ -37,6 +37,8 @@ using Hash = std::array<uint8_t, 32>;
 
 // SHA-256(0x00 || leaf_data).
 Hash HashLeaf(absl::string_view leaf_data);
+// Plain SHA-256 of `data` (no RFC 9162 prefix).
+Hash Sha256Of(absl::string_view data);
 // SHA-256(0x01 || left || right).
 Hash HashChildren(const Hash& left, const Hash& right);
 // SHA-256("") : the root of the tree with no leaves.

@@ -196,6 +196,13 @@ absl::Status Connection::GetPlan(const v1::GetPlanRequest& request,
   return Call(plans_.get(), &v1::PlanService::Stub::GetPlan, request, response);
 }
 
+absl::Status Connection::GetGrantReceipt(
+    const v1::GetGrantReceiptRequest& request,
+    v1::GetGrantReceiptResponse* response) {
+  return Call(consents_.get(), &v1::ConsentService::Stub::GetGrantReceipt,
+              request, response);
+}
+
 absl::Status Connection::RenderPlan(const v1::RenderPlanRequest& request,
                                     v1::RenderPlanResponse* response) {
   return Call(plans_.get(), &v1::PlanService::Stub::RenderPlan, request,

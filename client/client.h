@@ -143,6 +143,8 @@ class Connection {
                           v1::CreatePlanResponse* response);
   absl::Status GetPlan(const v1::GetPlanRequest& request,
                        v1::GetPlanResponse* response);
+  absl::Status GetGrantReceipt(const v1::GetGrantReceiptRequest& request,
+                               v1::GetGrantReceiptResponse* response);
   absl::Status RenderPlan(const v1::RenderPlanRequest& request,
                           v1::RenderPlanResponse* response);
   absl::Status ListPlans(const v1::ListPlansRequest& request,

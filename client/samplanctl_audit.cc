@@ -34,6 +34,7 @@
 #include "audit/leaf.h"
 #include "audit/merkle.h"
 #include "audit/note.h"
+#include "audit/receipt.h"
 #include "audit/verify.h"
 #include "client/cli.h"
 #include "client/client.h"
@@ -44,6 +45,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
+#include "samplan/v1/consent.pb.h"
 
 namespace samplan::client::ctl {
 namespace {
@@ -625,6 +627,118 @@ int AuditExport(Invocation& in) {
   } else {
     Print(summary);
   }
+  return cli::kExitOk;
+}
+
+int ReceiptGet(Invocation& in) {
+  v1::GetGrantReceiptRequest req;
+  req.set_name(in.Name("--grant", "grants", Need::kRequired));
+  req.set_event(in.Enum<v1::ReceiptEvent>("--event", Need::kOptional));
+  const std::string out_path = in.Path("--out", Need::kOptional);
+  Connection* c = in.Connect();
+  if (c == nullptr) return in.exit_code();
+  v1::GetGrantReceiptResponse resp;
+  const absl::Status status = c->GetGrantReceipt(req, &resp);
+  if (!status.ok()) return in.ReportError(status);
+  const v1::ConsentReceipt& r = resp.receipt().receipt();
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  if (!google::protobuf::util::MessageToJsonString(resp.receipt(), &json,
+                                                   options)
+           .ok()) {
+    return in.LocalExit("the receipt could not be written as JSON",
+                        cli::kExitFailure);
+  }
+  const std::string path =
+      out_path.empty()
+          ? absl::StrCat("receipt-",
+                         absl::StripPrefix(r.grant().name(), "grants/"), "-",
+                         r.audit_event().leaf_index(), ".json")
+          : out_path;
+  if (absl::Status saved = WriteFileAtomically(path, json); !saved.ok()) {
+    return in.LocalExit(absl::StrCat("--out: ", saved.message()),
+                        cli::kExitFailure);
+  }
+  if (in.json()) {
+    return JsonObject()
+        .String("receiptId", r.receipt_id())
+        .String("event", v1::ReceiptEvent_Name(r.event()))
+        .String("out", path)
+        .Print();
+  }
+  Print(absl::StrCat("Wrote the receipt ", r.receipt_id(), " (",
+                     v1::ReceiptEvent_Name(r.event()), ") to ", path));
+  Print(absl::StrCat("  ", r.scope_text()));
+  Print(
+      "Check it offline: samplanctl receipt verify --file FILE --public-key "
+      "KEY");
+  return cli::kExitOk;
+}
+
+int ReceiptVerify(Invocation& in) {
+  const std::string file = in.Path("--file", Need::kRequired);
+  const std::string key_path = in.Path("--public-key", Need::kRequired);
+  const std::optional<std::string> origin = Origin(in);
+  if (!in.ok()) return in.UsageExit();
+  absl::StatusOr<std::string> text = ReadFile(file);
+  if (!text.ok()) {
+    return in.LocalExit(absl::StrCat("--file: ", text.status().message()),
+                        cli::kExitFailure);
+  }
+  v1::SignedConsentReceipt receipt;
+  if (const auto parsed =
+          google::protobuf::util::JsonStringToMessage(*text, &receipt);
+      !parsed.ok()) {
+    return VerificationFailed(in, absl::StrCat("the file is not a receipt: ",
+                                               std::string(parsed.message())));
+  }
+  const v1::ConsentReceipt& r = receipt.receipt();
+  const std::string key_name = origin.value_or(std::string(
+      absl::string_view(r.checkpoint()).substr(0, r.checkpoint().find('\n'))));
+  absl::StatusOr<audit::NoteVerifier> verifier = LoadKey(key_path, key_name);
+  if (!verifier.ok()) {
+    return in.LocalExit(verifier.status().message(), cli::kExitFailure);
+  }
+  absl::StatusOr<audit::VerifiedReceipt> verified =
+      audit::VerifyReceipt(receipt, *verifier);
+  if (!verified.ok())
+    return VerificationFailed(in, verified.status().message());
+  const v1::Grant& g = r.grant();
+  const absl::Time issued = ToTime(r.issue_time());
+  const bool in_force = g.state() == v1::GRANT_STATE_ACTIVE &&
+                        ToTime(g.valid_from()) <= issued &&
+                        issued < ToTime(g.valid_until());
+  const std::string what = r.event() == v1::RECEIPT_EVENT_WITHDRAWN
+                               ? "withdrawn"
+                           : r.event() == v1::RECEIPT_EVENT_REVOKED ? "revoked"
+                                                                    : "given";
+  const char* const by = g.grantor_role() == v1::GRANTOR_ROLE_SUBJECT
+                             ? "the subject"
+                         : g.grantor_role() == v1::GRANTOR_ROLE_GUARDIAN
+                             ? "a guardian"
+                             : "a legal representative";
+  const std::string state =
+      in_force
+          ? "in force"
+          : absl::StrCat("not in force (", v1::GrantState_Name(g.state()), ")");
+  if (in.json()) {
+    return JsonObject()
+        .Bool("verified", true)
+        .String("receiptId", r.receipt_id())
+        .String("event", v1::ReceiptEvent_Name(r.event()))
+        .String("scope", r.scope_text())
+        .Bool("inForce", in_force)
+        .Number("leafIndex", verified->leaf_index)
+        .Number("treeSize", verified->checkpoint.tree_size)
+        .String("origin", verified->checkpoint.origin)
+        .Print();
+  }
+  Print(absl::StrCat("verified: consent ", what, " ", When(r.event_time()),
+                     " by ", by, ": ", r.scope_text(), " ", state, " as of ",
+                     When(r.issue_time()), ", leaf ", verified->leaf_index,
+                     " of ", verified->checkpoint.tree_size, " signed by ",
+                     verified->checkpoint.origin));
   return cli::kExitOk;
 }
 
@@ -1229,6 +1343,47 @@ void AddAuditCommands(std::vector<Command>* commands) {
             "--out -)"},
        }),
        "samplanctl audit export --out audit-2026-06.jsonl", AuditExport, false},
+      {"receipt",
+       "get",
+       "save a grant's signed receipt for the family",
+       "Saves the receipt of a grant: what the person agreed to (or its "
+       "withdrawal or\nrevocation), in the shape of ISO/IEC TS 27560 consent "
+       "records, signed with the\naudit log's key, with the event's audit "
+       "record and its proof in a signed\ncheckpoint. The family keeps the "
+       "JSON file and can check it offline with\nreceipt verify. Without "
+       "--event: the latest event (the withdrawal of a withdrawn\ngrant). "
+       "Without --out the file is receipt-GRANT-LEAF.json here.",
+       {
+           {"--grant", "ID", Need::kRequired, "the grant, its id or grants/ID"},
+           {"--event", "EVENT", Need::kOptional,
+            "given, withdrawn or revoked (default: the latest)"},
+           {"--out", "FILE", Need::kOptional, "where to write the receipt"},
+       },
+       "samplanctl receipt get --grant q2m7v8w4p1r6k3x9 --out consent.json",
+       ReceiptGet,
+       false},
+      {"receipt",
+       "verify",
+       "check a receipt offline",
+       "Checks a receipt with the server's public key, without contacting "
+       "the server:\nthe receipt's signature, that its audit record is the "
+       "grant's event, the\nrecord's leaf hash, its inclusion proof and the "
+       "checkpoint's signature. Says in\none line what was agreed and "
+       "whether it was in force when the receipt was made;\na failed check "
+       "prints \"verification FAILED: ...\" and exits 5. The key is a\n"
+       "verifier key line or an Ed25519 public key in PEM (named by the "
+       "checkpoint's\norigin unless --origin is given).",
+       {
+           {"--file", "FILE", Need::kRequired, "the receipt (receipt get)"},
+           {"--public-key", "FILE", Need::kRequired,
+            "the server's public key file"},
+           {"--origin", "NAME", Need::kOptional,
+            "PEM key name (default: the checkpoint's origin)"},
+       },
+       "samplanctl receipt verify --file consent.json --public-key "
+       "audit-key.pem.vkey",
+       ReceiptVerify,
+       false},
       {"audit",
        "checkpoint",
        "show the newest signed checkpoint",

@@ -177,6 +177,7 @@ say "3. At the SIP meeting both guardians approve the plan"
 ctl school-1 anna.lind plan approve --plan "$plan" --guardian "$mother" \
   --guardian "$father" --evidence signed-form:sip-meeting | head -2 | indent
 
+mkdir -p "$var/family"
 say "4. Both guardians consent: BUP (health care) may share needs and interventions with the school for 12 months"
 grant_out=""
 for g in "$mother" "$father"; do
@@ -187,6 +188,11 @@ for g in "$mother" "$father"; do
   echo "$grant_out" | head -3 | indent
 done
 grant_father=$(echo "$grant_out" | first grants)  # the last one: the father's
+note "The father's receipt of his consent, signed, checked offline with the server's key:"
+ctl school-1 anna.lind receipt get --grant "$grant_father" \
+  --out "$var/family/consent-receipt.json" | head -2 | indent
+"$CTL_BIN" receipt verify --file "$var/family/consent-receipt.json" \
+  --public-key "$var/audit-key.pem.vkey" | indent
 
 say "5. BUP writes two entries: an intervention and a health note"
 ctl bup-1 erik.berg entry create --plan "$plan" --category interventions \
@@ -213,7 +219,6 @@ for w in r.get("withheldEntries", []):
 
 note "The family's copy: the plan in plain Swedish, as the school may show it, as a web"
 note "page and as a PDF (the health note appears only as one sentence):"
-mkdir -p "$var/family"
 ctl school-1 anna.lind plan render --plan "$plan" --out "$var/family/alva-sip.html" | head -1 | indent
 ctl school-1 anna.lind plan render --plan "$plan" --format pdf \
   --out "$var/family/alva-sip.pdf" | head -1 | indent

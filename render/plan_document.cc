@@ -616,22 +616,10 @@ class Composer {
       std::vector<ListItem> items;
       for (const std::vector<const v1::Grant*>& group : alike) {
         const v1::Grant& g = *group.front();
-        const v1::GrantScope& s = g.scope();
-        std::vector<std::string> about;
-        for (int c : s.categories()) {
-          about.push_back(
-              CategoryWords(static_cast<v1::InformationCategory>(c), w_));
-        }
         ListItem item;
-        item.text = Capitalized(absl::Substitute(
-            w_("$0 får berätta för $1 om $2.", "$0 may tell $1 about $2."),
-            Parties(s.disclosing_agencies(), s.disclosing_sectors()),
-            Parties(s.receiving_agencies(), s.receiving_sectors()),
-            JoinWords(about, w_)));
-        item.details.push_back(
-            absl::Substitute(w_("Gäller till och med $0.", "Applies until $0."),
-                             LastDay(g.valid_until())));
-        if (!s.plan().empty()) {
+        item.text = ScopeSentence(g);
+        item.details.push_back(PeriodSentence(g));
+        if (!g.scope().plan().empty()) {
           item.details.push_back(std::string(
               w_("Gäller bara den här planen.", "Applies to this plan only.")));
         }
@@ -676,16 +664,31 @@ class Composer {
     }
     doc_.Subsection(std::string(
         w_("Så tar ni tillbaka ett samtycke", "How to withdraw a consent")));
-    doc_.Paragraph(std::string(
-        w_("Ni kan ta tillbaka ett samtycke när som helst. Säg det till "
-           "samordnaren eller till den verksamhet som skrev in samtycket. "
-           "Från den stunden får ingen verksamhet dela information med stöd av "
-           "det.",
-           "You can withdraw a consent at any time. Tell the coordinator or "
-           "the agency that recorded it. From that moment no agency may share "
-           "information because of it.")));
+    doc_.Paragraph(WithdrawalInWords(language_));
   }
 
+ public:
+  // "Socialtjänsten Norr får berätta för Norrskolan om hälsa."
+  std::string ScopeSentence(const v1::Grant& g) const {
+    const v1::GrantScope& s = g.scope();
+    std::vector<std::string> about;
+    for (int c : s.categories()) {
+      about.push_back(
+          CategoryWords(static_cast<v1::InformationCategory>(c), w_));
+    }
+    return Capitalized(absl::Substitute(
+        w_("$0 får berätta för $1 om $2.", "$0 may tell $1 about $2."),
+        Parties(s.disclosing_agencies(), s.disclosing_sectors()),
+        Parties(s.receiving_agencies(), s.receiving_sectors()),
+        JoinWords(about, w_)));
+  }
+  // "Gäller till och med 30 juni 2027."
+  std::string PeriodSentence(const v1::Grant& g) const {
+    return absl::Substitute(w_("Gäller till och med $0.", "Applies until $0."),
+                            LastDay(g.valid_until()));
+  }
+
+ private:
   const PlanCopy& c_;
   const Words w_;
   const Language language_;
@@ -693,6 +696,36 @@ class Composer {
 };
 
 }  // namespace
+
+std::string WithdrawalInWords(Language language) {
+  const Words w(language);
+  return std::string(
+      w("Ni kan ta tillbaka ett samtycke när som helst. Säg det till "
+        "samordnaren eller till den verksamhet som skrev in samtycket. Från "
+        "den stunden får ingen verksamhet dela information med stöd av det.",
+        "You can withdraw a consent at any time. Tell the coordinator or the "
+        "agency that recorded it. From that moment no agency may share "
+        "information because of it."));
+}
+
+std::string ConsentInWords(
+    const v1::Grant& grant,
+    const absl::flat_hash_map<std::string, v1::Agency>& agencies,
+    absl::TimeZone zone, Language language) {
+  PlanCopy copy;
+  copy.agencies = agencies;
+  copy.zone = zone;
+  const Composer composer(copy, language);
+  std::string out = absl::StrCat(composer.ScopeSentence(grant), " ",
+                                 composer.PeriodSentence(grant));
+  if (!grant.scope().plan().empty()) {
+    absl::StrAppend(&out, " ",
+                    language == Language::kSwedish
+                        ? "Det gäller bara en plan."
+                        : "It applies to one plan only.");
+  }
+  return out;
+}
 
 std::string FormatDay(absl::CivilDay day, Language language) {
   const auto& months = language == Language::kSwedish ? kMonthsSv : kMonthsEn;

@@ -46,6 +46,18 @@ struct PlanCopy {
 
 Document ComposePlanDocument(const PlanCopy& copy, Language language);
 
+// One consent in the words of the copy: who may tell whom about what, and
+// until which day ("Socialtjänsten Norr får berätta för Norrskolan om hälsa.
+// Gäller till och med 30 juni 2027."). Agencies missing from `agencies` are
+// "another agency".
+std::string ConsentInWords(
+    const v1::Grant& grant,
+    const absl::flat_hash_map<std::string, v1::Agency>& agencies,
+    absl::TimeZone zone, Language language);
+
+// How to withdraw a consent, in words.
+std::string WithdrawalInWords(Language language);
+
 // "3 december 2026" / "3 December 2026".
 std::string FormatDay(absl::CivilDay day, Language language);
 

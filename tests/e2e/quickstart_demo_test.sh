@@ -32,6 +32,22 @@ expect "DENY (NOT_PARTICIPANT)"
 expect "verified: "                                      # offline verify
 expect "Demo complete"
 expect "Wrote the family's copy of plans/"               # the family's copy
+expect "verified: consent given"                           # the receipt
+receipt=$work/var/family/consent-receipt.json
+if [[ -s $receipt ]]; then
+  # One changed byte (a digit of the leaf index) and it no longer verifies.
+  sed 's/"leafIndex": "\([0-9]\)/"leafIndex": "9\1/' "$receipt" >"$work/tampered.json"
+  if cmp -s "$receipt" "$work/tampered.json"; then
+    echo "could not tamper with $receipt"; fail=1
+  elif "$root/build/default/client/samplanctl" receipt verify --file "$work/tampered.json" \
+      --public-key "$work/var/audit-key.pem.vkey" >"$work/tampered.out" 2>&1; then
+    echo "a tampered receipt verified"; cat "$work/tampered.out"; fail=1
+  elif ! grep -q "verification FAILED" "$work/tampered.out"; then
+    echo "a tampered receipt: no clear failure"; cat "$work/tampered.out"; fail=1
+  fi
+else
+  echo "the receipt was not written ($receipt)"; fail=1
+fi
 html=$work/var/family/alva-sip.html
 pdf=$work/var/family/alva-sip.pdf
 if [[ ! -s $html || ! -s $pdf ]]; then

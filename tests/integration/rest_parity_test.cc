@@ -480,6 +480,7 @@ TEST_F(RestParityTest, EveryAnnotatedMethodAnswersAlikeOverBothTransports) {
        GrantOf("g2", "$G2"),
        {{"$GRANTB", "grant.name"}}},
       {"school-1", "ConsentService.GetGrant", "name: '$GRANTA'"},
+      {"school-1", "ConsentService.GetGrantReceipt", "name: '$GRANTA'"},
       {"school-1", "ConsentService.ListGrants", "plan: '$PLAN'"},
       {"school-1", "ConsentService.SearchGrants", "subject: '$CHILD'"},
       {"school-1", "ConsentService.CheckAccess",
