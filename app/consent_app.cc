@@ -742,7 +742,9 @@ absl::Status DecideGetGrantReceipt(
                    r->audit_event().leaf_index()));
   fx->AddAfterRecord([cp = ctx.checkpointer, t,
                       resp](storage::Transaction& wtx) -> absl::Status {
+    // Idempotent, should the effects run again in a retried transaction.
     v1::ConsentReceipt* receipt = resp->mutable_receipt()->mutable_receipt();
+    receipt->clear_inclusion_proof();
     ASSIGN_OR_RETURN(const storage::StoredCheckpoint checkpoint,
                      cp->Update(wtx, t, /*force=*/true));
     ASSIGN_OR_RETURN(

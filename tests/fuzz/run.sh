@@ -55,7 +55,9 @@ for t in "${TARGETS[@]}"; do
   fi
   mkdir -p "$work/$t"
   log="$work/$t.log"
-  if "$bin" "$work/$t" "tests/fuzz/corpus/$t" -max_total_time="$seconds" \
+  # tests/lsan.supp: what third-party libraries keep for the process's life.
+  if LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+     "$bin" "$work/$t" "tests/fuzz/corpus/$t" -max_total_time="$seconds" \
        -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
        -artifact_prefix="build/fuzz/crashes/$t-" >"$log" 2>&1; then
     outcome="no crash"
