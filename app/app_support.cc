@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "consent/identity_number.h"
@@ -26,6 +27,7 @@
 #include "openssl/hmac.h"
 #include "openssl/rand.h"
 #include "openssl/sha.h"
+#include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/plan.pb.h"
@@ -348,6 +350,20 @@ absl::StatusOr<bool> SeesPlanAbout(storage::Transaction& tx,
   ASSIGN_OR_RETURN(std::vector<v1::Plan> plans,
                    tx.plans().ListForAgency(agency_id, subject, 0, "", 1));
   return !plans.empty();
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, v1::Agency>> ReadAgencies(
+    storage::Transaction& tx, const std::vector<std::string>& names) {
+  absl::flat_hash_map<std::string, v1::Agency> out;
+  for (const std::string& name : names) {
+    if (name.empty() || out.contains(name)) continue;
+    absl::StatusOr<v1::Agency> agency =
+        tx.agencies().Get(absl::StripPrefix(name, "agencies/"));
+    if (absl::IsNotFound(agency.status())) continue;
+    if (!agency.ok()) return agency.status();
+    out.emplace(name, *std::move(agency));
+  }
+  return out;
 }
 
 }  // namespace samplan::app

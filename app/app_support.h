@@ -14,7 +14,9 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +36,7 @@ namespace google::type {
 class Date;
 }  // namespace google::type
 namespace samplan::v1 {
+class Agency;
 class AuditEvent;
 class Evidence;
 class Plan;
@@ -189,6 +192,12 @@ absl::StatusOr<VisiblePlan> FindVisiblePlan(storage::Transaction& tx,
 absl::StatusOr<bool> SeesPlanAbout(storage::Transaction& tx,
                                    absl::string_view agency_id,
                                    absl::string_view subject);
+
+// The registered agencies among `names` (`agencies/{agency}`; empty names
+// and repeats are skipped), by name, for the words of a document: one not
+// registered is left out.
+absl::StatusOr<absl::flat_hash_map<std::string, v1::Agency>> ReadAgencies(
+    storage::Transaction& tx, const std::vector<std::string>& names);
 
 }  // namespace samplan::app
 

@@ -9,7 +9,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "app/checkpointer.h"
 #include "app/consent_bridge.h"
 #include "app/method.h"
@@ -701,7 +700,6 @@ absl::Status DecideGetGrantReceipt(
   }
 
   // The names of the agencies the scope and the recording name.
-  absl::flat_hash_map<std::string, v1::Agency> agencies;
   std::vector<std::string> named = {grant.recorded_by_agency()};
   for (const std::string& a : grant.scope().disclosing_agencies()) {
     named.push_back(a);
@@ -709,14 +707,7 @@ absl::Status DecideGetGrantReceipt(
   for (const std::string& a : grant.scope().receiving_agencies()) {
     named.push_back(a);
   }
-  for (const std::string& name : named) {
-    if (agencies.contains(name)) continue;
-    absl::StatusOr<v1::Agency> agency =
-        tx.agencies().Get(absl::StripPrefix(name, "agencies/"));
-    if (absl::IsNotFound(agency.status())) continue;
-    if (!agency.ok()) return agency.status();
-    agencies.emplace(name, *std::move(agency));
-  }
+  ASSIGN_OR_RETURN(const auto agencies, ReadAgencies(tx, named));
 
   v1::ConsentReceipt* r = resp->mutable_receipt()->mutable_receipt();
   r->set_schema_version(audit::kReceiptSchema);

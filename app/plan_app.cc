@@ -957,14 +957,7 @@ absl::Status DecideRenderPlan(const AppContext& ctx, storage::Transaction& tx,
       named.push_back(a);
     }
   }
-  for (const std::string& name : named) {
-    if (name.empty() || copy.agencies.contains(name)) continue;
-    absl::StatusOr<v1::Agency> agency =
-        tx.agencies().Get(absl::StripPrefix(name, "agencies/"));
-    if (absl::IsNotFound(agency.status())) continue;  // "another agency"
-    if (!agency.ok()) return agency.status();
-    copy.agencies.emplace(name, *std::move(agency));
-  }
+  ASSIGN_OR_RETURN(copy.agencies, ReadAgencies(tx, named));
 
   const render::Document doc = render::ComposePlanDocument(copy, in.language);
   if (in.pdf) {
