@@ -687,10 +687,7 @@ absl::Status DecideGetGrantReceipt(
   }
   storage::AuditQuery query;
   query.resource = grant.name();
-  query.action =
-      event == v1::RECEIPT_EVENT_GIVEN       ? v1::AUDIT_ACTION_GRANT_RECORDED
-      : event == v1::RECEIPT_EVENT_WITHDRAWN ? v1::AUDIT_ACTION_GRANT_WITHDRAWN
-                                             : v1::AUDIT_ACTION_GRANT_REVOKED;
+  query.action = audit::ReceiptEventAction(event);
   query.limit = 1;
   ASSIGN_OR_RETURN(std::vector<v1::AuditEvent> records,
                    tx.audit().Query(query));

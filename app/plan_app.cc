@@ -865,6 +865,7 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
 // --- RenderPlan ---
 
 struct RenderPlanInput {
+  v1::GetPlanRequest get;  // the read GetPlan makes
   GetPlanInput plan;
   render::Language language = render::Language::kSwedish;
   bool pdf = false;
@@ -874,10 +875,9 @@ absl::StatusOr<RenderPlanInput> ParseRenderPlan(
     const AppContext& ctx, const Caller& caller,
     const v1::RenderPlanRequest& req) {
   RenderPlanInput in;
-  v1::GetPlanRequest get;
-  get.set_name(req.name());
-  get.set_view(req.view());
-  ASSIGN_OR_RETURN(in.plan, ParseGetPlan(ctx, caller, get));
+  in.get.set_name(req.name());
+  in.get.set_view(req.view());
+  ASSIGN_OR_RETURN(in.plan, ParseGetPlan(ctx, caller, in.get));
   const std::optional<render::Language> language =
       render::ParseLanguage(req.language_code());
   if (!language.has_value()) {
@@ -901,11 +901,8 @@ absl::Status DecideRenderPlan(const AppContext& ctx, storage::Transaction& tx,
                               const v1::RenderPlanRequest& req, absl::Time now,
                               v1::RenderPlanResponse* resp, Effects* fx) {
   ASSIGN_OR_RETURN(RenderPlanInput in, ParseRenderPlan(ctx, caller, req));
-  v1::GetPlanRequest get;
-  get.set_name(req.name());
-  get.set_view(req.view());
   render::PlanCopy copy;
-  RETURN_IF_ERROR(DecideGetPlan(ctx, tx, caller, get, now, &copy.read, fx));
+  RETURN_IF_ERROR(DecideGetPlan(ctx, tx, caller, in.get, now, &copy.read, fx));
   if (!fx->refusal().ok()) return absl::OkStatus();
   const v1::Plan& plan = copy.read.plan();
   copy.reader = absl::StrCat("agencies/", caller.agency_id);

@@ -32,9 +32,10 @@ absl::Status Malformed(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("the receipt ", what));
 }
 
-// The audit action of each receipt event.
-int ActionOf(v1::ReceiptEvent event) {
-  switch (event) {
+}  // namespace
+
+int ReceiptEventAction(int receipt_event) {
+  switch (receipt_event) {
     case v1::RECEIPT_EVENT_GIVEN:
       return v1::AUDIT_ACTION_GRANT_RECORDED;
     case v1::RECEIPT_EVENT_WITHDRAWN:
@@ -45,8 +46,6 @@ int ActionOf(v1::ReceiptEvent event) {
       return v1::AUDIT_ACTION_UNSPECIFIED;
   }
 }
-
-}  // namespace
 
 std::string ReceiptSignedBody(const v1::ConsentReceipt& receipt) {
   const Hash digest = Sha256Of(DeterministicBytes(receipt));
@@ -76,8 +75,8 @@ absl::StatusOr<VerifiedReceipt> VerifyReceipt(
   if (event.resource() != r.grant().name() || r.grant().name().empty()) {
     return Malformed("record is not about the receipt's grant");
   }
-  if (ActionOf(r.event()) == v1::AUDIT_ACTION_UNSPECIFIED ||
-      event.action() != ActionOf(r.event())) {
+  const int action = ReceiptEventAction(r.event());
+  if (action == v1::AUDIT_ACTION_UNSPECIFIED || event.action() != action) {
     return Malformed("record is not of the receipt's event");
   }
   if (r.receipt_id() !=

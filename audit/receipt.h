@@ -27,6 +27,12 @@ namespace samplan::audit {
 
 inline constexpr char kReceiptSchema[] = "samplan.consent-receipt/1";
 
+// The audit action of the record a receipt event has
+// (v1::AUDIT_ACTION_GRANT_RECORDED, _WITHDRAWN, _REVOKED);
+// v1::AUDIT_ACTION_UNSPECIFIED for RECEIPT_EVENT_UNSPECIFIED or an unknown
+// value.
+int ReceiptEventAction(int receipt_event);
+
 // The note body the receipt's signature signs.
 std::string ReceiptSignedBody(const v1::ConsentReceipt& receipt);
 
