@@ -622,6 +622,92 @@ TEST_F(ReceiptTest, AReceiptVerifiesOfflineAndAnyChangedByteFailsIt) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+// Each refusal of a receipt, and of a receipt that is signed but wrong,
+// with its exact code.
+TEST_F(ReceiptTest, RefusalsHaveTheirCodes) {
+  Record("g1");
+  v1::GetGrantReceiptResponse none;
+  absl::Status s =
+      Receipt(school_, "grants/g1", static_cast<v1::ReceiptEvent>(99), &none);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "event");
+  s = Receipt(school_, "grants/", v1::RECEIPT_EVENT_UNSPECIFIED, &none);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(s), "name");
+  EXPECT_THAT(
+      Receipt(school_, "grants/nosuch", v1::RECEIPT_EVENT_UNSPECIFIED, &none),
+      StatusIs(absl::StatusCode::kNotFound));
+  // A grant whose audit record is missing: the log lost something.
+  ASSERT_THAT(queue_->Run([&](storage::Transaction& tx) {
+    v1::Grant g;
+    g.set_name("grants/g2");
+    g.set_subject(child_);
+    g.set_grantor_role(v1::GRANTOR_ROLE_GUARDIAN);
+    g.set_grantor_identity_number(Pnr("19800101", "238"));
+    g.mutable_scope()->add_disclosing_agencies("agencies/bup-1");
+    g.mutable_scope()->add_receiving_sectors(v1::SECTOR_SCHOOL);
+    g.mutable_scope()->add_categories(v1::INFORMATION_CATEGORY_HEALTH);
+    SetTimestamp(clock_.Now(), g.mutable_valid_from());
+    SetTimestamp(clock_.Now() + absl::Hours(24), g.mutable_valid_until());
+    g.set_recorded_by_agency("agencies/school-1");
+    SetTimestamp(clock_.Now(), g.mutable_create_time());
+    g.set_state(v1::GRANT_STATE_ACTIVE);
+    return tx.grants().Insert(g);
+  }),
+              IsOk());
+  EXPECT_THAT(
+      Receipt(school_, "grants/g2", v1::RECEIPT_EVENT_UNSPECIFIED, &none),
+      StatusIs(absl::StatusCode::kDataLoss));
+  // Without the audit log's key there are no receipts.
+  AppContext keyless = ctx_;
+  keyless.checkpointer = nullptr;
+  ConsentApp without(keyless);
+  v1::GetGrantReceiptRequest req;
+  req.set_name("grants/g1");
+  absl::Notification finished;
+  absl::Status result;
+  without.GetGrantReceipt(school_, req, &none, [&](absl::Status st) {
+    result = std::move(st);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnavailable));
+
+  // Signed by the right key, but wrong inside: each check has its code.
+  v1::GetGrantReceiptResponse good;
+  ASSERT_THAT(
+      Receipt(school_, "grants/g1", v1::RECEIPT_EVENT_UNSPECIFIED, &good),
+      IsOk());
+  auto resigned = [&](auto change) {
+    v1::SignedConsentReceipt r = good.receipt();
+    change(r.mutable_receipt());
+    auto signature = signer_->Sign(audit::ReceiptSignedBody(r.receipt()));
+    EXPECT_THAT(signature, IsOk());
+    r.set_signature(*signature);
+    return audit::VerifyReceipt(r, *verifier_).status();
+  };
+  EXPECT_THAT(
+      resigned([](v1::ConsentReceipt* r) { r->set_schema_version("other/1"); }),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(resigned([](v1::ConsentReceipt* r) {
+                r->set_event(v1::RECEIPT_EVENT_WITHDRAWN);
+              }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(resigned([](v1::ConsentReceipt* r) {
+                r->mutable_grant()->set_name("grants/other");
+              }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(resigned([](v1::ConsentReceipt* r) {
+                r->set_receipt_id("grants/g1/receipts/7");
+              }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(resigned([](v1::ConsentReceipt* r) {
+                r->mutable_audit_event()->set_actor("someone else");
+              }),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(resigned([](v1::ConsentReceipt*) {}), IsOk());
+}
+
 TEST_F(ReceiptTest, EndedGrantsHaveTheirOwnReceiptAndTheGivingStays) {
   Record("g1");
   ASSERT_THAT(queue_->Run([&](storage::Transaction& tx) -> absl::Status {
