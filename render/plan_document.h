@@ -58,9 +58,6 @@ std::string ConsentInWords(
 // How to withdraw a consent, in words.
 std::string WithdrawalInWords(Language language);
 
-// "3 december 2026" / "3 December 2026".
-std::string FormatDay(absl::CivilDay day, Language language);
-
 }  // namespace samplan::render
 
 #endif  // SAMPLAN_RENDER_PLAN_DOCUMENT_H_

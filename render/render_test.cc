@@ -15,6 +15,8 @@
 #include "render/html.h"
 #include "render/pdf.h"
 #include "render/plan_document.h"
+#include "render/receipt_document.h"
+#include "render/words.h"
 
 namespace samplan::render {
 namespace {
@@ -355,6 +357,50 @@ std::string PdfText(const std::string& pdf, const std::string& name) {
   return ReadFile(out);
 }
 
+// The PDF of `doc` holds the text of every block of the document the HTML
+// shows, in order, on `pages` pages or more, and no identity number; the
+// same document gives the same bytes.
+void ExpectPdfSaysWhatTheHtmlSays(const Document& doc, const std::string& name,
+                                  int pages) {
+  absl::StatusOr<std::string> pdf = ToPdf(doc);
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  EXPECT_EQ(pdf->substr(0, 5), "%PDF-");
+  // The same document, the same bytes: its date is the document's.
+  absl::StatusOr<std::string> again = ToPdf(doc);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(*again == *pdf) << "two renderings differ";
+  const std::string text = PdfText(*pdf, name);
+  if (text.empty()) {
+    std::printf(
+        "pdftotext not installed (apt install poppler-utils): the "
+        "PDF's text is not checked\n");
+    return;
+  }
+  const Language language = doc.language;
+  EXPECT_THAT(text,
+              HasSubstr(absl::StrCat(
+                  language == Language::kEnglish ? "Page " : "Sida ", pages)));
+  std::vector<std::string> texts = {doc.title, doc.subtitle};
+  for (const Block& b : doc.blocks) {
+    if (!b.text.empty()) texts.push_back(b.text);
+    for (const ListItem& item : b.items) {
+      texts.push_back(item.text);
+      for (const std::string& d : item.details) texts.push_back(d);
+    }
+  }
+  texts.push_back(doc.footer);
+  const std::string all = Comparable(text, language);
+  size_t at = 0;
+  for (const std::string& t : texts) {
+    const size_t found = all.find(Comparable(t, language), at);
+    ASSERT_NE(found, std::string::npos) << "missing or out of order: " << t;
+    at = found;
+  }
+  for (const char* number : {kSubject, kGuardianA, kGuardianB}) {
+    EXPECT_THAT(text, Not(HasSubstr(number)));
+  }
+}
+
 // The PDF holds the text of every block of the document the HTML shows, in
 // order, and nothing of a withheld entry.
 TEST(PlanDocumentTest, PdfSaysWhatTheHtmlSays) {
@@ -374,43 +420,140 @@ TEST(PlanDocumentTest, PdfSaysWhatTheHtmlSays) {
                             "koncentrera sig. Sjukgymnastikbehandlingsplanen "
                             "följs upp."));
     }
-    const Document doc = ComposePlanDocument(c, language);
-    absl::StatusOr<std::string> pdf = ToPdf(doc);
-    ASSERT_TRUE(pdf.ok()) << pdf.status();
-    EXPECT_EQ(pdf->substr(0, 5), "%PDF-");
-    // The same document, the same bytes: its date is the document's.
-    absl::StatusOr<std::string> again = ToPdf(doc);
-    ASSERT_TRUE(again.ok());
-    EXPECT_TRUE(*again == *pdf) << "two renderings differ";
-    const std::string text =
-        PdfText(*pdf, absl::StrCat("story-", LanguageCode(language)));
-    if (text.empty()) {
-      std::printf(
-          "pdftotext not installed (apt install poppler-utils): the "
-          "PDF's text is not checked\n");
-      continue;
-    }
-    EXPECT_THAT(
-        text, HasSubstr(language == Language::kEnglish ? "Page 3" : "Sida 3"));
-    std::vector<std::string> texts = {doc.title, doc.subtitle};
-    for (const Block& b : doc.blocks) {
-      if (!b.text.empty()) texts.push_back(b.text);
-      for (const ListItem& item : b.items) {
-        texts.push_back(item.text);
-        for (const std::string& d : item.details) texts.push_back(d);
-      }
-    }
-    texts.push_back(doc.footer);
-    const std::string all = Comparable(text, language);
-    size_t at = 0;
-    for (const std::string& t : texts) {
-      const size_t found = all.find(Comparable(t, language), at);
-      ASSERT_NE(found, std::string::npos) << "missing or out of order: " << t;
-      at = found;
-    }
-    for (const char* number : {kSubject, kGuardianA, kGuardianB}) {
-      EXPECT_THAT(text, Not(HasSubstr(number)));
-    }
+    ExpectPdfSaysWhatTheHtmlSays(ComposePlanDocument(c, language),
+                                 absl::StrCat("story-", LanguageCode(language)),
+                                 3);
+  }
+}
+
+// The father's consent of the story, recorded by social services on 1
+// December, and its receipt made on 3 December (entry 41 of the log).
+ReceiptCopy StoryReceipt(v1::ReceiptEvent event) {
+  ReceiptCopy c;
+  c.zone = Stockholm();
+  c.log_origin = "samplan.norrby.se/audit";
+  for (const v1::Agency& a :
+       {Agency("soc-norr", "Socialtjänsten Norr", v1::SECTOR_SOCIAL_SERVICES),
+        Agency("norrskolan", "Norrskolan", v1::SECTOR_SCHOOL),
+        Agency("registry", "Samplan förvaltning", v1::SECTOR_UNSPECIFIED)}) {
+    c.agencies[a.name()] = a;
+  }
+  v1::ConsentReceipt& r = c.receipt;
+  *r.mutable_grant() = GuardianGrant("g7", kGuardianA, At(2026, 12, 1, 10));
+  r.mutable_grant()->mutable_evidence()->set_kind(
+      v1::EVIDENCE_KIND_SIGNED_FORM);
+  r.mutable_grant()->mutable_evidence()->set_reference("dnr-2026-115");
+  r.set_event(event);
+  r.set_receipt_id("grants/g7/receipts/41");
+  *r.mutable_event_time() = Ts(At(2026, 12, 1, 10));
+  *r.mutable_issue_time() = Ts(At(2026, 12, 3, 14, 30));
+  r.mutable_audit_event()->set_leaf_index(41);
+  r.mutable_audit_event()->set_agency("agencies/soc-norr");
+  return c;
+}
+
+// Ends the story's grant on 2 December as `state`, by `agency`.
+void EndStoryGrant(ReceiptCopy* c, v1::GrantState state,
+                   const std::string& agency, const std::string& reason) {
+  v1::Grant* g = c->receipt.mutable_grant();
+  g->set_state(state);
+  *g->mutable_end_time() = Ts(At(2026, 12, 2, 9, 15));
+  g->set_end_reason(reason);
+  *c->receipt.mutable_event_time() = g->end_time();
+  c->receipt.set_receipt_id("grants/g7/receipts/57");
+  c->receipt.mutable_audit_event()->set_leaf_index(57);
+  c->receipt.mutable_audit_event()->set_agency("agencies/" + agency);
+}
+
+TEST(ReceiptDocumentTest, ConsentGiven) {
+  if (Stockholm() == absl::UTCTimeZone()) GTEST_SKIP() << "no tzdata";
+  const std::string html = ToHtml(ComposeReceiptDocument(
+      StoryReceipt(v1::RECEIPT_EVENT_GIVEN), Language::kSwedish));
+  ExpectSafe(html, Language::kSwedish);
+  EXPECT_THAT(html, HasSubstr("<h1>Kvitto på samtycke</h1>"));
+  EXPECT_THAT(html, HasSubstr("Socialtjänsten Norr och hälso- och "
+                              "sjukvården får berätta för Norrskolan om"));
+  EXPECT_THAT(html, HasSubstr("Gäller till och med 30 juni 2027."));
+  EXPECT_THAT(html, HasSubstr("Samtycket gavs av en vårdnadshavare och "
+                              "dokumenterades på en blankett som personen "
+                              "skrev under."));
+  EXPECT_THAT(html, HasSubstr("Samtycket gällde när kvittot skrevs ut, 3 "
+                              "december 2026."));
+  EXPECT_THAT(html, HasSubstr("Så tar ni tillbaka ett samtycke"));
+  EXPECT_THAT(html, HasSubstr("post 41 i granskningsloggen "
+                              "samplan.norrby.se/audit"));
+  EXPECT_THAT(html, HasSubstr("grants/g7/receipts/41"));
+  EXPECT_THAT(html, Not(HasSubstr("dnr-2026-115")));
+  ExpectGolden("receipt_given.sv.html", html);
+}
+
+TEST(ReceiptDocumentTest, ConsentWithdrawn) {
+  if (Stockholm() == absl::UTCTimeZone()) GTEST_SKIP() << "no tzdata";
+  ReceiptCopy c = StoryReceipt(v1::RECEIPT_EVENT_WITHDRAWN);
+  EndStoryGrant(&c, v1::GRANT_STATE_WITHDRAWN, "soc-norr", "withdrawn");
+  const std::string html =
+      ToHtml(ComposeReceiptDocument(c, Language::kSwedish));
+  ExpectSafe(html, Language::kSwedish);
+  EXPECT_THAT(html,
+              HasSubstr("<h1>Kvitto på att ett samtycke togs tillbaka</h1>"));
+  EXPECT_THAT(html, HasSubstr("samtycket nedan togs tillbaka 2 december "
+                              "2026."));
+  EXPECT_THAT(html, HasSubstr("Det gäller inte längre."));
+  // Nothing left to withdraw; the person's reason is theirs.
+  EXPECT_THAT(html, Not(HasSubstr("Så tar ni tillbaka")));
+  EXPECT_THAT(html, Not(HasSubstr("withdrawn")));
+  ExpectGolden("receipt_withdrawn.sv.html", html);
+}
+
+TEST(ReceiptDocumentTest, ConsentRevokedInEnglish) {
+  if (Stockholm() == absl::UTCTimeZone()) GTEST_SKIP() << "no tzdata";
+  ReceiptCopy c = StoryReceipt(v1::RECEIPT_EVENT_REVOKED);
+  EndStoryGrant(&c, v1::GRANT_STATE_REVOKED, "registry",
+                "The father asked the registry by phone");
+  const std::string html =
+      ToHtml(ComposeReceiptDocument(c, Language::kEnglish));
+  ExpectSafe(html, Language::kEnglish);
+  EXPECT_THAT(html, HasSubstr("<h1>Receipt of a revoked consent</h1>"));
+  EXPECT_THAT(html, HasSubstr("was revoked on 2 December 2026 by Samplan "
+                              "förvaltning."));
+  EXPECT_THAT(html,
+              HasSubstr("Reason: The father asked the registry by phone"));
+  EXPECT_THAT(html, HasSubstr("entry 57 of the audit log"));
+  ExpectGolden("receipt_revoked.en.html", html);
+}
+
+// Where the grant stands when the receipt is made, whatever the event.
+TEST(ReceiptDocumentTest, TheConsentNow) {
+  if (Stockholm() == absl::UTCTimeZone()) GTEST_SKIP() << "no tzdata";
+  auto now = [](const ReceiptCopy& c) {
+    return ToHtml(ComposeReceiptDocument(c, Language::kSwedish));
+  };
+  ReceiptCopy later = StoryReceipt(v1::RECEIPT_EVENT_GIVEN);
+  *later.receipt.mutable_grant()->mutable_valid_from() = Ts(At(2027, 1, 1));
+  EXPECT_THAT(now(later), HasSubstr("Samtycket börjar gälla 1 januari 2027."));
+  ReceiptCopy over = StoryReceipt(v1::RECEIPT_EVENT_GIVEN);
+  *over.receipt.mutable_issue_time() = Ts(At(2027, 7, 1));
+  EXPECT_THAT(now(over), HasSubstr("Samtyckets tid har gått ut."));
+  EXPECT_THAT(now(over), Not(HasSubstr("Så tar ni tillbaka")));
+  ReceiptCopy voided = StoryReceipt(v1::RECEIPT_EVENT_GIVEN);
+  voided.receipt.mutable_grant()->set_state(v1::GRANT_STATE_VOID);
+  EXPECT_THAT(now(voided), HasSubstr("Det har aldrig gällt."));
+  // The giving's receipt of a grant withdrawn since says so.
+  ReceiptCopy given = StoryReceipt(v1::RECEIPT_EVENT_GIVEN);
+  given.receipt.mutable_grant()->set_state(v1::GRANT_STATE_WITHDRAWN);
+  *given.receipt.mutable_grant()->mutable_end_time() = Ts(At(2026, 12, 2));
+  EXPECT_THAT(now(given), HasSubstr("<h1>Kvitto på samtycke</h1>"));
+  EXPECT_THAT(now(given), HasSubstr("Samtycket togs tillbaka 2 december "
+                                    "2026."));
+}
+
+TEST(ReceiptDocumentTest, PdfSaysWhatTheHtmlSays) {
+  if (Stockholm() == absl::UTCTimeZone()) GTEST_SKIP() << "no tzdata";
+  for (Language language : {Language::kSwedish, Language::kEnglish}) {
+    SCOPED_TRACE(LanguageCode(language));
+    ExpectPdfSaysWhatTheHtmlSays(
+        ComposeReceiptDocument(StoryReceipt(v1::RECEIPT_EVENT_GIVEN), language),
+        absl::StrCat("receipt-", LanguageCode(language)), 1);
   }
 }
 
