@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "app/authorize.h"
+#include "app/documents.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/resource_names.h"
@@ -434,8 +435,17 @@ absl::Status DecideRevokeGrant(const AppContext& ctx, storage::Transaction& tx,
   ending.actor = c.actor;
   ending.evidence_kind = request.evidence().kind();
   ending.evidence_reference = request.evidence().reference();
-  return EndGrant(tx, c, id, v1::AUDIT_ACTION_GRANT_REVOKED, ending, grant,
-                  request.reason(), t, resp->mutable_grant(), fx);
+  RETURN_IF_ERROR(EndGrant(tx, c, id, v1::AUDIT_ACTION_GRANT_REVOKED, ending,
+                           grant, request.reason(), t, resp->mutable_grant(),
+                           fx));
+  // The family's receipt of the revocation.
+  if (ctx.checkpointer != nullptr) {
+    fx->AddAfterRecord([&ctx, id, t, resp](storage::Transaction& tx2) {
+      return IssueReceipt(ctx, tx2, id, v1::RECEIPT_EVENT_REVOKED, t,
+                          resp->mutable_receipt());
+    });
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ParseVoidGrant(const AppContext&,

@@ -11,16 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "app/checkpointer.h"
 #include "app/consent_bridge.h"
+#include "app/documents.h"
 #include "app/method.h"
-#include "audit/merkle.h"
-#include "audit/receipt.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/resource_names.h"
 #include "common/status_macros.h"
 #include "consent/identity_number.h"
 #include "render/document.h"
-#include "render/plan_document.h"
+#include "render/receipt_document.h"
 #include "samplan/v1/audit.pb.h"
 #include "samplan/v1/consent.pb.h"
 #include "samplan/v1/plan.pb.h"
@@ -620,6 +619,13 @@ absl::Status DecideCreateGrant(const AppContext& ctx, storage::Transaction& tx,
   ChangeRecord(fx, c, v1::AUDIT_ACTION_GRANT_RECORDED, grant.subject(),
                grant.name(), t, v1::DECISION_REASON_AGENCY_SYSTEM_ROLE)
       ->add_grants(grant.name());
+  if (ctx.checkpointer != nullptr) {
+    fx->AddAfterRecord(
+        [&ctx, id = BareId(grant.name()), t, resp](storage::Transaction& tx2) {
+          return IssueReceipt(ctx, tx2, id, v1::RECEIPT_EVENT_GIVEN, t,
+                              resp->mutable_receipt());
+        });
+  }
   *resp->mutable_grant() = std::move(grant);
   return absl::OkStatus();
 }
@@ -656,16 +662,15 @@ absl::StatusOr<GetGrantReceiptInput> ParseGetGrantReceipt(
   return in;
 }
 
-// The receipt is read like the grant (ReadOne: the same visibility, one
-// read record); after that record is appended, in the same transaction, a
-// checkpoint is signed that covers the event's record, and the receipt gets
-// its proof and its signature.
-absl::Status DecideGetGrantReceipt(
+// A receipt is read like the grant (ReadOne: the same visibility, one read
+// record whose detail names the receipt). Fills `*out` but for its proof,
+// checkpoint and signature, and `*agencies` with the agencies it names;
+// nothing when the read is refused.
+absl::Status ReadReceipt(
     const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
-    const v1::GetGrantReceiptRequest& req, absl::Time t,
-    v1::GetGrantReceiptResponse* resp, Effects* fx) {
-  ASSIGN_OR_RETURN(const GetGrantReceiptInput in,
-                   ParseGetGrantReceipt(ctx, caller, req));
+    const GetGrantReceiptInput& in, absl::Time t, Effects* fx,
+    v1::ConsentReceipt* out,
+    absl::flat_hash_map<std::string, v1::Agency>* agencies) {
   v1::Grant grant;
   RETURN_IF_ERROR(ReadOne(tx, caller, tx.grants().Get(in.id),
                           absl::StrCat("grants/", in.id), "grant", true, t, fx,
@@ -685,68 +690,87 @@ absl::Status DecideGetGrantReceipt(
                         absl::StrCat("did not happen to this grant (it is ",
                                      v1::GrantState_Name(grant.state()), ")"));
   }
-  storage::AuditQuery query;
-  query.resource = grant.name();
-  query.action = audit::ReceiptEventAction(event);
-  query.limit = 1;
-  ASSIGN_OR_RETURN(std::vector<v1::AuditEvent> records,
-                   tx.audit().Query(query));
-  if (records.empty()) {
-    return absl::DataLossError(
-        absl::StrCat("the audit record of ", grant.name(), " is missing"));
-  }
-
-  // The names of the agencies the scope and the recording name.
-  std::vector<std::string> named = {grant.recorded_by_agency()};
-  for (const std::string& a : grant.scope().disclosing_agencies()) {
-    named.push_back(a);
-  }
-  for (const std::string& a : grant.scope().receiving_agencies()) {
-    named.push_back(a);
-  }
-  ASSIGN_OR_RETURN(const auto agencies, ReadAgencies(tx, named));
-
-  v1::ConsentReceipt* r = resp->mutable_receipt()->mutable_receipt();
-  r->set_schema_version(audit::kReceiptSchema);
-  r->set_receipt_id(
-      absl::StrCat(grant.name(), "/receipts/", records[0].leaf_index()));
-  r->set_event(event);
-  *r->mutable_event_time() = records[0].time();
-  SetTimestamp(t, r->mutable_issue_time());
-  r->set_scope_text(render::ConsentInWords(grant, agencies, ctx.policy.zone,
-                                           render::Language::kSwedish));
-  r->set_withdrawal_text(render::WithdrawalInWords(render::Language::kSwedish));
-  r->set_jurisdiction("SE");
-  r->set_legal_basis(
-      "Samtycke: den enskilde efterger sekretessen mellan verksamheterna "
-      "(offentlighets- och sekretesslagen 12 kap. 2 §).");
-  r->set_purpose(
-      "Samordnad individuell plan (SIP) enligt socialtjänstlagen 2 kap. 7 § "
-      "och hälso- och sjukvårdslagen 16 kap. 4 §.");
-  *r->mutable_grant() = std::move(grant);
-  *r->mutable_audit_event() = std::move(records[0]);
+  RETURN_IF_ERROR(AttachEventRecord(tx, grant.name(), event, out));
+  ASSIGN_OR_RETURN(*agencies,
+                   ReceiptAgencies(tx, grant, out->audit_event().agency()));
+  FillReceipt(ctx, grant, event, *agencies, t, out);
   fx->mutable_record()->set_detail(
       absl::StrCat("receipt of ", v1::ReceiptEvent_Name(event), ", leaf ",
-                   r->audit_event().leaf_index()));
+                   out->audit_event().leaf_index()));
+  return absl::OkStatus();
+}
+
+// After the read record is appended, in the same transaction, a checkpoint
+// is signed that covers the event's record, and the receipt gets its proof
+// and its signature.
+absl::Status DecideGetGrantReceipt(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::GetGrantReceiptRequest& req, absl::Time t,
+    v1::GetGrantReceiptResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(const GetGrantReceiptInput in,
+                   ParseGetGrantReceipt(ctx, caller, req));
+  absl::flat_hash_map<std::string, v1::Agency> agencies;
+  RETURN_IF_ERROR(ReadReceipt(ctx, tx, caller, in, t, fx,
+                              resp->mutable_receipt()->mutable_receipt(),
+                              &agencies));
+  if (!fx->refusal().ok()) return absl::OkStatus();
   fx->AddAfterRecord([cp = ctx.checkpointer, t,
                       resp](storage::Transaction& wtx) -> absl::Status {
-    // Idempotent, should the effects run again in a retried transaction.
-    v1::ConsentReceipt* receipt = resp->mutable_receipt()->mutable_receipt();
-    receipt->clear_inclusion_proof();
-    ASSIGN_OR_RETURN(const storage::StoredCheckpoint checkpoint,
-                     cp->Update(wtx, t, /*force=*/true));
-    ASSIGN_OR_RETURN(
-        const std::vector<audit::Hash> proof,
-        wtx.audit().InclusionProof(receipt->audit_event().leaf_index(),
-                                   checkpoint.tree_size));
-    for (const audit::Hash& h : proof) {
-      receipt->add_inclusion_proof(audit::ToBytes(h));
-    }
-    receipt->set_checkpoint(checkpoint.signed_note);
-    ASSIGN_OR_RETURN(*resp->mutable_receipt()->mutable_signature(),
-                     cp->SignReceipt(*receipt));
-    return absl::OkStatus();
+    return SealReceipt(*cp, wtx, t, resp->mutable_receipt());
   });
+  return absl::OkStatus();
+}
+
+// --- RenderGrantReceipt ---
+
+struct RenderGrantReceiptInput {
+  GetGrantReceiptInput receipt;
+  DocumentOptions options;
+};
+
+absl::StatusOr<RenderGrantReceiptInput> ParseRenderGrantReceipt(
+    const AppContext& ctx, const Caller& caller,
+    const v1::RenderGrantReceiptRequest& req) {
+  RenderGrantReceiptInput in;
+  v1::GetGrantReceiptRequest get;
+  get.set_name(req.name());
+  get.set_event(req.event());
+  ASSIGN_OR_RETURN(in.receipt, ParseGetGrantReceipt(ctx, caller, get));
+  ASSIGN_OR_RETURN(in.options,
+                   ParseDocumentOptions(req.language_code(), req.format()));
+  return in;
+}
+
+// The receipt GetGrantReceipt reads, in words. The words do not depend on
+// the proof or the signature, so nothing is signed.
+absl::Status DecideRenderGrantReceipt(
+    const AppContext& ctx, storage::Transaction& tx, const Caller& caller,
+    const v1::RenderGrantReceiptRequest& req, absl::Time t,
+    v1::RenderGrantReceiptResponse* resp, Effects* fx) {
+  ASSIGN_OR_RETURN(const RenderGrantReceiptInput in,
+                   ParseRenderGrantReceipt(ctx, caller, req));
+  render::ReceiptCopy copy;
+  RETURN_IF_ERROR(ReadReceipt(ctx, tx, caller, in.receipt, t, fx, &copy.receipt,
+                              &copy.agencies));
+  if (!fx->refusal().ok()) return absl::OkStatus();
+  copy.log_origin = ctx.checkpointer->origin();
+  copy.zone = ctx.policy.zone;
+  ASSIGN_OR_RETURN(
+      RenderedDocument rendered,
+      RenderDocument(render::ComposeReceiptDocument(copy, in.options.language),
+                     in.options.pdf));
+  const int64_t leaf = copy.receipt.audit_event().leaf_index();
+  resp->set_content(std::move(rendered.content));
+  resp->set_content_type(rendered.content_type);
+  resp->set_file_name(
+      absl::StrCat("receipt-", in.receipt.id, "-", leaf, rendered.extension));
+  resp->set_receipt_id(copy.receipt.receipt_id());
+  resp->set_language_code(
+      std::string(render::LanguageCode(in.options.language)));
+  v1::AuditEvent* record = fx->mutable_record();
+  record->set_detail(absl::StrCat(
+      record->detail(), ", rendered as ", in.options.pdf ? "PDF" : "HTML", " (",
+      render::LanguageCode(in.options.language), ")"));
   return absl::OkStatus();
 }
 
@@ -917,10 +941,13 @@ absl::Status DecideWithdrawGrant(const AppContext& ctx,
   ChangeRecord(fx, c, v1::AUDIT_ACTION_GRANT_WITHDRAWN, grant.subject(),
                grant.name(), t, v1::DECISION_REASON_WITHDRAWER_COMPETENT)
       ->add_grants(grant.name());
-  // The answer is the grant as it is stored once withdrawn.
-  fx->AddAfterRecord([id = in.id, resp](storage::Transaction& tx2) {
+  // The answer is the grant as it is stored once withdrawn, with the
+  // withdrawal's receipt.
+  fx->AddAfterRecord([&ctx, id = in.id, t, resp](storage::Transaction& tx2) {
     ASSIGN_OR_RETURN(*resp->mutable_grant(), tx2.grants().Get(id));
-    return absl::OkStatus();
+    if (ctx.checkpointer == nullptr) return absl::OkStatus();
+    return IssueReceipt(ctx, tx2, id, v1::RECEIPT_EVENT_WITHDRAWN, t,
+                        resp->mutable_receipt());
   });
   return absl::OkStatus();
 }
@@ -1105,6 +1132,7 @@ SAMPLAN_CONSENT_METHOD(EndRepresentation, true)
 SAMPLAN_CONSENT_METHOD(CreateGrant, true)
 SAMPLAN_CONSENT_METHOD(GetGrant, false)
 SAMPLAN_CONSENT_METHOD(GetGrantReceipt, false)
+SAMPLAN_CONSENT_METHOD(RenderGrantReceipt, false)
 SAMPLAN_CONSENT_METHOD(ListGrants, false)
 SAMPLAN_CONSENT_METHOD(SearchGrants, false)
 SAMPLAN_CONSENT_METHOD(WithdrawGrant, true)

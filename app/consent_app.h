@@ -34,6 +34,8 @@ class GetGrantRequest;
 class GetGrantResponse;
 class GetGrantReceiptRequest;
 class GetGrantReceiptResponse;
+class RenderGrantReceiptRequest;
+class RenderGrantReceiptResponse;
 class GetRepresentationRequest;
 class GetRepresentationResponse;
 class ListGrantsRequest;
@@ -81,6 +83,9 @@ struct ConsentMethods {
   static const MethodSpec<v1::GetGrantReceiptRequest,
                           v1::GetGrantReceiptResponse>
       kGetGrantReceipt;
+  static const MethodSpec<v1::RenderGrantReceiptRequest,
+                          v1::RenderGrantReceiptResponse>
+      kRenderGrantReceipt;
   static const MethodSpec<v1::ListGrantsRequest, v1::ListGrantsResponse>
       kListGrants;
   static const MethodSpec<v1::SearchGrantsRequest, v1::SearchGrantsResponse>
@@ -131,6 +136,9 @@ class ConsentApp {
   void GetGrantReceipt(const Caller& caller,
                        const v1::GetGrantReceiptRequest& req,
                        v1::GetGrantReceiptResponse* resp, Done done);
+  void RenderGrantReceipt(const Caller& caller,
+                          const v1::RenderGrantReceiptRequest& req,
+                          v1::RenderGrantReceiptResponse* resp, Done done);
   void ListGrants(const Caller& caller, const v1::ListGrantsRequest& req,
                   v1::ListGrantsResponse* resp, Done done);
   void SearchGrants(const Caller& caller, const v1::SearchGrantsRequest& req,

@@ -11,12 +11,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
+#include "app/admin_app.h"
+#include "app/checkpointer.h"
+#include "audit/note.h"
+#include "audit/receipt.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "common/status_matchers.h"
 #include "consent/identity_number.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
@@ -28,6 +33,7 @@ namespace samplan::app {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 std::string Pnr(const std::string& yyyymmdd, const std::string& nnn) {
@@ -55,6 +61,7 @@ class ConsentAppTest : public ::testing::Test {
     ctx.clock = &clock_;
     ctx.ids = ids_.get();
     ctx.policy = *policy;
+    ctx_ = ctx;
     app_ = std::make_unique<ConsentApp>(ctx);
     school_.agency_id = "school-1";
     school_.sector = consent::Sector::kSchool;
@@ -179,6 +186,7 @@ class ConsentAppTest : public ::testing::Test {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<CommitQueue> queue_;
   std::unique_ptr<ConsentApp> app_;
+  AppContext ctx_;
   Caller school_, social_;
   std::vector<std::string> custody_;
 };
@@ -381,6 +389,210 @@ TEST_F(ConsentAppTest, CheckAccessRefusals) {
   ExpectError(Call(&ConsentApp::CheckAccess, social_, others, &out),
               absl::StatusCode::kInvalidArgument, "INVALID_FIELD",
               "receiving_agency");
+}
+
+// With the audit log's key: the calls that give, withdraw and revoke a
+// consent answer with the family's receipt, and RenderGrantReceipt puts it
+// in words.
+class ReceiptFlowTest : public ConsentAppTest {
+ protected:
+  void SetUp() override {
+    ConsentAppTest::SetUp();
+    auto pem = audit::GenerateSigningKeyPem();
+    ASSERT_THAT(pem, IsOk());
+    auto signer = audit::NoteSigner::FromPrivateKeyPem(*pem, "test/audit");
+    ASSERT_THAT(signer, IsOk());
+    signer_ = *std::move(signer);
+    auto verifier =
+        audit::NoteVerifier::FromVerifierKey(signer_->VerifierKey());
+    ASSERT_THAT(verifier, IsOk());
+    verifier_ = std::make_unique<audit::NoteVerifier>(*verifier);
+    checkpointer_ = std::make_unique<Checkpointer>(
+        *signer_, Checkpointer::Options{1000, absl::Seconds(10)});
+    ctx_.checkpointer = checkpointer_.get();
+    app_ = std::make_unique<ConsentApp>(ctx_);
+    admin_app_ = std::make_unique<AdminApp>(ctx_);
+    admin_.agency_id = "registry";
+    admin_.role = Role::kAdministrator;
+    admin_.actor = "admin-1";
+  }
+
+  // The audit record at `leaf`.
+  v1::AuditEvent Record(int64_t leaf) {
+    v1::AuditEvent out;
+    EXPECT_THAT(store_->Read([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(out, tx.audit().Get(leaf));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return out;
+  }
+
+  std::unique_ptr<audit::NoteSigner> signer_;
+  std::unique_ptr<audit::NoteVerifier> verifier_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::unique_ptr<AdminApp> admin_app_;
+  Caller admin_;
+};
+
+TEST_F(ReceiptFlowTest, RecordingAGrantAnswersWithItsReceipt) {
+  v1::CreateGrantResponse created;
+  ASSERT_THAT(Call(&ConsentApp::CreateGrant, school_,
+                   GrantRequest(g1_, "give-1"), &created),
+              IsOk());
+  const v1::SignedConsentReceipt& receipt = created.receipt();
+  const v1::ConsentReceipt& r = receipt.receipt();
+  auto verified = audit::VerifyReceipt(receipt, *verifier_);
+  ASSERT_THAT(verified, IsOk());
+  EXPECT_EQ(r.event(), v1::RECEIPT_EVENT_GIVEN);
+  // The receipt is of the grant as stored, and of the call's own record,
+  // the last one: the checkpoint was signed right after it.
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      r.grant(), created.grant()));
+  const int64_t leaf = AuditSize() - 1;
+  EXPECT_EQ(r.receipt_id(),
+            absl::StrCat(created.grant().name(), "/receipts/", leaf));
+  EXPECT_EQ(r.audit_event().action(), v1::AUDIT_ACTION_GRANT_RECORDED);
+  EXPECT_EQ(verified->leaf_index, leaf);
+  EXPECT_EQ(verified->checkpoint.tree_size, leaf + 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      r.audit_event(), Record(leaf)));
+  EXPECT_THAT(r.scope_text(), HasSubstr("behov, styrkor och önskemål"));
+
+  // A retry gets the very same receipt, and records nothing.
+  v1::CreateGrantResponse again;
+  ASSERT_THAT(Call(&ConsentApp::CreateGrant, school_,
+                   GrantRequest(g1_, "give-1"), &again),
+              IsOk());
+  EXPECT_EQ(again.receipt().SerializeAsString(), receipt.SerializeAsString());
+  EXPECT_EQ(AuditSize(), leaf + 1);
+
+  // Asked for later, the receipt is of the same grant and record.
+  v1::GetGrantReceiptRequest get;
+  get.set_name(created.grant().name());
+  v1::GetGrantReceiptResponse later;
+  ASSERT_THAT(Call(&ConsentApp::GetGrantReceipt, school_, get, &later), IsOk());
+  EXPECT_EQ(later.receipt().receipt().receipt_id(), r.receipt_id());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      later.receipt().receipt().grant(), r.grant()));
+  EXPECT_THAT(audit::VerifyReceipt(later.receipt(), *verifier_), IsOk());
+}
+
+TEST_F(ReceiptFlowTest, WithdrawingAndRevokingAnswerWithTheirReceipts) {
+  const std::string first = Grant(g1_, "give-1");
+  const std::string second = Grant(g2_, "give-2");
+
+  v1::WithdrawGrantResponse withdrawn;
+  ASSERT_THAT(Call(&ConsentApp::WithdrawGrant, school_,
+                   Withdraw(first, g1_, "withdraw-1"), &withdrawn),
+              IsOk());
+  const v1::ConsentReceipt& w = withdrawn.receipt().receipt();
+  EXPECT_EQ(w.event(), v1::RECEIPT_EVENT_WITHDRAWN);
+  EXPECT_EQ(w.grant().state(), v1::GRANT_STATE_WITHDRAWN);
+  EXPECT_EQ(w.audit_event().action(), v1::AUDIT_ACTION_GRANT_WITHDRAWN);
+  EXPECT_EQ(w.audit_event().leaf_index(), AuditSize() - 1);
+  EXPECT_THAT(audit::VerifyReceipt(withdrawn.receipt(), *verifier_), IsOk());
+
+  v1::RevokeGrantRequest revoke;
+  revoke.set_name(second);
+  revoke.set_reason("asked the registry by phone");
+  revoke.set_request_id("revoke-1");
+  v1::RevokeGrantResponse revoked;
+  absl::Notification finished;
+  absl::Status status;
+  admin_app_->RevokeGrant(admin_, revoke, &revoked, [&](absl::Status s) {
+    status = std::move(s);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  ASSERT_THAT(status, IsOk());
+  const v1::ConsentReceipt& v = revoked.receipt().receipt();
+  EXPECT_EQ(v.event(), v1::RECEIPT_EVENT_REVOKED);
+  EXPECT_EQ(v.grant().state(), v1::GRANT_STATE_REVOKED);
+  EXPECT_EQ(v.audit_event().agency(), "agencies/registry");
+  EXPECT_THAT(audit::VerifyReceipt(revoked.receipt(), *verifier_), IsOk());
+}
+
+TEST_F(ReceiptFlowTest, RenderGrantReceiptPutsItInWords) {
+  const std::string name = Grant(g1_, "give-1");
+  v1::RenderGrantReceiptRequest req;
+  req.set_name(name);
+  v1::RenderGrantReceiptResponse html;
+  const int64_t before = AuditSize();
+  ASSERT_THAT(Call(&ConsentApp::RenderGrantReceipt, school_, req, &html),
+              IsOk());
+  EXPECT_EQ(html.content_type(), "text/html; charset=utf-8");
+  EXPECT_EQ(html.language_code(), "sv");
+  EXPECT_EQ(html.receipt_id(), absl::StrCat(name, "/receipts/", before - 1));
+  EXPECT_EQ(html.file_name(),
+            absl::StrCat("receipt-", name.substr(7), "-", before - 1, ".html"));
+  EXPECT_THAT(html.content(), HasSubstr("<h1>Kvitto på samtycke</h1>"));
+  EXPECT_THAT(html.content(), HasSubstr("behov, styrkor och önskemål"));
+  for (const std::string& number : {child_, g1_}) {
+    EXPECT_THAT(html.content(), Not(HasSubstr(number)));
+  }
+  // One read record, saying what was made; nothing signed.
+  ASSERT_EQ(AuditSize(), before + 1);
+  const v1::AuditEvent read = Record(before);
+  EXPECT_EQ(read.resource(), name);
+  EXPECT_THAT(read.detail(),
+              HasSubstr("receipt of RECEIPT_EVENT_GIVEN, leaf "));
+  EXPECT_THAT(read.detail(), HasSubstr("rendered as HTML (sv)"));
+
+  req.set_language_code("en");
+  req.set_format(v1::DOCUMENT_FORMAT_PDF);
+  v1::RenderGrantReceiptResponse pdf;
+  ASSERT_THAT(Call(&ConsentApp::RenderGrantReceipt, school_, req, &pdf),
+              IsOk());
+  EXPECT_EQ(pdf.content_type(), "application/pdf");
+  EXPECT_EQ(pdf.content().substr(0, 5), "%PDF-");
+  EXPECT_EQ(pdf.language_code(), "en");
+
+  // Bad input names its field and records nothing; a stranger sees
+  // nothing, as with GetGrantReceipt.
+  const int64_t size = AuditSize();
+  v1::RenderGrantReceiptResponse none;
+  v1::RenderGrantReceiptRequest bad = req;
+  bad.set_language_code("de");
+  ExpectError(Call(&ConsentApp::RenderGrantReceipt, school_, bad, &none),
+              absl::StatusCode::kInvalidArgument, "INVALID_FIELD",
+              "language_code");
+  bad = req;
+  bad.set_format(static_cast<v1::DocumentFormat>(7));
+  ExpectError(Call(&ConsentApp::RenderGrantReceipt, school_, bad, &none),
+              absl::StatusCode::kInvalidArgument, "INVALID_FIELD", "format");
+  bad = req;
+  bad.set_event(v1::RECEIPT_EVENT_REVOKED);
+  ExpectError(Call(&ConsentApp::RenderGrantReceipt, school_, bad, &none),
+              absl::StatusCode::kInvalidArgument, "INVALID_FIELD", "event");
+  EXPECT_EQ(AuditSize(), size);
+  Caller stranger = school_;
+  stranger.agency_id = "bup-1";
+  stranger.sector = consent::Sector::kHealthcare;
+  EXPECT_THAT(Call(&ConsentApp::RenderGrantReceipt, stranger, req, &none),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  // Once withdrawn, the latest receipt is the withdrawal's.
+  v1::WithdrawGrantResponse withdrawn;
+  ASSERT_THAT(Call(&ConsentApp::WithdrawGrant, school_,
+                   Withdraw(name, g1_, "withdraw-1"), &withdrawn),
+              IsOk());
+  req.clear_format();
+  req.clear_language_code();
+  ASSERT_THAT(Call(&ConsentApp::RenderGrantReceipt, school_, req, &html),
+              IsOk());
+  EXPECT_THAT(html.content(),
+              HasSubstr("<h1>Kvitto på att ett samtycke togs tillbaka</h1>"));
+}
+
+// Without the audit log's key (tests, tools) a grant is still recorded;
+// its answer carries no receipt.
+TEST_F(ConsentAppTest, WithoutTheAuditKeyAGrantHasNoReceipt) {
+  v1::CreateGrantResponse created;
+  ASSERT_THAT(Call(&ConsentApp::CreateGrant, school_,
+                   GrantRequest(g1_, "give-1"), &created),
+              IsOk());
+  EXPECT_FALSE(created.has_receipt());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "app/consent_bridge.h"
+#include "app/documents.h"
 #include "app/method.h"
 #include "app/read_cache.h"
 #include "common/errors.h"
@@ -32,8 +33,6 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
 #include "render/document.h"
-#include "render/html.h"
-#include "render/pdf.h"
 #include "render/plan_document.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/audit.pb.h"
@@ -867,8 +866,7 @@ absl::Status DecideGetPlan(const AppContext& ctx, storage::Transaction& tx,
 struct RenderPlanInput {
   v1::GetPlanRequest get;  // the read GetPlan makes
   GetPlanInput plan;
-  render::Language language = render::Language::kSwedish;
-  bool pdf = false;
+  DocumentOptions options;
 };
 
 absl::StatusOr<RenderPlanInput> ParseRenderPlan(
@@ -878,17 +876,8 @@ absl::StatusOr<RenderPlanInput> ParseRenderPlan(
   in.get.set_name(req.name());
   in.get.set_view(req.view());
   ASSIGN_OR_RETURN(in.plan, ParseGetPlan(ctx, caller, in.get));
-  const std::optional<render::Language> language =
-      render::ParseLanguage(req.language_code());
-  if (!language.has_value()) {
-    return InvalidField("language_code",
-                        "must be \"sv\" (Swedish) or \"en\" (English)");
-  }
-  in.language = *language;
-  if (!v1::DocumentFormat_IsValid(req.format())) {
-    return InvalidField("format", "is not a known document format");
-  }
-  in.pdf = req.format() == v1::DOCUMENT_FORMAT_PDF;
+  ASSIGN_OR_RETURN(in.options,
+                   ParseDocumentOptions(req.language_code(), req.format()));
   return in;
 }
 
@@ -956,23 +945,22 @@ absl::Status DecideRenderPlan(const AppContext& ctx, storage::Transaction& tx,
   }
   ASSIGN_OR_RETURN(copy.agencies, ReadAgencies(tx, named));
 
-  const render::Document doc = render::ComposePlanDocument(copy, in.language);
-  if (in.pdf) {
-    ASSIGN_OR_RETURN(*resp->mutable_content(), render::ToPdf(doc));
-    resp->set_content_type("application/pdf");
-  } else {
-    resp->set_content(render::ToHtml(doc));
-    resp->set_content_type("text/html; charset=utf-8");
-  }
-  resp->set_language_code(std::string(render::LanguageCode(in.language)));
+  ASSIGN_OR_RETURN(
+      RenderedDocument rendered,
+      RenderDocument(render::ComposePlanDocument(copy, in.options.language),
+                     in.options.pdf));
+  resp->set_content(std::move(rendered.content));
+  resp->set_content_type(rendered.content_type);
+  resp->set_language_code(
+      std::string(render::LanguageCode(in.options.language)));
   resp->set_shown_revision(copy.read.shown_revision());
   resp->set_file_name(absl::StrCat("sip-", in.plan.plan_id, "-v",
                                    copy.read.shown_revision(),
-                                   in.pdf ? ".pdf" : ".html"));
+                                   rendered.extension));
   v1::AuditEvent* record = fx->mutable_record();
-  record->set_detail(absl::StrCat(record->detail(), ", rendered as ",
-                                  in.pdf ? "PDF" : "HTML", " (",
-                                  render::LanguageCode(in.language), ")"));
+  record->set_detail(absl::StrCat(
+      record->detail(), ", rendered as ", in.options.pdf ? "PDF" : "HTML", " (",
+      render::LanguageCode(in.options.language), ")"));
   return absl::OkStatus();
 }
 

@@ -203,6 +203,13 @@ absl::Status Connection::GetGrantReceipt(
               request, response);
 }
 
+absl::Status Connection::RenderGrantReceipt(
+    const v1::RenderGrantReceiptRequest& request,
+    v1::RenderGrantReceiptResponse* response) {
+  return Call(consents_.get(), &v1::ConsentService::Stub::RenderGrantReceipt,
+              request, response);
+}
+
 absl::Status Connection::RenderPlan(const v1::RenderPlanRequest& request,
                                     v1::RenderPlanResponse* response) {
   return Call(plans_.get(), &v1::PlanService::Stub::RenderPlan, request,

@@ -145,6 +145,8 @@ class Connection {
                        v1::GetPlanResponse* response);
   absl::Status GetGrantReceipt(const v1::GetGrantReceiptRequest& request,
                                v1::GetGrantReceiptResponse* response);
+  absl::Status RenderGrantReceipt(const v1::RenderGrantReceiptRequest& request,
+                                  v1::RenderGrantReceiptResponse* response);
   absl::Status RenderPlan(const v1::RenderPlanRequest& request,
                           v1::RenderPlanResponse* response);
   absl::Status ListPlans(const v1::ListPlansRequest& request,
