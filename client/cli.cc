@@ -157,6 +157,11 @@ absl::StatusOr<CommandLine> CommandLine::Parse(
   return line;
 }
 
+void CommandLine::WordToFlag(absl::string_view name) {
+  flags_.push_back(Flag{std::string(name), std::move(words_.back())});
+  words_.pop_back();
+}
+
 bool CommandLine::Has(absl::string_view name) const {
   for (const Flag& flag : flags_) {
     if (flag.name == name) return true;

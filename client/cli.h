@@ -110,6 +110,11 @@ class CommandLine {
   // {"needs", "interventions", "health"}. See SplitList.
   std::vector<std::string> List(absl::string_view name) const;
 
+  // Takes the last word as the value of flag `name` ("receipt verify FILE"
+  // as "receipt verify --file FILE"). The caller checks that there is one
+  // and that the flag is not given too.
+  void WordToFlag(absl::string_view name);
+
   // OK when every flag given is in `known`; otherwise INVALID_ARGUMENT
   // "unknown flag --x" for the first that is not.
   absl::Status CheckKnown(const std::set<std::string>& known) const;

@@ -67,6 +67,9 @@ struct Command {
   const char* example;
   int (*run)(Invocation&);
   bool writes;  // sends a request_id
+  // A flag whose value may also be given alone after the command, as its
+  // one argument ("receipt verify FILE"); nullptr for none.
+  const char* positional = nullptr;
 };
 
 // Each adds its group's commands to the end of `commands`, in the order of
@@ -92,12 +95,17 @@ std::vector<FlagDoc> WithPaging(std::vector<FlagDoc> flags);
 // ---------------------------------------------------------------------------
 // Output helpers.
 
-// One line to stdout / stderr.
 // Writes `contents` to `path` through a temporary file beside it, synced
 // and renamed into place: `path` is whole or untouched.
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents);
 
+// Writes a signed consent receipt to `path` as the family's JSON file
+// (what receipt verify reads), atomically.
+absl::Status SaveReceipt(const std::string& path,
+                         const v1::SignedConsentReceipt& receipt);
+
+// One line to stdout / stderr.
 void Print(absl::string_view line);
 void PrintErr(absl::string_view line);
 
@@ -282,6 +290,14 @@ class Invocation {
 // status. Prints to stdout and stderr.
 int Run(const std::vector<std::string>& args);
 int Main(int argc, char** argv);
+
+// For a call that answers with a receipt (grant create, grant withdraw,
+// admin grant revoke): when it succeeded and `path` (--receipt-out) is
+// given, saves the receipt there. kExitOk, or a failure exit whose message
+// says that the change was made all the same.
+int SaveReceiptOut(const Invocation& in, const absl::Status& status,
+                   const v1::SignedConsentReceipt& receipt,
+                   const std::string& path);
 
 }  // namespace samplan::client::ctl
 

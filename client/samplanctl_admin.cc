@@ -139,16 +139,23 @@ int GrantRevoke(Invocation& in) {
   in.EvidenceFlag("--evidence", Need::kOptional, req.mutable_evidence());
   if (!in.Given("--evidence")) req.clear_evidence();
   req.set_request_id(in.RequestId());
+  const std::string receipt_out = in.Path("--receipt-out", Need::kOptional);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::RevokeGrantResponse resp;
-  return in.Finish(c->RevokeGrant(req, &resp), resp,
-                   [](const v1::RevokeGrantResponse& r) {
-                     Print(
-                         "Revoked; no decision relies on the grant from now "
-                         "on.");
-                     PrintGrant(r.grant());
-                   });
+  const absl::Status status = c->RevokeGrant(req, &resp);
+  if (const int code = SaveReceiptOut(in, status, resp.receipt(), receipt_out);
+      code != cli::kExitOk) {
+    return code;
+  }
+  return in.Finish(status, resp, [&](const v1::RevokeGrantResponse& r) {
+    Print("Revoked; no decision relies on the grant from now on.");
+    PrintGrant(r.grant());
+    if (!receipt_out.empty()) {
+      Print(
+          absl::StrCat("Saved the receipt of the revocation to ", receipt_out));
+    }
+  });
 }
 
 int GrantVoid(Invocation& in) {
@@ -264,12 +271,15 @@ void AddAdminCommands(std::vector<Command>* commands) {
        "rather\nthan an agency. It takes effect at once: once the call "
        "returns, no decision\nrelies on the grant. Find the grant with "
        "samplanctl grant search. The reason\nmust not contain an identity "
-       "number.",
+       "number. The answer carries the family's receipt of\nthe revocation; "
+       "--receipt-out saves it.",
        {
            {"--grant", "ID", Need::kRequired, "its id or grants/ID"},
            {"--reason", "TEXT", Need::kRequired, "why it is revoked"},
            {"--evidence", "KIND[:REF]", Need::kOptional,
             "where the person's request is documented"},
+           {"--receipt-out", "FILE", Need::kOptional,
+            "save the receipt of the revocation to FILE"},
        },
        "samplanctl admin grant revoke --grant g7h8j9k0g7h8j9k0 \\\n"
        "      --reason \"Asked the registry by phone\" \\\n"

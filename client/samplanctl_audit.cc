@@ -630,6 +630,36 @@ int AuditExport(Invocation& in) {
   return cli::kExitOk;
 }
 
+}  // namespace
+
+absl::Status SaveReceipt(const std::string& path,
+                         const v1::SignedConsentReceipt& receipt) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  if (!google::protobuf::util::MessageToJsonString(receipt, &json, options)
+           .ok()) {
+    return absl::InternalError("the receipt could not be written as JSON");
+  }
+  return WriteFileAtomically(path, json);
+}
+
+int SaveReceiptOut(const Invocation& in, const absl::Status& status,
+                   const v1::SignedConsentReceipt& receipt,
+                   const std::string& path) {
+  if (!status.ok() || path.empty()) return cli::kExitOk;
+  if (absl::Status saved = SaveReceipt(path, receipt); !saved.ok()) {
+    return in.LocalExit(
+        absl::StrCat("the change was made (", receipt.receipt().grant().name(),
+                     "), but its receipt was not saved: --receipt-out: ",
+                     saved.message(), "; get it again with receipt get"),
+        cli::kExitFailure);
+  }
+  return cli::kExitOk;
+}
+
+namespace {
+
 int ReceiptGet(Invocation& in) {
   v1::GetGrantReceiptRequest req;
   req.set_name(in.Name("--grant", "grants", Need::kRequired));
@@ -641,22 +671,13 @@ int ReceiptGet(Invocation& in) {
   const absl::Status status = c->GetGrantReceipt(req, &resp);
   if (!status.ok()) return in.ReportError(status);
   const v1::ConsentReceipt& r = resp.receipt().receipt();
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  if (!google::protobuf::util::MessageToJsonString(resp.receipt(), &json,
-                                                   options)
-           .ok()) {
-    return in.LocalExit("the receipt could not be written as JSON",
-                        cli::kExitFailure);
-  }
   const std::string path =
       out_path.empty()
           ? absl::StrCat("receipt-",
                          absl::StripPrefix(r.grant().name(), "grants/"), "-",
                          r.audit_event().leaf_index(), ".json")
           : out_path;
-  if (absl::Status saved = WriteFileAtomically(path, json); !saved.ok()) {
+  if (absl::Status saved = SaveReceipt(path, resp.receipt()); !saved.ok()) {
     return in.LocalExit(absl::StrCat("--out: ", saved.message()),
                         cli::kExitFailure);
   }
@@ -670,9 +691,41 @@ int ReceiptGet(Invocation& in) {
   Print(absl::StrCat("Wrote the receipt ", r.receipt_id(), " (",
                      v1::ReceiptEvent_Name(r.event()), ") to ", path));
   Print(absl::StrCat("  ", r.scope_text()));
+  Print(absl::StrCat("Check it offline: samplanctl receipt verify ", path,
+                     " --public-key KEY"));
+  return cli::kExitOk;
+}
+
+int ReceiptRender(Invocation& in) {
+  v1::RenderGrantReceiptRequest req;
+  req.set_name(in.Name("--grant", "grants", Need::kRequired));
+  req.set_event(in.Enum<v1::ReceiptEvent>("--event", Need::kOptional));
+  req.set_language_code(in.Text("--language", Need::kOptional));
+  req.set_format(in.Enum<v1::DocumentFormat>("--format", Need::kOptional));
+  const std::string out_path = in.Path("--out", Need::kOptional);
+  Connection* c = in.Connect();
+  if (c == nullptr) return in.exit_code();
+  v1::RenderGrantReceiptResponse resp;
+  const absl::Status status = c->RenderGrantReceipt(req, &resp);
+  if (!status.ok()) return in.ReportError(status);
+  const std::string path = out_path.empty() ? resp.file_name() : out_path;
+  if (absl::Status saved = WriteFileAtomically(path, resp.content());
+      !saved.ok()) {
+    return in.LocalExit(absl::StrCat("--out: ", saved.message()),
+                        cli::kExitFailure);
+  }
+  if (in.json()) {
+    resp.clear_content();
+    resp.set_file_name(path);
+    return Invocation::PrintJson(resp);
+  }
+  Print(absl::StrCat("Wrote the receipt ", resp.receipt_id(), " in words (",
+                     resp.language_code() == "en" ? "English" : "Swedish",
+                     ") to ", path));
   Print(
-      "Check it offline: samplanctl receipt verify --file FILE --public-key "
-      "KEY");
+      resp.content_type() == "application/pdf"
+          ? "Open it in a PDF reader, or print it."
+          : "Open it in a web browser; print it from there for a paper copy.");
   return cli::kExitOk;
 }
 
@@ -720,8 +773,8 @@ int ReceiptVerify(Invocation& in) {
                              : "a legal representative";
   const std::string state =
       in_force
-          ? "in force"
-          : absl::StrCat("not in force (", v1::GrantState_Name(g.state()), ")");
+          ? "In force"
+          : absl::StrCat("Not in force (", v1::GrantState_Name(g.state()), ")");
   if (in.json()) {
     return JsonObject()
         .Bool("verified", true)
@@ -1363,6 +1416,26 @@ void AddAuditCommands(std::vector<Command>* commands) {
        ReceiptGet,
        false},
       {"receipt",
+       "render",
+       "write a receipt in words, as HTML or PDF",
+       "Writes the receipt of a grant in plain words for the family to read "
+       "and print:\nwhat was agreed (or its withdrawal or revocation), by "
+       "whom in which role, for\nhow long, where the grant stands, how to "
+       "withdraw it, and how to check the\nsigned receipt (receipt get) it "
+       "goes with. Swedish unless --language en;\nHTML unless --format pdf. "
+       "Without --out the file is\nreceipt-GRANT-LEAF.html (or .pdf) here.",
+       {
+           {"--grant", "ID", Need::kRequired, "the grant, its id or grants/ID"},
+           {"--event", "EVENT", Need::kOptional,
+            "given, withdrawn or revoked (default: the latest)"},
+           {"--language", "CODE", Need::kOptional, "sv (default) or en"},
+           {"--format", "FORMAT", Need::kOptional, "html (default) or pdf"},
+           {"--out", "FILE", Need::kOptional, "where to write the document"},
+       },
+       "samplanctl receipt render --grant q2m7v8w4p1r6k3x9 --format pdf",
+       ReceiptRender,
+       false},
+      {"receipt",
        "verify",
        "check a receipt offline",
        "Checks a receipt with the server's public key, without contacting "
@@ -1374,16 +1447,19 @@ void AddAuditCommands(std::vector<Command>* commands) {
        "verifier key line or an Ed25519 public key in PEM (named by the "
        "checkpoint's\norigin unless --origin is given).",
        {
-           {"--file", "FILE", Need::kRequired, "the receipt (receipt get)"},
+           {"--file", "FILE", Need::kRequired,
+            "the receipt (receipt get); the file alone\n"
+            "                              after verify does the same"},
            {"--public-key", "FILE", Need::kRequired,
             "the server's public key file"},
            {"--origin", "NAME", Need::kOptional,
             "PEM key name (default: the checkpoint's origin)"},
        },
-       "samplanctl receipt verify --file consent.json --public-key "
+       "samplanctl receipt verify consent.json --public-key "
        "audit-key.pem.vkey",
        ReceiptVerify,
-       false},
+       false,
+       "--file"},
       {"audit",
        "checkpoint",
        "show the newest signed checkpoint",

@@ -642,7 +642,11 @@ std::string CommandUsage(const Command& command) {
     const Need need = pass == 0 ? Need::kRequired : Need::kOptional;
     for (const FlagDoc& flag : command.flags) {
       if (flag.need != need) continue;
-      const std::string text = flag.arg[0] == '\0'
+      const bool positional =
+          command.positional != nullptr &&
+          absl::string_view(command.positional) == flag.name;
+      const std::string text = positional ? std::string(flag.arg)
+                               : flag.arg[0] == '\0'
                                    ? std::string(flag.name)
                                    : absl::StrCat(flag.name, " ", flag.arg);
       absl::StrAppend(
@@ -768,6 +772,11 @@ int Run(const std::vector<std::string>& args) {
   if (help) {
     std::fputs(CommandUsage(*command).c_str(), stdout);
     return cli::kExitOk;
+  }
+  if (command->positional != nullptr && words.size() == depth + 1 &&
+      !line->Has(command->positional)) {
+    line->WordToFlag(command->positional);
+    words.pop_back();
   }
   Invocation in(*line, *command);
   if (words.size() > depth) {

@@ -289,12 +289,21 @@ int GrantCreate(Invocation& in) {
   in.Instant("--until", Need::kRequired, grant->mutable_valid_until());
   in.EvidenceFlag("--evidence", Need::kRequired, grant->mutable_evidence());
   req.set_request_id(in.RequestId());
+  const std::string receipt_out = in.Path("--receipt-out", Need::kOptional);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::CreateGrantResponse resp;
-  return in.Finish(
-      c->CreateGrant(req, &resp), resp,
-      [](const v1::CreateGrantResponse& r) { PrintGrant(r.grant()); });
+  const absl::Status status = c->CreateGrant(req, &resp);
+  if (const int code = SaveReceiptOut(in, status, resp.receipt(), receipt_out);
+      code != cli::kExitOk) {
+    return code;
+  }
+  return in.Finish(status, resp, [&](const v1::CreateGrantResponse& r) {
+    PrintGrant(r.grant());
+    if (!receipt_out.empty()) {
+      Print(absl::StrCat("Saved the family's receipt to ", receipt_out));
+    }
+  });
 }
 
 int GrantGet(Invocation& in) {
@@ -341,16 +350,23 @@ int GrantWithdraw(Invocation& in) {
   in.EvidenceFlag("--evidence", Need::kRequired, req.mutable_evidence());
   req.set_reason(in.Text("--reason", Need::kOptional));
   req.set_request_id(in.RequestId());
+  const std::string receipt_out = in.Path("--receipt-out", Need::kOptional);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::WithdrawGrantResponse resp;
-  return in.Finish(c->WithdrawGrant(req, &resp), resp,
-                   [](const v1::WithdrawGrantResponse& r) {
-                     Print(
-                         "Withdrawn; no decision relies on the grant from "
-                         "now on.");
-                     PrintGrant(r.grant());
-                   });
+  const absl::Status status = c->WithdrawGrant(req, &resp);
+  if (const int code = SaveReceiptOut(in, status, resp.receipt(), receipt_out);
+      code != cli::kExitOk) {
+    return code;
+  }
+  return in.Finish(status, resp, [&](const v1::WithdrawGrantResponse& r) {
+    Print("Withdrawn; no decision relies on the grant from now on.");
+    PrintGrant(r.grant());
+    if (!receipt_out.empty()) {
+      Print(
+          absl::StrCat("Saved the receipt of the withdrawal to ", receipt_out));
+    }
+  });
 }
 
 int AccessCheck(Invocation& in) {
@@ -535,7 +551,8 @@ void AddConsentCommands(std::vector<Command>* commands) {
        "competent now: a guardian with\ncustody while the child is under 15, "
        "the child from 15, for adults the person or\na representative whose "
        "remit covers consent. The period may be at most the\nconfigured "
-       "maximum (default 12 months).",
+       "maximum (default 12 months). The answer carries the family's signed "
+       "receipt;\n--receipt-out saves it (receipt verify checks it).",
        {
            {"--subject", "PNR", Need::kRequired,
             "whom the information is about"},
@@ -559,6 +576,8 @@ void AddConsentCommands(std::vector<Command>* commands) {
            {"--until", "TIME", Need::kRequired, "end, exclusive"},
            {"--evidence", "KIND[:REF]", Need::kRequired,
             "where the consent is documented"},
+           {"--receipt-out", "FILE", Need::kOptional,
+            "save the family's receipt (JSON) to FILE"},
        },
        "samplanctl grant create --subject 20160510-2381 --grantor-role "
        "guardian \\\n      --grantor 19800101-1234 --disclosing-sector "
@@ -598,7 +617,8 @@ void AddConsentCommands(std::vector<Command>* commands) {
        "withdraw",
        "record that a person withdrew a consent",
        "Records that a person withdrew a grant. It takes effect at once: once "
-       "the call\nreturns, no decision relies on the grant.",
+       "the call\nreturns, no decision relies on the grant. The answer "
+       "carries the receipt of\nthe withdrawal; --receipt-out saves it.",
        {
            {"--grant", "ID", Need::kRequired, "its id or grants/ID"},
            {"--withdrawer", "PNR", Need::kRequired, "who withdraws"},
@@ -608,6 +628,8 @@ void AddConsentCommands(std::vector<Command>* commands) {
             "where the withdrawal is documented"},
            {"--reason", "TEXT", Need::kOptional,
             "the person's reason, if they gave one"},
+           {"--receipt-out", "FILE", Need::kOptional,
+            "save the receipt of the withdrawal to FILE"},
        },
        "samplanctl grant withdraw --grant g7h8j9k0g7h8j9k0 --withdrawer "
        "19800101-1234 \\\n      --withdrawer-role guardian --evidence "

@@ -212,6 +212,17 @@ TEST(SamplanctlUsageTest, BadFlagsNameTheFlagAndExit2) {
       {{"audit", "export", "--out", "-"}, "--checkpoint-out FILE is required"},
       {{"audit", "export", "--out", "a", "--checkpoint-out", "a"},
        "--checkpoint-out: give another file"},
+      {{"receipt", "verify", "--public-key", "k"}, "--file is required"},
+      {{"receipt", "verify", "a.json", "b.json", "--public-key", "k"},
+       "unexpected argument 'a.json'; values are given with flags"},
+      {{"receipt", "verify", "a.json", "--file", "b.json", "--public-key", "k"},
+       "unexpected argument 'a.json'"},
+      {{"receipt", "render", "--grant", "g1", "--format", "docx"},
+       "--format: unknown value 'docx'; give html or pdf"},
+      {{"grant", "withdraw", "--grant", "g1", "--withdrawer", "20160510-2381",
+        "--withdrawer-role", "guardian", "--evidence", "signed-form",
+        "--receipt-out", ""},
+       "--receipt-out: give a file"},
       {{"audit", "prove"}, "--leaf-index is required"},
       {{"audit", "prove", "--leaf-index", "-1"},
        "--leaf-index: -1 is out of range; give 0-9223372036854775807"},
@@ -258,6 +269,21 @@ TEST(SamplanctlVerifyTest, OfflineNeedsNoServerAndNamesTheMissingFile) {
                            TempPath("missing.vkey"), "--export", missing});
   EXPECT_EQ(r.code, cli::kExitFailure) << r.err;
   EXPECT_THAT(r.err, HasSubstr(missing + ".checkpoint"));
+}
+
+// The receipt to check may be given alone after the command, as the file
+// it is; the help shows it so.
+TEST(SamplanctlVerifyTest, AReceiptFileMayBeGivenAlone) {
+  const std::string missing = TempPath("missing-receipt.json");
+  const Result r = RunCtl(
+      {"receipt", "verify", missing, "--public-key", TempPath("missing.vkey")});
+  EXPECT_EQ(r.code, cli::kExitFailure) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("--file: ")));
+  EXPECT_THAT(r.err, HasSubstr(missing));
+  const Result help = RunCtl({"receipt", "verify", "--help"});
+  EXPECT_THAT(help.out,
+              HasSubstr("samplanctl [global flags] receipt verify FILE "
+                        "--public-key FILE"));
 }
 
 class SamplanctlVerifyExportTest : public ::testing::Test {

@@ -181,18 +181,21 @@ mkdir -p "$var/family"
 say "4. Both guardians consent: BUP (health care) may share needs and interventions with the school for 12 months"
 grant_out=""
 for g in "$mother" "$father"; do
+  receipt=()  # the answer carries the receipt; the father's is saved
+  [[ $g == "$father" ]] && receipt=(--receipt-out "$var/family/consent-receipt.json")
   grant_out=$(ctl school-1 anna.lind grant create --subject "$child" --grantor-role guardian \
     --grantor "$g" --disclosing-sector healthcare --receiving-sector school \
     --category needs,interventions --from "$today" --until "$next_year" \
-    --evidence signed-form:consent-form)
+    --evidence signed-form:consent-form "${receipt[@]}")
   echo "$grant_out" | head -3 | indent
 done
 grant_father=$(echo "$grant_out" | first grants)  # the last one: the father's
-note "The father's receipt of his consent, signed, checked offline with the server's key:"
-ctl school-1 anna.lind receipt get --grant "$grant_father" \
-  --out "$var/family/consent-receipt.json" | head -2 | indent
-"$CTL_BIN" receipt verify --file "$var/family/consent-receipt.json" \
+note "The father's signed receipt of his consent, checked offline with the server's key,"
+note "and the same receipt in words for him to read and print:"
+"$CTL_BIN" receipt verify "$var/family/consent-receipt.json" \
   --public-key "$var/audit-key.pem.vkey" | indent
+ctl school-1 anna.lind receipt render --grant "$grant_father" \
+  --out "$var/family/consent-receipt.html" | head -1 | indent
 
 say "5. BUP writes two entries: an intervention and a health note"
 ctl bup-1 erik.berg entry create --plan "$plan" --category interventions \
@@ -232,7 +235,11 @@ note "(exit code $rc: refused; the audit log records NOT_PARTICIPANT)"
 
 say "8. Alva's father withdraws his consent; the school's next read is refused"
 ctl school-1 anna.lind grant withdraw --grant "$grant_father" --withdrawer-role guardian \
-  --withdrawer "$father" --evidence signed-form:withdrawal | head -2 | indent
+  --withdrawer "$father" --evidence signed-form:withdrawal \
+  --receipt-out "$var/family/withdrawal-receipt.json" | head -2 | indent
+note "His receipt of the withdrawal:"
+"$CTL_BIN" receipt verify "$var/family/withdrawal-receipt.json" \
+  --public-key "$var/audit-key.pem.vkey" | indent
 ctl school-1 anna.lind plan get --plan "$plan" | grep -E "withheld|Entries|entry" | indent
 
 say "9. Turning 15: from then on the child's own consent is needed"

@@ -33,13 +33,15 @@ expect "verified: "                                      # offline verify
 expect "Demo complete"
 expect "Wrote the family's copy of plans/"               # the family's copy
 expect "verified: consent given"                           # the receipt
+expect "verified: consent withdrawn"                       # its withdrawal's
+expect "Wrote the receipt grants/"                         # in words
 receipt=$work/var/family/consent-receipt.json
 if [[ -s $receipt ]]; then
   # One changed byte (a digit of the leaf index) and it no longer verifies.
   sed 's/"leafIndex": "\([0-9]\)/"leafIndex": "9\1/' "$receipt" >"$work/tampered.json"
   if cmp -s "$receipt" "$work/tampered.json"; then
     echo "could not tamper with $receipt"; fail=1
-  elif "$root/build/default/client/samplanctl" receipt verify --file "$work/tampered.json" \
+  elif "$root/build/default/client/samplanctl" receipt verify "$work/tampered.json" \
       --public-key "$work/var/audit-key.pem.vkey" >"$work/tampered.out" 2>&1; then
     echo "a tampered receipt verified"; cat "$work/tampered.out"; fail=1
   elif ! grep -q "verification FAILED" "$work/tampered.out"; then
@@ -47,6 +49,16 @@ if [[ -s $receipt ]]; then
   fi
 else
   echo "the receipt was not written ($receipt)"; fail=1
+fi
+words=$work/var/family/consent-receipt.html
+if [[ ! -s $words ]]; then
+  echo "the receipt in words was not written ($words)"; fail=1
+else
+  grep -qF '<h1>Kvitto på samtycke</h1>' "$words" ||
+    { echo "$words is not the receipt of a consent"; fail=1; }
+  if grep -qE '20160510-?2381|19850301-?1119|198[0-9]{5}-?[0-9]{4}' "$words"; then
+    echo "$words shows an identity number"; fail=1
+  fi
 fi
 html=$work/var/family/alva-sip.html
 pdf=$work/var/family/alva-sip.pdf
