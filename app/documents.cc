@@ -88,6 +88,7 @@ absl::Status AttachEventRecord(storage::Transaction& tx,
                                v1::ConsentReceipt* out) {
   storage::AuditQuery query;
   query.resource = std::string(grant_name);
+  query.resource_exact = true;  // the grant's own records, by the index
   query.action = audit::ReceiptEventAction(event);
   query.limit = 1;
   ASSIGN_OR_RETURN(std::vector<v1::AuditEvent> records,

@@ -1147,11 +1147,13 @@ class SqlAudit final : public AuditLog {
           std::string entry_plan;
           if (std::vector<absl::string_view> parts =
                   absl::StrSplit(q.resource, '/');
-              parts.size() == 4 && parts[0] == "plans" &&
+              !q.resource_exact && parts.size() == 4 && parts[0] == "plans" &&
               parts[2] == "entries") {
             entry_plan = absl::StrCat("plans/", parts[1]);
           }
-          if (!q.resource.empty()) {
+          if (q.resource_exact) {
+            sql += " AND e.resource = ?10";
+          } else if (!q.resource.empty()) {
             sql +=
                 " AND (e.resource = ?10 OR "
                 "(e.resource >= ?10 || '/' AND e.resource < ?10 || '0')";

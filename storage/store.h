@@ -262,6 +262,7 @@ struct AuditQuery {
   int decision = 0;
   std::string resource;  // this resource or any under it ("plans/a" matches
                          // "plans/a/entries/b")
+  bool resource_exact = false;  // only `resource` itself: one index range
   std::optional<absl::Time> start_time;  // inclusive
   std::optional<absl::Time> end_time;    // exclusive
   int64_t after_index = -1;              // continue after this leaf index

@@ -967,6 +967,18 @@ TEST_P(StoreTest, AuditSearchByEntryFindsThePlanReadsThatDecided) {
     q.resource = "plans/p1";
     ASSIGN_OR_RETURN(auto plan, tx.audit().Query(q));
     EXPECT_THAT(plan, SizeIs(5));
+    // Exactly one resource: the plan's own events, not its entries'; an
+    // entry's own events, not the plan reads that decided about it.
+    q.resource_exact = true;
+    ASSIGN_OR_RETURN(auto own, tx.audit().Query(q));
+    indexes.clear();
+    for (const auto& e : own) indexes.push_back(e.leaf_index());
+    EXPECT_THAT(indexes, ::testing::ElementsAre(0, 1, 3, 4));
+    q.resource = "plans/p1/entries/e1";
+    ASSIGN_OR_RETURN(auto entry, tx.audit().Query(q));
+    indexes.clear();
+    for (const auto& e : entry) indexes.push_back(e.leaf_index());
+    EXPECT_THAT(indexes, ::testing::ElementsAre(2));
     return absl::OkStatus();
   }),
               IsOk());
