@@ -422,6 +422,23 @@ Node Operation(const Route& route, const std::string& operation_id,
     std::vector<const FieldDescriptor*> path;
     QueryParams(route, *m.input_type(), &path, "", schemas, &params);
   }
+  const bool document = IsDocument(*m.output_type());
+  if (document) {
+    Node alt = Node::Map();
+    alt.Set("name", Node::Str("alt"));
+    alt.Set("in", Node::Str("query"));
+    alt.Set("description",
+            Node::Str("json (the default): the response as JSON, the "
+                      "document in `content` as base64. media: the document "
+                      "itself, with its content type."));
+    Node schema = Typed("string");
+    Node values = Node::List();
+    values.Push(Node::Str("json"));
+    values.Push(Node::Str("media"));
+    schema.Set("enum", std::move(values));
+    alt.Set("schema", std::move(schema));
+    params.Push(std::move(alt));
+  }
   Node actor = Node::Map();
   actor.Set("$ref", Node::Str("#/components/parameters/Actor"));
   params.Push(std::move(actor));
@@ -446,6 +463,14 @@ Node Operation(const Route& route, const std::string& operation_id,
                      "{\"error\": google.rpc.Status}."));
     ok.Set("content", JsonContent(schemas->Message(*m.output_type()),
                                   "application/x-ndjson"));
+  } else if (document) {
+    ok.Set("description",
+           Node::Str("The response; with alt=media the document itself."));
+    Node content = JsonContent(schemas->Message(*m.output_type()));
+    for (const char* type : {"text/html", "application/pdf"}) {
+      content[type].Set("schema", Typed("string", "binary"));
+    }
+    ok.Set("content", std::move(content));
   } else {
     ok.Set("description", Node::Str("The response."));
     ok.Set("content", JsonContent(schemas->Message(*m.output_type())));

@@ -1,6 +1,7 @@
 #include "server/rest_routes.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -680,6 +681,60 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view query,
     RETURN_IF_ERROR(SetFromText(request, path, value, name));
   }
   return absl::OkStatus();
+}
+
+bool IsDocument(const Descriptor& type) {
+  auto has = [&](const char* name, FieldDescriptor::Type want) {
+    const FieldDescriptor* f = type.FindFieldByName(name);
+    return f != nullptr && f->type() == want && !f->is_repeated();
+  };
+  return has("content_type", FieldDescriptor::TYPE_STRING) &&
+         has("content", FieldDescriptor::TYPE_BYTES) &&
+         has("file_name", FieldDescriptor::TYPE_STRING);
+}
+
+absl::StatusOr<bool> TakeAltMedia(const Descriptor& response,
+                                  std::string* query) {
+  std::vector<std::string> kept;
+  std::optional<std::string> alt;
+  for (absl::string_view pair :
+       absl::StrSplit(*query, '&', absl::SkipEmpty())) {
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != "alt" && pair.substr(0, eq) != "$alt") {
+      kept.emplace_back(pair);
+      continue;
+    }
+    if (alt.has_value()) return InvalidField("alt", "is given twice");
+    alt = std::string(eq == absl::string_view::npos ? "" : pair.substr(eq + 1));
+  }
+  *query = absl::StrJoin(kept, "&");
+  if (!alt.has_value() || *alt == "json") return false;
+  if (*alt != "media") return InvalidField("alt", "must be json or media");
+  if (!IsDocument(response)) {
+    return InvalidField("alt",
+                        "media is for methods that answer with a document "
+                        "(RenderPlan, RenderGrantReceipt); this one answers "
+                        "in JSON only");
+  }
+  return true;
+}
+
+Media MediaOf(const Message& response) {
+  const Descriptor& type = *response.GetDescriptor();
+  const Reflection& r = *response.GetReflection();
+  Media out;
+  out.content_type =
+      r.GetString(response, type.FindFieldByName("content_type"));
+  out.content = r.GetString(response, type.FindFieldByName("content"));
+  std::string name = r.GetString(response, type.FindFieldByName("file_name"));
+  const bool safe =
+      !name.empty() && name.size() <= 200 &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+               c == '_' || c == '-';
+      });
+  if (safe) out.file_name = std::move(name);
+  return out;
 }
 
 absl::Status ToJson(const Message& message, std::string* out) {

@@ -102,6 +102,31 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view query,
                           absl::string_view body,
                           google::protobuf::Message* request);
 
+// The system parameter `alt` of Google's APIs, taken out of `query` (and
+// so not a field of the request): `alt=json`, the default, answers in JSON;
+// `alt=media` answers a method whose response is a document (IsDocument:
+// PlanService.RenderPlan, ConsentService.RenderGrantReceipt) with the
+// document itself. Returns whether media was asked for; INVALID_ARGUMENT
+// naming `alt` for another value, for `alt` given twice, or for media from
+// a method that answers with no document.
+absl::StatusOr<bool> TakeAltMedia(const google::protobuf::Descriptor& response,
+                                  std::string* query);
+
+// Whether messages of `type` are documents: a string content_type, bytes
+// content and a string file_name.
+bool IsDocument(const google::protobuf::Descriptor& type);
+
+// The document a document response carries.
+struct Media {
+  std::string content_type;
+  std::string content;
+  // The response's file_name when it is safe in a header (1-200 characters
+  // of A-Z a-z 0-9 . _ -), else empty.
+  std::string file_name;
+};
+// `response` must be of a type IsDocument accepts.
+Media MediaOf(const google::protobuf::Message& response);
+
 // `message` in the protobuf JSON mapping (lowerCamelCase names, enums as
 // names, int64 as strings, RFC 3339 timestamps), on one line.
 absl::Status ToJson(const google::protobuf::Message& message, std::string* out);

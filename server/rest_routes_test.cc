@@ -251,6 +251,42 @@ TEST_F(RouterTest, BadRequestsNameTheField) {
               HasSubstr("INVALID_FIELD entry"));
 }
 
+TEST(AltMediaTest, TakesAltOutOfTheQueryAndOnlyForDocuments) {
+  const auto& render = *v1::RenderPlanResponse::descriptor();
+  const auto& plan = *v1::GetPlanResponse::descriptor();
+  EXPECT_TRUE(IsDocument(render));
+  EXPECT_FALSE(IsDocument(plan));
+  std::string query = "languageCode=en&alt=media&format=DOCUMENT_FORMAT_PDF";
+  EXPECT_EQ(TakeAltMedia(render, &query).value_or(false), true);
+  EXPECT_EQ(query, "languageCode=en&format=DOCUMENT_FORMAT_PDF");
+  query = "alt=json";
+  EXPECT_EQ(TakeAltMedia(plan, &query).value_or(true), false);
+  EXPECT_EQ(query, "");
+  query = "view=PLAN_VIEW_LATEST";
+  EXPECT_EQ(TakeAltMedia(plan, &query).value_or(true), false);
+  EXPECT_EQ(query, "view=PLAN_VIEW_LATEST");
+  for (const char* bad : {"alt=media", "alt=xml", "alt=json&alt=json"}) {
+    query = bad;
+    const absl::Status s =
+        TakeAltMedia(std::string(bad) == "alt=media" ? plan : render, &query)
+            .status();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+    EXPECT_EQ(FieldOf(s), "alt") << bad;
+  }
+
+  v1::RenderPlanResponse doc;
+  doc.set_content_type("application/pdf");
+  doc.set_content(std::string("%PDF-\0binary", 12));
+  doc.set_file_name("sip-k3x9-v2.pdf");
+  Media media = MediaOf(doc);
+  EXPECT_EQ(media.content_type, "application/pdf");
+  EXPECT_EQ(media.content, doc.content());
+  EXPECT_EQ(media.file_name, "sip-k3x9-v2.pdf");
+  // A name that is not safe in a header is left out, not passed on.
+  doc.set_file_name("a\"; b.pdf");
+  EXPECT_EQ(MediaOf(doc).file_name, "");
+}
+
 TEST(PercentDecodeTest, DecodesAndRefusesMalformedEscapes) {
   std::string out;
   EXPECT_TRUE(PercentDecode("%41+b%2f", true, &out));

@@ -290,9 +290,14 @@ class Session : public std::enable_shared_from_this<Session> {
         handler->need);
     if (!caller.ok()) return ReplyError(caller.status());
     const google::protobuf::MethodDescriptor* method = handler->descriptor;
+    std::string fields(query);
+    absl::StatusOr<bool> media =
+        rest::TakeAltMedia(*method->output_type(), &fields);
+    if (!media.ok()) return ReplyError(media.status());
+    media_ = *media;
     call_request_.reset(Prototype(method->input_type())->New());
     call_response_.reset(Prototype(method->output_type())->New());
-    if (absl::Status built = rest::BuildRequest(*match, query, request_.body(),
+    if (absl::Status built = rest::BuildRequest(*match, fields, request_.body(),
                                                 call_request_.get());
         !built.ok()) {
       return ReplyError(built);
@@ -351,6 +356,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Answer(const absl::Status& status) {
     if (!status.ok()) return ReplyError(status);
+    if (media_) {
+      // The document itself (alt=media). It is shown, not run: no script,
+      // no fetch, no frame; only its own inline style.
+      rest::Media media = rest::MediaOf(*call_response_);
+      if (!media.file_name.empty()) {
+        disposition_ =
+            absl::StrCat("inline; filename=\"", media.file_name, "\"");
+      }
+      return Reply(http::status::ok, std::move(media.content),
+                   media.content_type);
+    }
     std::string json;
     if (absl::Status s = rest::ToJson(*call_response_, &json); !s.ok()) {
       return ReplyError(s);
@@ -372,12 +388,24 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Reply(http::status code, std::string body,
-             const char* content_type = "application/json") {
+             absl::string_view content_type = "application/json") {
     response_ = {};
     response_.version(11);
     response_.result(code);
-    response_.set(http::field::content_type, content_type);
+    response_.set(http::field::content_type,
+                  beast::string_view(content_type.data(), content_type.size()));
     response_.set(http::field::cache_control, "no-store");
+    response_.set("X-Content-Type-Options", "nosniff");
+    if (media_ && code == http::status::ok) {
+      response_.set("Content-Security-Policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; "
+                    "frame-ancestors 'none'");
+    }
+    media_ = false;
+    if (!disposition_.empty()) {
+      response_.set(http::field::content_disposition, disposition_);
+      disposition_.clear();
+    }
     if (!allow_.empty()) {
       response_.set(http::field::allow, allow_);
       allow_.clear();
@@ -537,6 +565,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool call_open_ = false;   // BeginCall without its EndCall yet
   std::string allow_;        // the Allow header of the next reply (405 only)
   std::string retry_after_;  // the Retry-After header of the next (429)
+  bool media_ = false;       // this call answers with its document (alt=media)
+  std::string disposition_;  // the Content-Disposition of the next reply
   std::unique_ptr<Message> call_request_;
   std::unique_ptr<Message> call_response_;
   std::unique_ptr<app::MessageSource> source_;

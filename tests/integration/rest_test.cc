@@ -233,6 +233,57 @@ TEST_F(RestTest, ErrorsMapToHttpStatusesWithErrorInfo) {
   EXPECT_EQ(ReasonOf(long_url), "REQUEST_TOO_LARGE");
 }
 
+// alt=media (Google's system parameter) answers a document method with the
+// document itself, the same bytes the JSON carries in base64, shown and not
+// run; other methods, and other values, are refused naming `alt`.
+TEST_F(RestTest, AltMediaAnswersWithTheDocumentItself) {
+  const std::string render = PlanPath() + ":render";
+  Http json = Curl("school-1", "GET", render);
+  ASSERT_EQ(json.status, 200) << json.body;
+  const auto rendered = Parse<v1::RenderPlanResponse>(json.body);
+  ASSERT_FALSE(rendered.content().empty());
+
+  Http page = Curl("school-1", "GET", render + "?alt=media");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.body, rendered.content());
+  EXPECT_THAT(page.head, HasSubstr("Content-Type: text/html; charset=utf-8"));
+  EXPECT_THAT(page.head,
+              HasSubstr(absl::StrCat("Content-Disposition: inline; filename=\"",
+                                     rendered.file_name(), "\"")));
+  EXPECT_THAT(page.head, HasSubstr("X-Content-Type-Options: nosniff"));
+  EXPECT_THAT(page.head, HasSubstr("Content-Security-Policy: default-src "
+                                   "'none'; style-src 'unsafe-inline'"));
+
+  Http pdf = Curl("school-1", "GET",
+                  render +
+                      "?format=DOCUMENT_FORMAT_PDF&alt=media&"
+                      "languageCode=en");
+  ASSERT_EQ(pdf.status, 200) << pdf.body.substr(0, 200);
+  EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
+  EXPECT_THAT(pdf.head, HasSubstr("Content-Type: application/pdf"));
+  EXPECT_THAT(pdf.head, HasSubstr(".pdf\""));
+
+  // alt=json is the default; anything else, or media from a method that
+  // answers in JSON only, is refused before the method runs.
+  Http explicit_json = Curl("school-1", "GET", render + "?alt=json");
+  ASSERT_EQ(explicit_json.status, 200);
+  EXPECT_THAT(explicit_json.head, HasSubstr("application/json"));
+  Http xml = Curl("school-1", "GET", render + "?alt=xml");
+  EXPECT_EQ(xml.status, 400);
+  EXPECT_EQ(ReasonOf(xml), "INVALID_FIELD alt");
+  Http twice = Curl("school-1", "GET", render + "?alt=media&alt=media");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(ReasonOf(twice), "INVALID_FIELD alt");
+  Http plan = Curl("school-1", "GET", PlanPath() + "?alt=media");
+  EXPECT_EQ(plan.status, 400);
+  EXPECT_EQ(ReasonOf(plan), "INVALID_FIELD alt");
+  // Errors stay JSON.
+  Http hidden = Curl("social-1", "GET", render + "?alt=media");
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_THAT(hidden.head, HasSubstr("application/json"));
+  EXPECT_THAT(hidden.head, Not(HasSubstr("Content-Security-Policy")));
+}
+
 TEST_F(RestTest, TlsRefusesMissingAndForeignCertificates) {
   Http none = Curl("", "GET", "/v1/plans");
   EXPECT_NE(none.curl_exit, 0);
