@@ -768,9 +768,7 @@ absl::Status DecideRenderGrantReceipt(
   resp->set_language_code(
       std::string(render::LanguageCode(in.options.language)));
   v1::AuditEvent* record = fx->mutable_record();
-  record->set_detail(absl::StrCat(
-      record->detail(), ", rendered as ", in.options.pdf ? "PDF" : "HTML", " (",
-      render::LanguageCode(in.options.language), ")"));
+  record->set_detail(absl::StrCat(record->detail(), RenderedAs(in.options)));
   return absl::OkStatus();
 }
 

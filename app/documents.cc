@@ -37,6 +37,11 @@ absl::StatusOr<DocumentOptions> ParseDocumentOptions(
   return out;
 }
 
+std::string RenderedAs(const DocumentOptions& options) {
+  return absl::StrCat(", rendered as ", options.pdf ? "PDF" : "HTML", " (",
+                      render::LanguageCode(options.language), ")");
+}
+
 absl::StatusOr<RenderedDocument> RenderDocument(const render::Document& doc,
                                                 bool pdf) {
   RenderedDocument out;

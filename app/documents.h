@@ -33,6 +33,10 @@ struct DocumentOptions {
 absl::StatusOr<DocumentOptions> ParseDocumentOptions(
     absl::string_view language_code, int format);
 
+// What a rendering adds to its read record's detail: ", rendered as PDF
+// (sv)".
+std::string RenderedAs(const DocumentOptions& options);
+
 struct RenderedDocument {
   std::string content;
   std::string content_type;  // "text/html; charset=utf-8" or "application/pdf"

@@ -958,9 +958,7 @@ absl::Status DecideRenderPlan(const AppContext& ctx, storage::Transaction& tx,
                                    copy.read.shown_revision(),
                                    rendered.extension));
   v1::AuditEvent* record = fx->mutable_record();
-  record->set_detail(absl::StrCat(
-      record->detail(), ", rendered as ", in.options.pdf ? "PDF" : "HTML", " (",
-      render::LanguageCode(in.options.language), ")"));
+  record->set_detail(absl::StrCat(record->detail(), RenderedAs(in.options)));
   return absl::OkStatus();
 }
 

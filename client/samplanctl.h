@@ -291,6 +291,35 @@ class Invocation {
 int Run(const std::vector<std::string>& args);
 int Main(int argc, char** argv);
 
+// Saves a rendered document (the answer of RenderPlan or
+// RenderGrantReceipt) to `out_path`, or to its file_name here, and prints
+// "Wrote <what> (<details><language>) to PATH" with how to open it; with
+// --json, the answer without its content and with the path as file_name.
+template <typename Response>
+int SaveDocument(const Invocation& in, Response& resp,
+                 const std::string& out_path, absl::string_view what,
+                 absl::string_view details) {
+  const std::string path = out_path.empty() ? resp.file_name() : out_path;
+  if (absl::Status saved = WriteFileAtomically(path, resp.content());
+      !saved.ok()) {
+    return in.LocalExit(absl::StrCat("--out: ", saved.message()),
+                        cli::kExitFailure);
+  }
+  if (in.json()) {
+    resp.clear_content();
+    resp.set_file_name(path);
+    return Invocation::PrintJson(resp);
+  }
+  Print(absl::StrCat("Wrote ", what, " (", details,
+                     resp.language_code() == "en" ? "English" : "Swedish",
+                     ") to ", path));
+  Print(resp.content_type() == "application/pdf"
+            ? "Open it in a PDF reader, or print it."
+            : "Open it in a web browser; print it from there for a paper "
+              "copy.");
+  return cli::kExitOk;
+}
+
 // For a call that answers with a receipt (grant create, grant withdraw,
 // admin grant revoke): when it succeeded and `path` (--receipt-out) is
 // given, saves the receipt there. kExitOk, or a failure exit whose message

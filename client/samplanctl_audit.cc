@@ -708,25 +708,9 @@ int ReceiptRender(Invocation& in) {
   v1::RenderGrantReceiptResponse resp;
   const absl::Status status = c->RenderGrantReceipt(req, &resp);
   if (!status.ok()) return in.ReportError(status);
-  const std::string path = out_path.empty() ? resp.file_name() : out_path;
-  if (absl::Status saved = WriteFileAtomically(path, resp.content());
-      !saved.ok()) {
-    return in.LocalExit(absl::StrCat("--out: ", saved.message()),
-                        cli::kExitFailure);
-  }
-  if (in.json()) {
-    resp.clear_content();
-    resp.set_file_name(path);
-    return Invocation::PrintJson(resp);
-  }
-  Print(absl::StrCat("Wrote the receipt ", resp.receipt_id(), " in words (",
-                     resp.language_code() == "en" ? "English" : "Swedish",
-                     ") to ", path));
-  Print(
-      resp.content_type() == "application/pdf"
-          ? "Open it in a PDF reader, or print it."
-          : "Open it in a web browser; print it from there for a paper copy.");
-  return cli::kExitOk;
+  return SaveDocument(
+      in, resp, out_path,
+      absl::StrCat("the receipt ", resp.receipt_id(), " in words"), "");
 }
 
 int ReceiptVerify(Invocation& in) {

@@ -294,26 +294,9 @@ int PlanRender(Invocation& in) {
   v1::RenderPlanResponse resp;
   const absl::Status status = c->RenderPlan(req, &resp);
   if (!status.ok()) return in.ReportError(status);
-  const std::string path = out_path.empty() ? resp.file_name() : out_path;
-  if (absl::Status saved = WriteFileAtomically(path, resp.content());
-      !saved.ok()) {
-    return in.LocalExit(absl::StrCat("--out: ", saved.message()),
-                        cli::kExitFailure);
-  }
-  if (in.json()) {
-    resp.clear_content();
-    resp.set_file_name(path);
-    return Invocation::PrintJson(resp);
-  }
-  Print(absl::StrCat("Wrote the family's copy of ", req.name(), " (version ",
-                     resp.shown_revision(), ", ",
-                     resp.language_code() == "en" ? "English" : "Swedish",
-                     ") to ", path));
-  Print(
-      resp.content_type() == "application/pdf"
-          ? "Open it in a PDF reader, or print it."
-          : "Open it in a web browser; print it from there for a paper copy.");
-  return cli::kExitOk;
+  return SaveDocument(in, resp, out_path,
+                      absl::StrCat("the family's copy of ", req.name()),
+                      absl::StrCat("version ", resp.shown_revision(), ", "));
 }
 
 int PlanList(Invocation& in) {

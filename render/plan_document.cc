@@ -68,11 +68,7 @@ class Composer {
 
  private:
   std::string Agency(const std::string& name) const {
-    auto it = c_.agencies.find(name);
-    if (it == c_.agencies.end() || it->second.display_name().empty()) {
-      return std::string(w_("en annan verksamhet", "another agency"));
-    }
-    return it->second.display_name();
+    return AgencyName(c_.agencies, name, w_);
   }
   v1::Sector SectorOf(const std::string& name) const {
     auto it = c_.agencies.find(name);

@@ -124,11 +124,7 @@ class ReceiptComposer {
 
  private:
   std::string Agency(const std::string& name) const {
-    auto it = c_.agencies.find(name);
-    if (it == c_.agencies.end() || it->second.display_name().empty()) {
-      return std::string(w_("en annan verksamhet", "another agency"));
-    }
-    return it->second.display_name();
+    return AgencyName(c_.agencies, name, w_);
   }
   std::string Day(const google::protobuf::Timestamp& t) const {
     return FormatDay(absl::ToCivilDay(ToTime(t), c_.zone), language_);

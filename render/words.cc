@@ -82,6 +82,16 @@ std::string GrantorWords(v1::GrantorRole role, const Words& w) {
   }
 }
 
+std::string AgencyName(
+    const absl::flat_hash_map<std::string, v1::Agency>& agencies,
+    const std::string& name, const Words& w) {
+  auto it = agencies.find(name);
+  if (it == agencies.end() || it->second.display_name().empty()) {
+    return std::string(w("en annan verksamhet", "another agency"));
+  }
+  return it->second.display_name();
+}
+
 std::string EvidenceWords(v1::EvidenceKind kind, const Words& w) {
   switch (kind) {
     case v1::EVIDENCE_KIND_SIGNED_FORM:

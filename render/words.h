@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "render/document.h"
+#include "samplan/v1/admin.pb.h"
 #include "samplan/v1/common.pb.h"
 #include "samplan/v1/consent.pb.h"
 
@@ -44,6 +46,12 @@ std::string SectorWords(v1::Sector sector, const Words& w);
 std::string GrantorWords(v1::GrantorRole role, const Words& w);
 // "på en blankett som personen skrev under" / "on a form the person signed".
 std::string EvidenceWords(v1::EvidenceKind kind, const Words& w);
+
+// The agency `name` (`agencies/{agency}`) by its name for people; "en annan
+// verksamhet" / "another agency" when it is not in `agencies` or has none.
+std::string AgencyName(
+    const absl::flat_hash_map<std::string, v1::Agency>& agencies,
+    const std::string& name, const Words& w);
 
 // "3 december 2026" / "3 December 2026".
 std::string FormatDay(absl::CivilDay day, Language language);
