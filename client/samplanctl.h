@@ -291,6 +291,11 @@ class Invocation {
 int Run(const std::vector<std::string>& args);
 int Main(int argc, char** argv);
 
+// `name` when it is a plain file name (1-200 characters of A-Z a-z 0-9 . _
+// -, not starting with a dot), else `fallback`: a name the server chose
+// must not lead out of the current directory.
+std::string SafeFileName(const std::string& name, const std::string& fallback);
+
 // Saves a rendered document (the answer of RenderPlan or
 // RenderGrantReceipt) to `out_path`, or to its file_name here, and prints
 // "Wrote <what> (<details><language>) to PATH" with how to open it; with
@@ -299,7 +304,12 @@ template <typename Response>
 int SaveDocument(const Invocation& in, Response& resp,
                  const std::string& out_path, absl::string_view what,
                  absl::string_view details) {
-  const std::string path = out_path.empty() ? resp.file_name() : out_path;
+  const std::string path =
+      !out_path.empty() ? out_path
+                        : SafeFileName(resp.file_name(),
+                                       resp.content_type() == "application/pdf"
+                                           ? "document.pdf"
+                                           : "document.html");
   if (absl::Status saved = WriteFileAtomically(path, resp.content());
       !saved.ok()) {
     return in.LocalExit(absl::StrCat("--out: ", saved.message()),
@@ -320,13 +330,29 @@ int SaveDocument(const Invocation& in, Response& resp,
   return cli::kExitOk;
 }
 
-// For a call that answers with a receipt (grant create, grant withdraw,
-// admin grant revoke): when it succeeded and `path` (--receipt-out) is
-// given, saves the receipt there. kExitOk, or a failure exit whose message
-// says that the change was made all the same.
-int SaveReceiptOut(const Invocation& in, const absl::Status& status,
-                   const v1::SignedConsentReceipt& receipt,
+// --receipt-out FILE of a call that answers with a receipt (grant create,
+// grant withdraw, admin grant revoke): "" when not given; a usage error,
+// before anything is sent, when FILE's directory does not exist.
+std::string ReceiptOutFlag(Invocation& in);
+
+// After such a call has been answered and printed: saves its receipt to
+// `path` when given. kExitOk, or a failure exit whose message says that the
+// change was made (`grant`) and how to get the receipt, when the answer
+// carries none or it cannot be saved.
+int SaveReceiptOut(const Invocation& in, const std::string& grant,
+                   const v1::SignedConsentReceipt* receipt,
                    const std::string& path);
+
+// Finish() for such a call, then SaveReceiptOut().
+template <typename Response, typename PrintFn>
+int FinishWithReceipt(const Invocation& in, const absl::Status& status,
+                      const Response& resp, const std::string& path,
+                      PrintFn print) {
+  const int code = in.Finish(status, resp, print);
+  if (code != cli::kExitOk || path.empty()) return code;
+  return SaveReceiptOut(in, resp.grant().name(),
+                        resp.has_receipt() ? &resp.receipt() : nullptr, path);
+}
 
 }  // namespace samplan::client::ctl
 

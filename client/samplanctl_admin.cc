@@ -139,23 +139,16 @@ int GrantRevoke(Invocation& in) {
   in.EvidenceFlag("--evidence", Need::kOptional, req.mutable_evidence());
   if (!in.Given("--evidence")) req.clear_evidence();
   req.set_request_id(in.RequestId());
-  const std::string receipt_out = in.Path("--receipt-out", Need::kOptional);
+  const std::string receipt_out = ReceiptOutFlag(in);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::RevokeGrantResponse resp;
-  const absl::Status status = c->RevokeGrant(req, &resp);
-  if (const int code = SaveReceiptOut(in, status, resp.receipt(), receipt_out);
-      code != cli::kExitOk) {
-    return code;
-  }
-  return in.Finish(status, resp, [&](const v1::RevokeGrantResponse& r) {
-    Print("Revoked; no decision relies on the grant from now on.");
-    PrintGrant(r.grant());
-    if (!receipt_out.empty()) {
-      Print(
-          absl::StrCat("Saved the receipt of the revocation to ", receipt_out));
-    }
-  });
+  return FinishWithReceipt(
+      in, c->RevokeGrant(req, &resp), resp, receipt_out,
+      [](const v1::RevokeGrantResponse& r) {
+        Print("Revoked; no decision relies on the grant from now on.");
+        PrintGrant(r.grant());
+      });
 }
 
 int GrantVoid(Invocation& in) {

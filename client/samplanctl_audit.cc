@@ -644,17 +644,38 @@ absl::Status SaveReceipt(const std::string& path,
   return WriteFileAtomically(path, json);
 }
 
-int SaveReceiptOut(const Invocation& in, const absl::Status& status,
-                   const v1::SignedConsentReceipt& receipt,
+std::string ReceiptOutFlag(Invocation& in) {
+  const std::string path = in.Path("--receipt-out", Need::kOptional);
+  if (path.empty()) return path;
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::error_code error;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, error)) {
+    in.Fail(absl::StrCat("--receipt-out: the directory ", dir.string(),
+                         " does not exist"));
+  }
+  return path;
+}
+
+int SaveReceiptOut(const Invocation& in, const std::string& grant,
+                   const v1::SignedConsentReceipt* receipt,
                    const std::string& path) {
-  if (!status.ok() || path.empty()) return cli::kExitOk;
-  if (absl::Status saved = SaveReceipt(path, receipt); !saved.ok()) {
+  const std::string again =
+      absl::StrCat("; get it with: samplanctl receipt get --grant ",
+                   absl::StripPrefix(grant, "grants/"), " --out ", path);
+  if (receipt == nullptr) {
     return in.LocalExit(
-        absl::StrCat("the change was made (", receipt.receipt().grant().name(),
-                     "), but its receipt was not saved: --receipt-out: ",
-                     saved.message(), "; get it again with receipt get"),
+        absl::StrCat("the change was made (", grant,
+                     "), but the server sent no receipt", again),
         cli::kExitFailure);
   }
+  if (absl::Status saved = SaveReceipt(path, *receipt); !saved.ok()) {
+    return in.LocalExit(
+        absl::StrCat("the change was made (", grant,
+                     "), but its receipt was not saved: --receipt-out: ",
+                     saved.message(), again),
+        cli::kExitFailure);
+  }
+  if (!in.json()) Print(absl::StrCat("Saved the family's receipt to ", path));
   return cli::kExitOk;
 }
 
@@ -673,9 +694,11 @@ int ReceiptGet(Invocation& in) {
   const v1::ConsentReceipt& r = resp.receipt().receipt();
   const std::string path =
       out_path.empty()
-          ? absl::StrCat("receipt-",
-                         absl::StripPrefix(r.grant().name(), "grants/"), "-",
-                         r.audit_event().leaf_index(), ".json")
+          ? SafeFileName(
+                absl::StrCat("receipt-",
+                             absl::StripPrefix(r.grant().name(), "grants/"),
+                             "-", r.audit_event().leaf_index(), ".json"),
+                "receipt.json")
           : out_path;
   if (absl::Status saved = SaveReceipt(path, resp.receipt()); !saved.ok()) {
     return in.LocalExit(absl::StrCat("--out: ", saved.message()),

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -68,6 +69,16 @@ void PrintErr(absl::string_view line) {
 absl::TimeZone DisplayZone() {
   absl::StatusOr<absl::TimeZone> zone = cli::SwedishTimeZone();
   return zone.ok() ? *zone : absl::UTCTimeZone();
+}
+
+std::string SafeFileName(const std::string& name, const std::string& fallback) {
+  const bool plain =
+      !name.empty() && name.size() <= 200 && name[0] != '.' &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+               c == '_' || c == '-';
+      });
+  return plain ? name : fallback;
 }
 
 std::string When(const google::protobuf::Timestamp& timestamp) {

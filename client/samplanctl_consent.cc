@@ -289,21 +289,13 @@ int GrantCreate(Invocation& in) {
   in.Instant("--until", Need::kRequired, grant->mutable_valid_until());
   in.EvidenceFlag("--evidence", Need::kRequired, grant->mutable_evidence());
   req.set_request_id(in.RequestId());
-  const std::string receipt_out = in.Path("--receipt-out", Need::kOptional);
+  const std::string receipt_out = ReceiptOutFlag(in);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::CreateGrantResponse resp;
-  const absl::Status status = c->CreateGrant(req, &resp);
-  if (const int code = SaveReceiptOut(in, status, resp.receipt(), receipt_out);
-      code != cli::kExitOk) {
-    return code;
-  }
-  return in.Finish(status, resp, [&](const v1::CreateGrantResponse& r) {
-    PrintGrant(r.grant());
-    if (!receipt_out.empty()) {
-      Print(absl::StrCat("Saved the family's receipt to ", receipt_out));
-    }
-  });
+  return FinishWithReceipt(
+      in, c->CreateGrant(req, &resp), resp, receipt_out,
+      [](const v1::CreateGrantResponse& r) { PrintGrant(r.grant()); });
 }
 
 int GrantGet(Invocation& in) {
@@ -350,23 +342,16 @@ int GrantWithdraw(Invocation& in) {
   in.EvidenceFlag("--evidence", Need::kRequired, req.mutable_evidence());
   req.set_reason(in.Text("--reason", Need::kOptional));
   req.set_request_id(in.RequestId());
-  const std::string receipt_out = in.Path("--receipt-out", Need::kOptional);
+  const std::string receipt_out = ReceiptOutFlag(in);
   Connection* c = in.Connect();
   if (c == nullptr) return in.exit_code();
   v1::WithdrawGrantResponse resp;
-  const absl::Status status = c->WithdrawGrant(req, &resp);
-  if (const int code = SaveReceiptOut(in, status, resp.receipt(), receipt_out);
-      code != cli::kExitOk) {
-    return code;
-  }
-  return in.Finish(status, resp, [&](const v1::WithdrawGrantResponse& r) {
-    Print("Withdrawn; no decision relies on the grant from now on.");
-    PrintGrant(r.grant());
-    if (!receipt_out.empty()) {
-      Print(
-          absl::StrCat("Saved the receipt of the withdrawal to ", receipt_out));
-    }
-  });
+  return FinishWithReceipt(
+      in, c->WithdrawGrant(req, &resp), resp, receipt_out,
+      [](const v1::WithdrawGrantResponse& r) {
+        Print("Withdrawn; no decision relies on the grant from now on.");
+        PrintGrant(r.grant());
+      });
 }
 
 int AccessCheck(Invocation& in) {

@@ -223,6 +223,10 @@ TEST(SamplanctlUsageTest, BadFlagsNameTheFlagAndExit2) {
         "--withdrawer-role", "guardian", "--evidence", "signed-form",
         "--receipt-out", ""},
        "--receipt-out: give a file"},
+      {{"grant", "withdraw", "--grant", "g1", "--withdrawer", "20160510-2381",
+        "--withdrawer-role", "guardian", "--evidence", "signed-form",
+        "--receipt-out", "/no-such-directory/r.json"},
+       "--receipt-out: the directory /no-such-directory does not exist"},
       {{"audit", "prove"}, "--leaf-index is required"},
       {{"audit", "prove", "--leaf-index", "-1"},
        "--leaf-index: -1 is out of range; give 0-9223372036854775807"},
@@ -269,6 +273,18 @@ TEST(SamplanctlVerifyTest, OfflineNeedsNoServerAndNamesTheMissingFile) {
                            TempPath("missing.vkey"), "--export", missing});
   EXPECT_EQ(r.code, cli::kExitFailure) << r.err;
   EXPECT_THAT(r.err, HasSubstr(missing + ".checkpoint"));
+}
+
+// A file name the server chose is used only when it stays in the current
+// directory.
+TEST(SamplanctlFilesTest, ServerChosenNamesStayHere) {
+  EXPECT_EQ(SafeFileName("sip-k3x9-v2.html", "d"), "sip-k3x9-v2.html");
+  EXPECT_EQ(SafeFileName("receipt-g1-11.json", "d"), "receipt-g1-11.json");
+  for (const char* bad :
+       {"../x.html", "/etc/passwd", ".bashrc", "a/b", "", "a b", "x\n"}) {
+    EXPECT_EQ(SafeFileName(bad, "d"), "d") << bad;
+  }
+  EXPECT_EQ(SafeFileName(std::string(201, 'a'), "d"), "d");
 }
 
 // The receipt to check may be given alone after the command, as the file
