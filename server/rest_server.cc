@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -396,9 +397,14 @@ class Session : public std::enable_shared_from_this<Session> {
                   beast::string_view(content_type.data(), content_type.size()));
     response_.set(http::field::cache_control, "no-store");
     response_.set("X-Content-Type-Options", "nosniff");
-    if (media_ && code == http::status::ok) {
+    if (media_ && code == http::status::ok &&
+        absl::StartsWith(content_type, "text/html")) {
+      // A page of the service's own making, shown from the API's origin:
+      // its inline style and nothing else. (Not on a PDF: a browser's PDF
+      // viewer would be refused as a plugin.)
       response_.set("Content-Security-Policy",
                     "default-src 'none'; style-src 'unsafe-inline'; "
+                    "base-uri 'none'; form-action 'none'; "
                     "frame-ancestors 'none'");
     }
     media_ = false;
@@ -446,6 +452,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_head_ = {};
     stream_head_.version(11);
     stream_head_.result(http::status::ok);
+    stream_head_.set("X-Content-Type-Options", "nosniff");
     stream_head_.set(http::field::content_type, "application/x-ndjson");
     stream_head_.set(http::field::cache_control, "no-store");
     stream_head_.keep_alive(keep_alive_);

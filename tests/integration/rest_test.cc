@@ -167,6 +167,7 @@ TEST_F(RestTest, AuditStreamArrivesAsNdjson) {
   ASSERT_EQ(stream.status, 200) << stream.body;
   EXPECT_THAT(stream.head, HasSubstr("application/x-ndjson"));
   EXPECT_THAT(stream.head, HasSubstr("chunked"));
+  EXPECT_THAT(stream.head, HasSubstr("X-Content-Type-Options: nosniff"));
   int events = 0;
   for (absl::string_view line : absl::StrSplit(stream.body, '\n')) {
     if (line.empty()) continue;
@@ -252,7 +253,8 @@ TEST_F(RestTest, AltMediaAnswersWithTheDocumentItself) {
                                      rendered.file_name(), "\"")));
   EXPECT_THAT(page.head, HasSubstr("X-Content-Type-Options: nosniff"));
   EXPECT_THAT(page.head, HasSubstr("Content-Security-Policy: default-src "
-                                   "'none'; style-src 'unsafe-inline'"));
+                                   "'none'; style-src 'unsafe-inline'; "
+                                   "base-uri 'none'; form-action 'none'"));
 
   Http pdf = Curl("school-1", "GET",
                   render +
@@ -282,6 +284,39 @@ TEST_F(RestTest, AltMediaAnswersWithTheDocumentItself) {
   EXPECT_EQ(hidden.status, 404);
   EXPECT_THAT(hidden.head, HasSubstr("application/json"));
   EXPECT_THAT(hidden.head, Not(HasSubstr("Content-Security-Policy")));
+
+  // A consent over REST answers with its signed receipt; the receipt in
+  // words comes the same way as the plan's page.
+  Http granted = Curl(
+      "school-1", "POST", "/v1/grants?requestId=rest-media-grant",
+      absl::StrCat(
+          R"({"subject":")", child_,
+          R"(","grantorRole":"GRANTOR_ROLE_GUARDIAN","grantorIdentityNumber":")",
+          g1_,
+          R"(","scope":{"disclosingSectors":["SECTOR_HEALTHCARE"],)"
+          R"("receivingSectors":["SECTOR_SCHOOL"],)"
+          R"("categories":["INFORMATION_CATEGORY_NEEDS"]},)"
+          R"("validFrom":"2026-06-01T00:00:00Z",)"
+          R"("validUntil":"2027-03-01T00:00:00Z",)"
+          R"("evidence":{"kind":"EVIDENCE_KIND_SIGNED_FORM"}})"));
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  const auto grant = Parse<v1::CreateGrantResponse>(granted.body);
+  EXPECT_EQ(grant.receipt().receipt().event(), v1::RECEIPT_EVENT_GIVEN);
+  EXPECT_FALSE(grant.receipt().signature().empty());
+  Http words = Curl("school-1", "GET",
+                    "/v1/" + grant.grant().name() + ":renderReceipt?alt=media");
+  ASSERT_EQ(words.status, 200) << words.body;
+  EXPECT_THAT(words.body, HasSubstr("<h1>Kvitto på samtycke</h1>"));
+  EXPECT_THAT(words.head, HasSubstr("Content-Security-Policy"));
+  EXPECT_THAT(words.body, Not(HasSubstr(g1_)));
+  Http receipt_pdf =
+      Curl("school-1", "GET",
+           "/v1/" + grant.grant().name() +
+               ":renderReceipt?alt=media&format=DOCUMENT_FORMAT_PDF");
+  ASSERT_EQ(receipt_pdf.status, 200);
+  EXPECT_EQ(receipt_pdf.body.substr(0, 5), "%PDF-");
+  // No page policy on a PDF: a browser's viewer would be refused.
+  EXPECT_THAT(receipt_pdf.head, Not(HasSubstr("Content-Security-Policy")));
 }
 
 TEST_F(RestTest, TlsRefusesMissingAndForeignCertificates) {
