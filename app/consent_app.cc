@@ -714,9 +714,9 @@ absl::Status DecideGetGrantReceipt(
                               resp->mutable_receipt()->mutable_receipt(),
                               &agencies));
   if (!fx->refusal().ok()) return absl::OkStatus();
-  fx->AddAfterRecord([cp = ctx.checkpointer, t,
-                      resp](storage::Transaction& wtx) -> absl::Status {
-    return SealReceipt(*cp, wtx, t, resp->mutable_receipt());
+  fx->AddAfterRecord([&ctx, resp](storage::Transaction& wtx) -> absl::Status {
+    return SealReceipt(*ctx.checkpointer, wtx, ctx.clock->Now(),
+                       resp->mutable_receipt());
   });
   return absl::OkStatus();
 }
@@ -753,6 +753,7 @@ absl::Status DecideRenderGrantReceipt(
   RETURN_IF_ERROR(ReadReceipt(ctx, tx, caller, in.receipt, t, fx, &copy.receipt,
                               &copy.agencies));
   if (!fx->refusal().ok()) return absl::OkStatus();
+  // ReadReceipt refused without a checkpointer (UNAVAILABLE).
   copy.log_origin = ctx.checkpointer->origin();
   copy.zone = ctx.policy.zone;
   ASSIGN_OR_RETURN(

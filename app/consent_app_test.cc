@@ -492,6 +492,13 @@ TEST_F(ReceiptFlowTest, WithdrawingAndRevokingAnswerWithTheirReceipts) {
   EXPECT_EQ(w.audit_event().action(), v1::AUDIT_ACTION_GRANT_WITHDRAWN);
   EXPECT_EQ(w.audit_event().leaf_index(), AuditSize() - 1);
   EXPECT_THAT(audit::VerifyReceipt(withdrawn.receipt(), *verifier_), IsOk());
+  // A retried withdrawal answers with the same receipt.
+  v1::WithdrawGrantResponse again;
+  ASSERT_THAT(Call(&ConsentApp::WithdrawGrant, school_,
+                   Withdraw(first, g1_, "withdraw-1"), &again),
+              IsOk());
+  EXPECT_EQ(again.receipt().SerializeAsString(),
+            withdrawn.receipt().SerializeAsString());
 
   v1::RevokeGrantRequest revoke;
   revoke.set_name(second);
@@ -530,6 +537,10 @@ TEST_F(ReceiptFlowTest, RenderGrantReceiptPutsItInWords) {
   EXPECT_THAT(html.content(), HasSubstr("behov, styrkor och önskemål"));
   for (const std::string& number : {child_, g1_}) {
     EXPECT_THAT(html.content(), Not(HasSubstr(number)));
+    EXPECT_THAT(html.content(),
+                Not(HasSubstr(
+                    absl::StrCat(number.substr(0, 8), "-", number.substr(8)))));
+    EXPECT_THAT(html.content(), Not(HasSubstr(number.substr(2))));
   }
   // One read record, saying what was made; nothing signed.
   ASSERT_EQ(AuditSize(), before + 1);

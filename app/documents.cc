@@ -131,7 +131,7 @@ absl::Status SealReceipt(const Checkpointer& checkpointer,
 
 absl::Status IssueReceipt(const AppContext& ctx, storage::Transaction& tx,
                           absl::string_view grant_id, v1::ReceiptEvent event,
-                          absl::Time now, v1::SignedConsentReceipt* out) {
+                          absl::Time issued, v1::SignedConsentReceipt* out) {
   if (ctx.checkpointer == nullptr) {
     return absl::UnavailableError("receipts need the audit log's signing key");
   }
@@ -142,8 +142,8 @@ absl::Status IssueReceipt(const AppContext& ctx, storage::Transaction& tx,
   // the scope's agencies are what the words name.
   ASSIGN_OR_RETURN(const auto agencies, ReceiptAgencies(tx, grant, ""));
   RETURN_IF_ERROR(AttachEventRecord(tx, grant.name(), event, receipt));
-  FillReceipt(ctx, grant, event, agencies, now, receipt);
-  return SealReceipt(*ctx.checkpointer, tx, now, out);
+  FillReceipt(ctx, grant, event, agencies, issued, receipt);
+  return SealReceipt(*ctx.checkpointer, tx, ctx.clock->Now(), out);
 }
 
 }  // namespace samplan::app

@@ -66,19 +66,20 @@ absl::Status AttachEventRecord(storage::Transaction& tx,
                                v1::ReceiptEvent event, v1::ConsentReceipt* out);
 
 // In the writer's transaction, after the record of the receipt's event:
-// signs a checkpoint that covers it (stored in `tx`), sets the inclusion
-// proof to it and signs the receipt. Idempotent, should a retried
-// transaction run it again.
+// signs a checkpoint that covers it (stored in `tx`, dated `now`, the
+// writer's time, so that stored checkpoints keep their order), sets the
+// inclusion proof to it and signs the receipt. Idempotent, should a
+// retried transaction run it again.
 absl::Status SealReceipt(const Checkpointer& checkpointer,
                          storage::Transaction& tx, absl::Time now,
                          v1::SignedConsentReceipt* out);
 
 // The whole receipt of `event` of grant `grant_id`, as it is stored in
 // `tx` once the event's record is appended: for the answer of the call
-// that made the event.
+// that made the event at `issued`. Its checkpoint is dated by ctx.clock.
 absl::Status IssueReceipt(const AppContext& ctx, storage::Transaction& tx,
                           absl::string_view grant_id, v1::ReceiptEvent event,
-                          absl::Time now, v1::SignedConsentReceipt* out);
+                          absl::Time issued, v1::SignedConsentReceipt* out);
 
 }  // namespace samplan::app
 

@@ -1184,7 +1184,9 @@ class SqlAudit final : public AuditLog {
           if (q.start_time.has_value()) s.bind(7, Micros(*q.start_time));
           if (q.end_time.has_value()) s.bind(8, Micros(*q.end_time));
           if (entry_plan.empty()) s.bind(9, q.limit);
-          if (!q.resource.empty()) BindText(s, 10, q.resource);
+          if (!q.resource.empty() || q.resource_exact) {
+            BindText(s, 10, q.resource);
+          }
           if (q.before_index >= 0)
             s.bind(11, static_cast<int64_t>(q.before_index));
           if (!entry_plan.empty()) BindText(s, 12, entry_plan);
