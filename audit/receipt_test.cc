@@ -1,6 +1,7 @@
 // Receipts the family already holds must verify with every later version:
 // the files in audit/testdata were issued by the quickstart demo (fictional
-// identity numbers) and are kept as they were written. If this test fails,
+// identity numbers; the last one by GetGrantReceipt against the demo's
+// database afterwards) and are kept as they were written. If this test fails,
 // a change broke receipts people keep (the JSON names, the deterministic
 // encoding the signature covers, the leaf hash or the proof); such a change
 // needs a new schema version, not new golden files.
@@ -49,8 +50,10 @@ TEST(ReceiptGoldenTest, ReceiptsIssuedByVersionOneStillVerify) {
   };
   for (const Case& c :
        {Case{"receipt_given_v1.json", v1::RECEIPT_EVENT_GIVEN, 11, 12},
-        Case{"receipt_withdrawn_v1.json", v1::RECEIPT_EVENT_WITHDRAWN, 22,
-             23}}) {
+        Case{"receipt_withdrawn_v1.json", v1::RECEIPT_EVENT_WITHDRAWN, 22, 23},
+        // The same giving, issued again by GetGrantReceipt after the
+        // withdrawal: its proof is to a larger tree.
+        Case{"receipt_given_later_v1.json", v1::RECEIPT_EVENT_GIVEN, 11, 37}}) {
     SCOPED_TRACE(c.file);
     const std::string json = Testdata(c.file);
     ASSERT_FALSE(json.empty());
