@@ -213,6 +213,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return Drop();
     }
     keep_alive_ = false;
+    // On any error below, what the client still sends is not read.
+    unread_ = static_cast<bool>(ec);
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       return ReplyError(TooLarge("head", server_.limits.max_header_bytes(),
                                  "limits.max_header_bytes"),
@@ -238,6 +240,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // closed rather than the body read as the next request.
     if (request_.count(http::field::transfer_encoding) != 0 &&
         !request_.chunked()) {
+      unread_ = true;
       return ReplyError(
           Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST", "",
                 "the request's Transfer-Encoding does not end in chunked"),
@@ -440,6 +443,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_ = {};
     std::string().swap(chunk_);
     if (ec) return Drop();
+    if (unread_) return Linger();
     if (!keep_alive_) return Close();
     Read();
   }
@@ -535,6 +539,30 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- Closing. ---
 
+  // After answering a request that was not read to its end (too large,
+  // malformed): what the client still sends is read and dropped, for at
+  // most a second and kMaxLingerBytes, before the close. Closing a socket
+  // with unread data resets the connection, and the client could lose the
+  // answer it has not read yet.
+  static constexpr size_t kMaxLingerBytes = 64 << 20;
+  void Linger() {
+    unread_ = false;
+    lingered_ = 0;
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
+    LingerRead();
+  }
+  void LingerRead() {
+    linger_buffer_.resize(16 * 1024);
+    stream_.async_read_some(
+        net::buffer(linger_buffer_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->lingered_ += n;
+          if (ec == beast::error::timeout) return self->Drop();
+          if (ec || self->lingered_ > kMaxLingerBytes) return self->Close();
+          self->LingerRead();
+        });
+  }
+
   // TLS close_notify, bounded by the write timeout.
   void Close() {
     beast::get_lowest_layer(stream_).expires_after(WriteTimeout());
@@ -573,6 +601,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string allow_;        // the Allow header of the next reply (405 only)
   std::string retry_after_;  // the Retry-After header of the next (429)
   bool media_ = false;       // this call answers with its document (alt=media)
+  bool unread_ = false;      // the request was not read to its end: linger
+  std::size_t lingered_ = 0;
+  std::string linger_buffer_;
   std::string disposition_;  // the Content-Disposition of the next reply
   std::unique_ptr<Message> call_request_;
   std::unique_ptr<Message> call_response_;
