@@ -438,13 +438,9 @@ absl::Status DecideRevokeGrant(const AppContext& ctx, storage::Transaction& tx,
   RETURN_IF_ERROR(EndGrant(tx, c, id, v1::AUDIT_ACTION_GRANT_REVOKED, ending,
                            grant, request.reason(), t, resp->mutable_grant(),
                            fx));
-  // The family's receipt of the revocation.
-  if (ctx.checkpointer != nullptr) {
-    fx->AddAfterRecord([&ctx, id, t, resp](storage::Transaction& tx2) {
-      return IssueReceipt(ctx, tx2, id, v1::RECEIPT_EVENT_REVOKED, t,
-                          resp->mutable_receipt());
-    });
-  }
+  // The family's receipt of the revocation, from the grant EndGrant reads
+  // back into the answer.
+  AnswerWithReceipt(ctx, fx, v1::RECEIPT_EVENT_REVOKED, t, resp);
   return absl::OkStatus();
 }
 

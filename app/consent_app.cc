@@ -619,14 +619,9 @@ absl::Status DecideCreateGrant(const AppContext& ctx, storage::Transaction& tx,
   ChangeRecord(fx, c, v1::AUDIT_ACTION_GRANT_RECORDED, grant.subject(),
                grant.name(), t, v1::DECISION_REASON_AGENCY_SYSTEM_ROLE)
       ->add_grants(grant.name());
-  if (ctx.checkpointer != nullptr) {
-    fx->AddAfterRecord(
-        [&ctx, id = BareId(grant.name()), t, resp](storage::Transaction& tx2) {
-          return IssueReceipt(ctx, tx2, id, v1::RECEIPT_EVENT_GIVEN, t,
-                              resp->mutable_receipt());
-        });
-  }
+  // The answer is the grant exactly as inserted, and its receipt.
   *resp->mutable_grant() = std::move(grant);
+  AnswerWithReceipt(ctx, fx, v1::RECEIPT_EVENT_GIVEN, t, resp);
   return absl::OkStatus();
 }
 
@@ -942,12 +937,11 @@ absl::Status DecideWithdrawGrant(const AppContext& ctx,
       ->add_grants(grant.name());
   // The answer is the grant as it is stored once withdrawn, with the
   // withdrawal's receipt.
-  fx->AddAfterRecord([&ctx, id = in.id, t, resp](storage::Transaction& tx2) {
+  fx->AddAfterRecord([id = in.id, resp](storage::Transaction& tx2) {
     ASSIGN_OR_RETURN(*resp->mutable_grant(), tx2.grants().Get(id));
-    if (ctx.checkpointer == nullptr) return absl::OkStatus();
-    return IssueReceipt(ctx, tx2, id, v1::RECEIPT_EVENT_WITHDRAWN, t,
-                        resp->mutable_receipt());
+    return absl::OkStatus();
   });
+  AnswerWithReceipt(ctx, fx, v1::RECEIPT_EVENT_WITHDRAWN, t, resp);
   return absl::OkStatus();
 }
 

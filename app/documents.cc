@@ -130,13 +130,8 @@ absl::Status SealReceipt(const Checkpointer& checkpointer,
 }
 
 absl::Status IssueReceipt(const AppContext& ctx, storage::Transaction& tx,
-                          absl::string_view grant_id, v1::ReceiptEvent event,
+                          const v1::Grant& grant, v1::ReceiptEvent event,
                           absl::Time issued, v1::SignedConsentReceipt* out) {
-  if (ctx.checkpointer == nullptr) {
-    return absl::UnavailableError("receipts need the audit log's signing key");
-  }
-  ASSIGN_OR_RETURN(const v1::Grant grant,
-                   tx.grants().Get(std::string(grant_id)));
   v1::ConsentReceipt* receipt = out->mutable_receipt();
   // The agency of the event's record is the caller's; the recording and
   // the scope's agencies are what the words name.

@@ -13,15 +13,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "app/method.h"
 #include "render/document.h"
 #include "samplan/v1/admin.pb.h"
 #include "samplan/v1/consent.pb.h"
 #include "storage/store.h"
 
 namespace samplan::app {
-
-class Checkpointer;
-struct AppContext;
 
 // The language_code and format fields of a render request.
 struct DocumentOptions {
@@ -74,12 +72,29 @@ absl::Status SealReceipt(const Checkpointer& checkpointer,
                          storage::Transaction& tx, absl::Time now,
                          v1::SignedConsentReceipt* out);
 
-// The whole receipt of `event` of grant `grant_id`, as it is stored in
-// `tx` once the event's record is appended: for the answer of the call
-// that made the event at `issued`. Its checkpoint is dated by ctx.clock.
+// The whole receipt of `event` of `grant` (as stored in `tx`), once the
+// event's record is appended: for the answer of the call that made the
+// event at `issued`. Its checkpoint is dated by ctx.clock. Needs the audit
+// log's key (ctx.checkpointer).
 absl::Status IssueReceipt(const AppContext& ctx, storage::Transaction& tx,
-                          absl::string_view grant_id, v1::ReceiptEvent event,
+                          const v1::Grant& grant, v1::ReceiptEvent event,
                           absl::Time issued, v1::SignedConsentReceipt* out);
+
+// For a call that gives, withdraws or revokes a grant at `issued`: after
+// its record, the answer's receipt of `event` is issued from the answer's
+// grant, which the call (or an earlier after-record step) sets to the grant
+// as stored. Without the audit log's key (ctx.checkpointer null: tests,
+// tools) the answer has no receipt.
+template <typename Response>
+void AnswerWithReceipt(const AppContext& ctx, Effects* fx,
+                       v1::ReceiptEvent event, absl::Time issued,
+                       Response* resp) {
+  if (ctx.checkpointer == nullptr) return;
+  fx->AddAfterRecord([&ctx, event, issued, resp](storage::Transaction& tx) {
+    return IssueReceipt(ctx, tx, resp->grant(), event, issued,
+                        resp->mutable_receipt());
+  });
+}
 
 }  // namespace samplan::app
 

@@ -291,9 +291,8 @@ class Invocation {
 int Run(const std::vector<std::string>& args);
 int Main(int argc, char** argv);
 
-// `name` when it is a plain file name (1-200 characters of A-Z a-z 0-9 . _
-// -, not starting with a dot), else `fallback`: a name the server chose
-// must not lead out of the current directory.
+// `name` when it is a plain file name (IsPlainFileName), else `fallback`: a
+// name the server chose must not lead out of the current directory.
 std::string SafeFileName(const std::string& name, const std::string& fallback);
 
 // Saves a rendered document (the answer of RenderPlan or

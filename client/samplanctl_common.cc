@@ -15,7 +15,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +24,7 @@
 #include "client/cli.h"
 #include "client/client.h"
 #include "client/samplanctl.h"
+#include "common/file_names.h"
 #include "common/proto_time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
@@ -72,13 +72,7 @@ absl::TimeZone DisplayZone() {
 }
 
 std::string SafeFileName(const std::string& name, const std::string& fallback) {
-  const bool plain =
-      !name.empty() && name.size() <= 200 && name[0] != '.' &&
-      std::all_of(name.begin(), name.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-               c == '_' || c == '-';
-      });
-  return plain ? name : fallback;
+  return IsPlainFileName(name) ? name : fallback;
 }
 
 std::string When(const google::protobuf::Timestamp& timestamp) {

@@ -108,9 +108,11 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view query,
 // PlanService.RenderPlan, ConsentService.RenderGrantReceipt) with the
 // document itself. Returns whether media was asked for; INVALID_ARGUMENT
 // naming `alt` for another value, for `alt` given twice, or for media from
-// a method that answers with no document.
+// a method that answers with no document. A query without `alt` is left
+// as it is (nothing is copied); with it, `*query` is pointed at the rest,
+// kept in `*rest`.
 absl::StatusOr<bool> TakeAltMedia(const google::protobuf::Descriptor& response,
-                                  std::string* query);
+                                  absl::string_view* query, std::string* rest);
 
 // Whether messages of `type` are documents: a string content_type, bytes
 // content and a string file_name.
@@ -120,8 +122,8 @@ bool IsDocument(const google::protobuf::Descriptor& type);
 struct Media {
   std::string content_type;
   std::string content;
-  // The response's file_name when it is safe in a header (1-200 characters
-  // of A-Z a-z 0-9 . _ -), else empty.
+  // The response's file_name when it is safe in a header
+  // (IsPlainFileName), else empty.
   std::string file_name;
 };
 // `response` must be of a type IsDocument accepts.

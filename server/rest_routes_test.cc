@@ -256,19 +256,25 @@ TEST(AltMediaTest, TakesAltOutOfTheQueryAndOnlyForDocuments) {
   const auto& plan = *v1::GetPlanResponse::descriptor();
   EXPECT_TRUE(IsDocument(render));
   EXPECT_FALSE(IsDocument(plan));
-  std::string query = "languageCode=en&alt=media&format=DOCUMENT_FORMAT_PDF";
-  EXPECT_EQ(TakeAltMedia(render, &query).value_or(false), true);
+  std::string rest;
+  absl::string_view query =
+      "languageCode=en&alt=media&format=DOCUMENT_FORMAT_PDF";
+  EXPECT_EQ(TakeAltMedia(render, &query, &rest).value_or(false), true);
   EXPECT_EQ(query, "languageCode=en&format=DOCUMENT_FORMAT_PDF");
   query = "alt=json";
-  EXPECT_EQ(TakeAltMedia(plan, &query).value_or(true), false);
+  EXPECT_EQ(TakeAltMedia(plan, &query, &rest).value_or(true), false);
   EXPECT_EQ(query, "");
-  query = "view=PLAN_VIEW_LATEST";
-  EXPECT_EQ(TakeAltMedia(plan, &query).value_or(true), false);
-  EXPECT_EQ(query, "view=PLAN_VIEW_LATEST");
-  for (const char* bad : {"alt=media", "alt=xml", "alt=json&alt=json"}) {
+  // Without alt the query is the caller's own, untouched.
+  const std::string untouched = "view=PLAN_VIEW_LATEST&salt=1";
+  query = untouched;
+  EXPECT_EQ(TakeAltMedia(plan, &query, &rest).value_or(true), false);
+  EXPECT_EQ(query.data(), untouched.data());
+  EXPECT_EQ(query, untouched);
+  for (const char* bad : {"alt=media", "alt=xml", "alt=json&$alt=json"}) {
     query = bad;
     const absl::Status s =
-        TakeAltMedia(std::string(bad) == "alt=media" ? plan : render, &query)
+        TakeAltMedia(std::string(bad) == "alt=media" ? plan : render, &query,
+                     &rest)
             .status();
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
     EXPECT_EQ(FieldOf(s), "alt") << bad;

@@ -294,9 +294,10 @@ class Session : public std::enable_shared_from_this<Session> {
         handler->need);
     if (!caller.ok()) return ReplyError(caller.status());
     const google::protobuf::MethodDescriptor* method = handler->descriptor;
-    std::string fields(query);
+    absl::string_view fields = query;
+    std::string rest_of_query;
     absl::StatusOr<bool> media =
-        rest::TakeAltMedia(*method->output_type(), &fields);
+        rest::TakeAltMedia(*method->output_type(), &fields, &rest_of_query);
     if (!media.ok()) return ReplyError(media.status());
     media_ = *media;
     call_request_.reset(Prototype(method->input_type())->New());
